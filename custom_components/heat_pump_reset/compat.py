@@ -1,0 +1,45 @@
+"""The few Home Assistant APIs that differ between 2025.4 and 2026.x, decided once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import importlib
+
+from homeassistant import config_entries
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity
+
+_device_helpers = importlib.import_module("homeassistant.helpers.device")
+# 2025.8+: link by device entry; 2025.4 only honours device_info copied from the source device.
+_entity_id_to_device: Callable[[HomeAssistant, str], dr.DeviceEntry | None] | None = getattr(
+    _device_helpers, "async_entity_id_to_device", None
+)
+_device_info_from_entity: Callable[[HomeAssistant, str], DeviceInfo | None] | None = getattr(
+    _device_helpers, "async_device_info_to_link_from_entity", None
+)
+
+# 2025.8+ reloads the entry itself after an options flow; older releases need an update listener.
+OPTIONS_FLOW_BASE: type[config_entries.OptionsFlow] = getattr(
+    config_entries, "OptionsFlowWithReload", config_entries.OptionsFlow
+)
+OPTIONS_FLOW_RELOADS: bool = OPTIONS_FLOW_BASE is not config_entries.OptionsFlow
+
+
+def link_to_source_device(
+    entity: Entity, hass: HomeAssistant, source_entity_id: str, own_device: DeviceInfo
+) -> None:
+    """Attach `entity` to the source entity's device, or to `own_device` when it has none."""
+    if _entity_id_to_device is not None:
+        device = _entity_id_to_device(hass, source_entity_id)
+        if device is not None:
+            entity.device_entry = device
+            return
+    elif _device_info_from_entity is not None:
+        info = _device_info_from_entity(hass, source_entity_id)
+        if info is not None:
+            entity._attr_device_info = info
+            return
+    entity._attr_device_info = own_device
+

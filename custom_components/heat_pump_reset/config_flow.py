@@ -1,0 +1,199 @@
+"""Config, options and reconfigure flows: pick the thermostat, power switches and timings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import voluptuous as vol
+
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.const import CONF_NAME
+from homeassistant.core import callback
+from homeassistant.helpers import selector
+
+from . import thermostat
+from .compat import OPTIONS_FLOW_BASE
+from .const import (
+    CONF_DISCHARGE_MINUTES,
+    CONF_POWER_SENSOR,
+    CONF_POWER_THRESHOLD,
+    CONF_STAGGER_SECONDS,
+    CONF_STARTUP_DELAY_MINUTES,
+    CONF_STOP_TIMEOUT_SECONDS,
+    CONF_SWITCH_TIMEOUT_SECONDS,
+    CONF_SWITCHES,
+    CONF_THERMOSTAT,
+    CONF_VERIFY_MINUTES,
+    DEFAULT_DISCHARGE_MINUTES,
+    DEFAULT_POWER_THRESHOLD,
+    DEFAULT_STAGGER_SECONDS,
+    DEFAULT_STARTUP_DELAY_MINUTES,
+    DEFAULT_STOP_TIMEOUT_SECONDS,
+    DEFAULT_SWITCH_TIMEOUT_SECONDS,
+    DEFAULT_VERIFY_MINUTES,
+    DOMAIN,
+    MAX_DISCHARGE_MINUTES,
+    MIN_DISCHARGE_MINUTES,
+)
+
+DEFAULT_OPTIONS: dict[str, Any] = {
+    CONF_DISCHARGE_MINUTES: DEFAULT_DISCHARGE_MINUTES,
+    CONF_STARTUP_DELAY_MINUTES: DEFAULT_STARTUP_DELAY_MINUTES,
+    CONF_STOP_TIMEOUT_SECONDS: DEFAULT_STOP_TIMEOUT_SECONDS,
+    CONF_SWITCH_TIMEOUT_SECONDS: DEFAULT_SWITCH_TIMEOUT_SECONDS,
+    CONF_STAGGER_SECONDS: DEFAULT_STAGGER_SECONDS,
+    CONF_VERIFY_MINUTES: DEFAULT_VERIFY_MINUTES,
+    CONF_POWER_THRESHOLD: DEFAULT_POWER_THRESHOLD,
+}
+
+# Each timing option: its bounds and unit as the form shows them.
+_TIMING_BOUNDS: dict[str, tuple[float, float, str]] = {
+    CONF_DISCHARGE_MINUTES: (MIN_DISCHARGE_MINUTES, MAX_DISCHARGE_MINUTES, "min"),
+    CONF_STARTUP_DELAY_MINUTES: (0, 30, "min"),
+    CONF_STOP_TIMEOUT_SECONDS: (10, 900, "s"),
+    CONF_SWITCH_TIMEOUT_SECONDS: (5, 300, "s"),
+    CONF_STAGGER_SECONDS: (0, 300, "s"),
+    CONF_VERIFY_MINUTES: (1, 120, "min"),
+}
+
+
+def _entities_schema(defaults: dict[str, Any]) -> vol.Schema:
+    """Return the form for the wrapped entities, prefilled with `defaults`."""
+    sensor_default = defaults.get(CONF_POWER_SENSOR)
+    sensor_key = vol.Optional(
+        CONF_POWER_SENSOR,
+        description={"suggested_value": sensor_default} if sensor_default else None,
+    )
+    return vol.Schema(
+        {
+            vol.Required(CONF_THERMOSTAT, default=defaults.get(CONF_THERMOSTAT, vol.UNDEFINED)): (
+                selector.EntitySelector(selector.EntitySelectorConfig(domain="climate"))
+            ),
+            vol.Required(CONF_SWITCHES, default=defaults.get(CONF_SWITCHES, vol.UNDEFINED)): (
+                selector.EntitySelector(selector.EntitySelectorConfig(domain="switch", multiple=True))
+            ),
+            sensor_key: selector.EntitySelector(
+                selector.EntitySelectorConfig(
+                    domain="sensor",
+                    device_class=[SensorDeviceClass.POWER, SensorDeviceClass.CURRENT],
+                )
+            ),
+        }
+    )
+
+
+def _options_schema(options: dict[str, Any]) -> vol.Schema:
+    """Return the timings form with the current values as defaults."""
+    fields: dict[Any, Any] = {}
+    for key, (low, high, unit) in _TIMING_BOUNDS.items():
+        fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = vol.All(
+            selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    min=low, max=high, step=1, unit_of_measurement=unit, mode=selector.NumberSelectorMode.BOX
+                )
+            ),
+            vol.Coerce(int),
+            vol.Range(min=low, max=high),
+        )
+    fields[
+        vol.Required(CONF_POWER_THRESHOLD, default=options.get(CONF_POWER_THRESHOLD, DEFAULT_POWER_THRESHOLD))
+    ] = vol.All(
+        selector.NumberSelector(
+            selector.NumberSelectorConfig(min=0, max=100000, step="any", mode=selector.NumberSelectorMode.BOX)
+        ),
+        vol.Coerce(float),
+        vol.Range(min=0),
+    )
+    return vol.Schema(fields)
+
+
+class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Adds one heat pump per thermostat."""
+
+    VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: Any) -> OptionsFlow:
+        """Return the timings editor."""
+        return HeatPumpResetOptionsFlow()
+
+    def _validate(self, user_input: dict[str, Any]) -> dict[str, str]:
+        """Return form errors for the picked entities."""
+        errors: dict[str, str] = {}
+        state = self.hass.states.get(user_input[CONF_THERMOSTAT])
+        if state is None:
+            errors[CONF_THERMOSTAT] = "thermostat_not_found"
+        elif not thermostat.supports_off(state):
+            errors[CONF_THERMOSTAT] = "thermostat_no_off"
+        switches = user_input.get(CONF_SWITCHES) or []
+        if not switches:
+            errors[CONF_SWITCHES] = "no_switches"
+        elif len(set(switches)) != len(switches):
+            errors[CONF_SWITCHES] = "duplicate_switches"
+        return errors
+
+    @staticmethod
+    def _entities(user_input: dict[str, Any]) -> dict[str, Any]:
+        """Return the entity options from a submitted form."""
+        return {
+            CONF_THERMOSTAT: user_input[CONF_THERMOSTAT],
+            CONF_SWITCHES: list(user_input[CONF_SWITCHES]),
+            CONF_POWER_SENSOR: user_input.get(CONF_POWER_SENSOR) or None,
+        }
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Pick a name, the thermostat, the power switches and an optional power sensor."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            await self.async_set_unique_id(user_input[CONF_THERMOSTAT])
+            self._abort_if_unique_id_configured()
+            if not (errors := self._validate(user_input)):
+                return self.async_create_entry(
+                    title=user_input[CONF_NAME],
+                    data={},
+                    options={**DEFAULT_OPTIONS, **self._entities(user_input)},
+                )
+        schema = vol.Schema({vol.Required(CONF_NAME, default="Heat pump"): selector.TextSelector()}).extend(
+            _entities_schema(user_input or {}).schema
+        )
+        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change the wrapped entities of an existing heat pump."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            await self.async_set_unique_id(user_input[CONF_THERMOSTAT])
+            if user_input[CONF_THERMOSTAT] != entry.unique_id:
+                self._abort_if_unique_id_configured()
+            if not (errors := self._validate(user_input)):
+                return self.async_update_reload_and_abort(
+                    entry,
+                    unique_id=user_input[CONF_THERMOSTAT],
+                    options={**entry.options, **self._entities(user_input)},
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=_entities_schema(user_input or dict(entry.options)),
+            errors=errors,
+        )
+
+
+if TYPE_CHECKING:
+    _OptionsFlowBase = OptionsFlow
+else:
+    _OptionsFlowBase = OPTIONS_FLOW_BASE
+
+
+class HeatPumpResetOptionsFlow(_OptionsFlowBase):
+    """Edits the timings and the running threshold; the entry reloads and a run carries on."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and save the timings."""
+        if user_input is not None:
+            return self.async_create_entry(data={**self.config_entry.options, **user_input})
+        return self.async_show_form(
+            step_id="init", data_schema=_options_schema(dict(self.config_entry.options))
+        )

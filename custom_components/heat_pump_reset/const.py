@@ -1,0 +1,44 @@
+"""Constants for the Heat Pump Reset integration."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "heat_pump_reset"
+
+CONF_THERMOSTAT: Final = "thermostat"
+CONF_SWITCHES: Final = "switches"
+CONF_POWER_SENSOR: Final = "power_sensor"
+CONF_DISCHARGE_MINUTES: Final = "discharge_minutes"
+CONF_STARTUP_DELAY_MINUTES: Final = "startup_delay_minutes"
+CONF_STOP_TIMEOUT_SECONDS: Final = "stop_timeout_seconds"
+CONF_SWITCH_TIMEOUT_SECONDS: Final = "switch_timeout_seconds"
+CONF_STAGGER_SECONDS: Final = "stagger_seconds"
+CONF_VERIFY_MINUTES: Final = "verify_minutes"
+CONF_POWER_THRESHOLD: Final = "power_threshold"
+
+# The documented procedure needs at least 30 minutes for capacitors to discharge and the board to reset.
+MIN_DISCHARGE_MINUTES: Final = 30
+MAX_DISCHARGE_MINUTES: Final = 240
+
+DEFAULT_DISCHARGE_MINUTES: Final = 30
+DEFAULT_STARTUP_DELAY_MINUTES: Final = 5
+DEFAULT_STOP_TIMEOUT_SECONDS: Final = 120
+DEFAULT_SWITCH_TIMEOUT_SECONDS: Final = 30
+DEFAULT_STAGGER_SECONDS: Final = 10
+DEFAULT_VERIFY_MINUTES: Final = 15
+DEFAULT_POWER_THRESHOLD: Final = 100.0
+
+# How long to wait for the thermostat to come back after power returns before giving up on it.
+THERMOSTAT_RETURN_TIMEOUT_MINUTES: Final = 60
+
+ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
+ATTR_DISCHARGE_MINUTES: Final = "discharge_minutes"
+ATTR_REASON: Final = "reason"
+ATTR_RUN_ID: Final = "run_id"
+
+SERVICE_START_RESET: Final = "start_reset"
+SERVICE_CANCEL_RESET: Final = "cancel_reset"
+
+STORAGE_VERSION: Final = 1
+STORAGE_KEY_PREFIX: Final = f"{DOMAIN}.run."

@@ -1,0 +1,702 @@
+"""Performs reset runs on the wrapped thermostat and power switches, following `sequence`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+import contextlib
+from datetime import datetime, timedelta
+from enum import Enum
+from functools import partial
+import logging
+from typing import TYPE_CHECKING, Any, Final
+from uuid import uuid4
+
+from homeassistant.components import persistent_notification
+from homeassistant.components.climate.const import SERVICE_SET_HVAC_MODE
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    EVENT_HOMEASSISTANT_STARTED,
+    SERVICE_TURN_OFF,
+    SERVICE_TURN_ON,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+    Platform,
+)
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Context,
+    CoreState,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+)
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.util import dt as dt_util
+
+from . import thermostat
+from .const import (
+    CONF_DISCHARGE_MINUTES,
+    CONF_POWER_SENSOR,
+    CONF_POWER_THRESHOLD,
+    CONF_STAGGER_SECONDS,
+    CONF_STARTUP_DELAY_MINUTES,
+    CONF_STOP_TIMEOUT_SECONDS,
+    CONF_SWITCH_TIMEOUT_SECONDS,
+    CONF_SWITCHES,
+    CONF_THERMOSTAT,
+    CONF_VERIFY_MINUTES,
+    DEFAULT_DISCHARGE_MINUTES,
+    DEFAULT_POWER_THRESHOLD,
+    DEFAULT_STAGGER_SECONDS,
+    DEFAULT_STARTUP_DELAY_MINUTES,
+    DEFAULT_STOP_TIMEOUT_SECONDS,
+    DEFAULT_SWITCH_TIMEOUT_SECONDS,
+    DEFAULT_VERIFY_MINUTES,
+    DOMAIN,
+    MAX_DISCHARGE_MINUTES,
+    THERMOSTAT_RETURN_TIMEOUT_MINUTES,
+)
+from .sequence import (
+    DEMAND_MODES,
+    START_ACTIONS,
+    Outcome,
+    Phase,
+    Run,
+    Timing,
+    Trigger,
+    backoff,
+    has_demand,
+    is_stopped,
+    next_phase,
+    resume,
+    verified_outcome,
+    wait_ends_on_cancel,
+)
+from .storage import LastRun, RunStore
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+_MISSING_STATES: Final = frozenset({STATE_UNAVAILABLE, STATE_UNKNOWN})
+# Contexts of our own service calls, to tell our changes from a person's; a run makes a few dozen.
+_OWN_CONTEXTS_KEPT: Final = 200
+
+
+class WaitResult(Enum):
+    """Why a wait ended."""
+
+    MET = "met"
+    TIMEOUT = "timeout"
+    WOKEN = "woken"
+
+
+def timing_from_options(options: dict[str, Any]) -> Timing:
+    """Build the run's durations from entry options."""
+    return Timing(
+        discharge=timedelta(minutes=options.get(CONF_DISCHARGE_MINUTES, DEFAULT_DISCHARGE_MINUTES)),
+        startup_delay=timedelta(
+            minutes=options.get(CONF_STARTUP_DELAY_MINUTES, DEFAULT_STARTUP_DELAY_MINUTES)
+        ),
+        stop_timeout=timedelta(
+            seconds=options.get(CONF_STOP_TIMEOUT_SECONDS, DEFAULT_STOP_TIMEOUT_SECONDS)
+        ),
+        switch_timeout=timedelta(
+            seconds=options.get(CONF_SWITCH_TIMEOUT_SECONDS, DEFAULT_SWITCH_TIMEOUT_SECONDS)
+        ),
+        stagger=timedelta(seconds=options.get(CONF_STAGGER_SECONDS, DEFAULT_STAGGER_SECONDS)),
+        verify_window=timedelta(minutes=options.get(CONF_VERIFY_MINUTES, DEFAULT_VERIFY_MINUTES)),
+        thermostat_return=timedelta(minutes=THERMOSTAT_RETURN_TIMEOUT_MINUTES),
+    )
+
+
+def _available(state: State | None) -> bool:
+    """Whether an entity exists and reports a real state."""
+    return state is not None and state.state not in _MISSING_STATES
+
+
+def _float(state: State | None) -> float | None:
+    """Return a numeric state, or None when it has none."""
+    if state is None:
+        return None
+    try:
+        return float(state.state)
+    except ValueError:
+        return None
+
+
+class ResetController:
+    """Runs resets for one heat pump (one config entry) and keeps them durable."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        """Set up the controller from the entry's options."""
+        self.hass = hass
+        self.entry = entry
+        options = dict(entry.options)
+        self.thermostat_id: str = options[CONF_THERMOSTAT]
+        self.switch_ids: list[str] = list(options[CONF_SWITCHES])
+        self.sensor_id: str | None = options.get(CONF_POWER_SENSOR) or None
+        self.threshold: float = float(options.get(CONF_POWER_THRESHOLD, DEFAULT_POWER_THRESHOLD))
+        self.timing = timing_from_options(options)
+        self.run: Run | None = None
+        self.last: LastRun | None = None
+        self._store = RunStore(hass, entry.entry_id)
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._task: asyncio.Task[None] | None = None
+        self._wake: Callable[[], None] | None = None
+        self._own_contexts: deque[str] = deque(maxlen=_OWN_CONTEXTS_KEPT)
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._notified = False
+        self._cancel_pending = False
+
+    @property
+    def notification_id(self) -> str:
+        """Return the id of this heat pump's power notification."""
+        return f"{DOMAIN}_{self.entry.entry_id}_power"
+
+    # --- Life cycle -------------------------------------------------------------------------
+
+    async def async_load(self, *, resume_run: bool = True) -> None:
+        """Load the stored run and resume it once Home Assistant is running."""
+        self.run, self.last = await self._store.async_load()
+        if self.run is None or not resume_run:
+            return
+        _LOGGER.info("Resuming heat pump reset %s in phase %s", self.run.run_id, self.run.phase)
+        if self.hass.state is CoreState.running:
+            self._resume()
+            return
+
+        @callback
+        def _started(_event: Event) -> None:
+            """Resume once every integration has set up its entities."""
+            self._unsubs.remove(unsub)
+            self._resume()
+
+        unsub = self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, _started)
+        self._unsubs.append(unsub)
+
+    @callback
+    def _resume(self) -> None:
+        """Continue the stored run where the rules say it continues."""
+        run = self.run
+        assert run is not None
+        phase, ends_at = resume(run, dt_util.utcnow(), self.timing)
+        self._spawn(phase, ends_at)
+
+    async def async_unload(self) -> None:
+        """Stop driving the run; it stays stored and resumes on the next set-up."""
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+    async def async_restore_now(self, detail: str) -> None:
+        """Put power and the thermostat back at once; used when the entry goes away mid-run."""
+        run = self.run
+        if run is None:
+            return
+        run.end_early(Outcome.CANCELLED, detail)
+        if run.power_was_cut and run.power_on_at is None:
+            for entity_id in run.switches:
+                if not await self._switch_to(entity_id, STATE_ON):
+                    await self._notify_power_off(entity_id)
+                    _LOGGER.error(
+                        "Could not turn %s back on while removing the heat pump reset; turn it on by hand",
+                        entity_id,
+                    )
+            run.power_on_at = dt_util.utcnow()
+        if run.saved and not run.thermostat_overridden and _available(self._state(run.thermostat)):
+            await self._apply_settings(run)
+        await self._finish()
+
+    async def async_remove_store(self) -> None:
+        """Delete this heat pump's stored data."""
+        await self._store.async_remove()
+
+    # --- Listeners for entities ------------------------------------------------------------
+
+    @callback
+    def async_add_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update` whenever the run changes; return the function that stops it."""
+        self._listeners.append(update)
+
+        @callback
+        def _remove() -> None:
+            self._listeners.remove(update)
+
+        return _remove
+
+    @callback
+    def _changed(self) -> None:
+        """Tell the entities."""
+        for update in list(self._listeners):
+            update()
+
+    @property
+    def phase(self) -> Phase:
+        """Return the active run's phase, or idle."""
+        return self.run.phase if self.run is not None else Phase.IDLE
+
+    # --- Starting and cancelling -----------------------------------------------------------
+
+    @callback
+    def async_start(
+        self, trigger: Trigger, reason: str | None = None, discharge_minutes: int | None = None
+    ) -> str:
+        """Validate, then start a run in the background; return its id. Touches nothing on refusal."""
+        minimum = int(self.timing.discharge.total_seconds() // 60)
+        if discharge_minutes is not None and not minimum <= discharge_minutes <= MAX_DISCHARGE_MINUTES:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="discharge_out_of_range",
+                translation_placeholders={
+                    "value": str(discharge_minutes),
+                    "minimum": str(minimum),
+                    "maximum": str(MAX_DISCHARGE_MINUTES),
+                },
+            )
+        if self.run is not None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="already_running",
+                translation_placeholders={"name": self.entry.title, "phase": self.run.phase},
+            )
+        for entity_id in (self.thermostat_id, *self.switch_ids):
+            if not _available(self._state(entity_id)):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="entity_unavailable",
+                    translation_placeholders={"entity_id": entity_id},
+                )
+        climate = self._state(self.thermostat_id)
+        assert climate is not None
+        now = dt_util.utcnow()
+        self.run = Run(
+            run_id=uuid4().hex,
+            trigger=trigger,
+            reason=reason,
+            thermostat=self.thermostat_id,
+            switches=list(self.switch_ids),
+            discharge_minutes=discharge_minutes or minimum,
+            started_at=now,
+            saved=thermostat.capture(climate),
+        )
+        _LOGGER.info(
+            "Starting heat pump reset %s for %s (%s)", self.run.run_id, self.entry.title, reason or trigger
+        )
+        self._spawn(Phase.STOPPING_THERMOSTAT, None)
+        return self.run.run_id
+
+    @callback
+    def async_cancel(self) -> None:
+        """Ask the active run to end as soon as it safely can; power always comes back."""
+        run = self.run
+        if run is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="nothing_running",
+                translation_placeholders={"name": self.entry.title},
+            )
+        run.end_early(Outcome.CANCELLED, "cancelled")
+        _LOGGER.info("Cancelling heat pump reset %s in phase %s", run.run_id, run.phase)
+        if wait_ends_on_cancel(run.phase):
+            if self._wake is not None:
+                self._wake()
+            else:
+                # Between two waits: the phase's next wait ends at once.
+                self._cancel_pending = True
+
+    # --- Driving the run -------------------------------------------------------------------
+
+    @callback
+    def _spawn(self, phase: Phase, ends_at: datetime | None) -> None:
+        """Drive the run from `phase` in a task that unloading the entry cancels."""
+        self._changed()
+        self._task = self.entry.async_create_background_task(
+            self.hass, self._drive(phase, ends_at), f"{DOMAIN} run {self.entry.title}"
+        )
+
+    async def _drive(self, phase: Phase | None, ends_at: datetime | None) -> None:
+        """Perform each phase in turn, persisting before each, then record the outcome."""
+        run = self.run
+        assert run is not None
+        steps: dict[Phase, Callable[[Run], Awaitable[None]]] = {
+            Phase.STOPPING_THERMOSTAT: self._stop_thermostat,
+            Phase.CUTTING_POWER: self._cut_power,
+            Phase.DISCHARGING: self._discharge,
+            Phase.RESTORING_POWER: self._restore_power,
+            Phase.STARTING_UP: self._start_up,
+            Phase.RESTORING_THERMOSTAT: self._restore_thermostat,
+            Phase.VERIFYING: self._verify,
+        }
+        unsub = async_track_state_change_event(self.hass, [run.thermostat], self._watch_thermostat)
+        try:
+            while phase is not None:
+                now = dt_util.utcnow()
+                if ends_at is None:
+                    ends_at = self._phase_deadline(run, phase, now)
+                run.enter(phase, now, ends_at)
+                self._cancel_pending = False
+                await self._store.async_save_active(run)
+                self._changed()
+                try:
+                    await steps[phase](run)
+                except Exception:
+                    _LOGGER.exception("Heat pump reset %s failed in phase %s", run.run_id, phase)
+                    if phase is Phase.RESTORING_POWER:
+                        # Power is never abandoned: go round again after a pause.
+                        await self._wait(dt_util.utcnow() + backoff(1))
+                        ends_at = None
+                        continue
+                    run.end_early(Outcome.FAILED, f"internal_error_in_{phase}")
+                phase = next_phase(run)
+                ends_at = None
+        finally:
+            unsub()
+        await self._finish()
+
+    def _phase_deadline(self, run: Run, phase: Phase, now: datetime) -> datetime | None:
+        """Return when a waiting phase ends, for the countdown sensor."""
+        if phase is Phase.DISCHARGING:
+            return run.discharge_deadline()
+        if phase is Phase.STARTING_UP:
+            return now + self.timing.startup_delay
+        if phase is Phase.VERIFYING:
+            return now + self.timing.verify_window
+        return None
+
+    async def _finish(self) -> None:
+        """Record the outcome and clear the active run."""
+        run = self.run
+        assert run is not None
+        outcome = run.ending or Outcome.UNVERIFIED
+        self.last = await self._store.async_finish(run, outcome, dt_util.utcnow())
+        self._dismiss_power_notification()
+        self.run = None
+        self._task = None
+        _LOGGER.info("Heat pump reset %s ended: %s (%s)", run.run_id, outcome, run.detail or "-")
+        self._changed()
+
+    # --- Phases ----------------------------------------------------------------------------
+
+    async def _stop_thermostat(self, run: Run) -> None:
+        """Turn the thermostat off and wait until it and the unit are idle."""
+        if not await self._call(Platform.CLIMATE, SERVICE_SET_HVAC_MODE, run.thermostat, {"hvac_mode": "off"}):
+            run.end_early(Outcome.FAILED, "thermostat_refused_off")
+            return
+        result = await self._wait(
+            dt_util.utcnow() + self.timing.stop_timeout, self._watched(run.thermostat), self._unit_idle
+        )
+        if result is WaitResult.TIMEOUT:
+            run.end_early(Outcome.FAILED, "thermostat_did_not_stop")
+
+    async def _cut_power(self, run: Run) -> None:
+        """Turn the power switches off in order, confirming each; any failure ends the run."""
+        for index, entity_id in enumerate(run.switches):
+            if run.ending is not None:
+                return
+            if not self._unit_idle():
+                # Safety invariant I1: the thermostat or the unit came back on; do not cut under load.
+                run.end_early(Outcome.FAILED, "unit_started_before_cut")
+                return
+            if not _available(self._state(entity_id)):
+                run.end_early(Outcome.FAILED, f"switch_unavailable:{entity_id}")
+                return
+            run.switches_cut = index + 1
+            run.off_sent_at = dt_util.utcnow()
+            await self._store.async_save_active(run)
+            if not await self._switch_to(entity_id, STATE_OFF):
+                run.end_early(Outcome.FAILED, f"switch_did_not_turn_off:{entity_id}")
+                return
+        run.confirmed_off_at = dt_util.utcnow()
+
+    async def _discharge(self, run: Run) -> None:
+        """Wait out the discharge deadline unless cancelled or someone restores power."""
+
+        def _power_back() -> bool:
+            return any(self._is(entity_id, STATE_ON) for entity_id in run.switches)
+
+        result = await self._wait(run.discharge_deadline(), run.switches, _power_back)
+        if result is WaitResult.MET:
+            run.end_early(Outcome.CANCELLED, "power_restored_by_hand")
+
+    async def _restore_power(self, run: Run) -> None:
+        """Turn every switch back on in order; retry until each confirms, however long it takes."""
+        commanded = False
+        for entity_id in run.switches:
+            attempt = 0
+            while not self._is(entity_id, STATE_ON):
+                if commanded and attempt == 0:
+                    await self._wait(dt_util.utcnow() + self.timing.stagger)
+                    if self._is(entity_id, STATE_ON):
+                        break
+                if _available(self._state(entity_id)):
+                    commanded = True
+                    if await self._switch_to(entity_id, STATE_ON):
+                        break
+                attempt += 1
+                _LOGGER.warning(
+                    "Power switch %s is not back on (attempt %s); retrying", entity_id, attempt
+                )
+                await self._notify_power_off(entity_id)
+                await self._wait(
+                    dt_util.utcnow() + backoff(attempt),
+                    [entity_id],
+                    partial(self._present, entity_id),
+                )
+        run.power_on_at = dt_util.utcnow()
+        self._dismiss_power_notification()
+
+    async def _start_up(self, run: Run) -> None:
+        """Give the unit's control board its start-up delay before the thermostat calls."""
+        await self._wait(run.phase_ends_at)
+
+    async def _restore_thermostat(self, run: Run) -> None:
+        """Wait for the thermostat to return, then put every saved setting back and confirm it."""
+        if run.thermostat_overridden:
+            _LOGGER.info("Thermostat %s was changed by a person; leaving it as set", run.thermostat)
+            return
+        result = await self._wait(
+            dt_util.utcnow() + self.timing.thermostat_return,
+            [run.thermostat],
+            partial(self._present, run.thermostat),
+        )
+        if result is WaitResult.WOKEN:
+            return
+        if result is WaitResult.TIMEOUT:
+            run.end_early(Outcome.FAILED, "thermostat_did_not_return")
+            return
+        # A thermostat that just regained power may drop the first commands: try twice.
+        for _attempt in range(2):
+            if await self._apply_settings(run):
+                return
+        state = self._state(run.thermostat)
+        missing = thermostat.mismatched(run.saved, state) if state else list(run.saved)
+        run.end_early(Outcome.FAILED, "thermostat_not_restored:" + ",".join(missing))
+
+    async def _verify(self, run: Run) -> None:
+        """Watch for the unit starting within the verification window."""
+        climate = self._state(run.thermostat)
+        if climate is None or run.thermostat_overridden:
+            return
+        observable = thermostat.reports_action(climate) or self.sensor_id is not None
+        demand_seen = False
+
+        def _started() -> bool:
+            nonlocal demand_seen
+            state = self._state(run.thermostat)
+            if state is not None:
+                attrs = state.attributes
+                demand_seen = demand_seen or has_demand(
+                    state.state,
+                    attrs.get("current_temperature"),
+                    attrs.get("temperature"),
+                    attrs.get("target_temp_low"),
+                    attrs.get("target_temp_high"),
+                )
+            return thermostat.hvac_action(state) in START_ACTIONS or self._power_above()
+
+        if climate.state not in DEMAND_MODES:
+            return
+        watched = [run.thermostat, *([self.sensor_id] if self.sensor_id else [])]
+        result = await self._wait(run.phase_ends_at, watched, _started)
+        if result is WaitResult.WOKEN:
+            return
+        run.end_early(
+            verified_outcome(result is WaitResult.MET, demand_seen, observable),
+            "verification",
+        )
+
+    # --- Helpers ---------------------------------------------------------------------------
+
+    def _state(self, entity_id: str) -> State | None:
+        """Return an entity's current state."""
+        return self.hass.states.get(entity_id)
+
+    def _present(self, entity_id: str) -> bool:
+        """Whether an entity is available."""
+        return _available(self._state(entity_id))
+
+    def _is(self, entity_id: str, value: str) -> bool:
+        """Whether an entity reports exactly `value`."""
+        state = self._state(entity_id)
+        return state is not None and state.state == value
+
+    def _watched(self, entity_id: str) -> list[str]:
+        """Return the entity plus the power sensor, when one is set."""
+        return [entity_id, *([self.sensor_id] if self.sensor_id else [])]
+
+    def _power_above(self) -> bool:
+        """Whether the power sensor shows the unit running."""
+        if self.sensor_id is None:
+            return False
+        value = _float(self._state(self.sensor_id))
+        return value is not None and value > self.threshold
+
+    def _unit_idle(self) -> bool:
+        """Whether the thermostat is off and idle and, with a sensor, the unit draws no power."""
+        climate = self._state(self.run.thermostat if self.run else self.thermostat_id)
+        if climate is None or not is_stopped(climate.state, thermostat.hvac_action(climate)):
+            return False
+        if self.sensor_id is None:
+            return True
+        # An unreadable sensor cannot prove the compressor stopped: treat it as running.
+        value = _float(self._state(self.sensor_id))
+        return value is not None and value <= self.threshold
+
+    @callback
+    def _watch_thermostat(self, event: Event[EventStateChangedData]) -> None:
+        """Note a person changing the thermostat while the run holds it off."""
+        run = self.run
+        context = event.context
+        if (
+            run is None
+            or context.id in self._own_contexts
+            or context.user_id is None
+            or run.phase in (Phase.IDLE, Phase.STOPPING_THERMOSTAT, Phase.VERIFYING)
+        ):
+            return
+        _LOGGER.info("Thermostat %s changed by a person during reset %s", run.thermostat, run.run_id)
+        run.thermostat_overridden = True
+
+    def _context(self) -> Context:
+        """Return a fresh context for our own service calls and remember it."""
+        context = Context()
+        self._own_contexts.append(context.id)
+        return context
+
+    async def _call(self, domain: str, service: str, entity_id: str, data: dict[str, Any]) -> bool:
+        """Call an entity service, blocking; return False when it raised."""
+        try:
+            async with asyncio.timeout(self.timing.switch_timeout.total_seconds()):
+                await self.hass.services.async_call(
+                    domain,
+                    service,
+                    {ATTR_ENTITY_ID: entity_id, **data},
+                    blocking=True,
+                    context=self._context(),
+                )
+        except Exception as err:  # noqa: BLE001
+            # A wrapped integration may raise anything; the run must carry on and decide, not crash.
+            _LOGGER.warning("%s.%s on %s failed: %s", domain, service, entity_id, err)
+            return False
+        return True
+
+    async def _switch_to(self, entity_id: str, value: str) -> bool:
+        """Switch a power switch and confirm it reports `value` within the confirm timeout."""
+        service = SERVICE_TURN_ON if value == STATE_ON else SERVICE_TURN_OFF
+        if not await self._call(Platform.SWITCH, service, entity_id, {}):
+            return False
+        result = await self._wait(
+            dt_util.utcnow() + self.timing.switch_timeout,
+            [entity_id],
+            lambda: self._is(entity_id, value),
+            wakeable=False,
+        )
+        return result is WaitResult.MET
+
+    async def _apply_settings(self, run: Run) -> bool:
+        """Send the saved thermostat settings and confirm them; return whether they all hold."""
+        for service, data in thermostat.restore_calls(run.saved):
+            await self._call(Platform.CLIMATE, service, run.thermostat, data)
+
+        def _restored() -> bool:
+            state = self._state(run.thermostat)
+            return state is not None and not thermostat.mismatched(run.saved, state)
+
+        result = await self._wait(
+            dt_util.utcnow() + self.timing.stop_timeout, [run.thermostat], _restored, wakeable=False
+        )
+        return result is WaitResult.MET
+
+    async def _wait(
+        self,
+        deadline: datetime | None,
+        entity_ids: Iterable[str] = (),
+        condition: Callable[[], bool] | None = None,
+        *,
+        wakeable: bool = True,
+    ) -> WaitResult:
+        """Wait until `condition` holds (checked on each state change), the deadline, or a cancel.
+
+        Deadlines are absolute and scheduled on Home Assistant's clock, so restarts and time travel
+        in tests behave like real time.
+        """
+        if condition is not None and condition():
+            return WaitResult.MET
+        if deadline is not None and dt_util.utcnow() >= deadline:
+            return WaitResult.TIMEOUT
+        if wakeable and self._cancel_pending:
+            self._cancel_pending = False
+            return WaitResult.WOKEN
+        future: asyncio.Future[WaitResult] = self.hass.loop.create_future()
+
+        @callback
+        def _resolve(result: WaitResult) -> None:
+            if not future.done():
+                future.set_result(result)
+
+        @callback
+        def _state_changed(_event: Event[EventStateChangedData]) -> None:
+            if condition is not None and condition():
+                _resolve(WaitResult.MET)
+
+        @callback
+        def _timed_out(_now: datetime) -> None:
+            _resolve(WaitResult.TIMEOUT)
+
+        unsubs: list[CALLBACK_TYPE] = []
+        entity_list = list(entity_ids)
+        if entity_list:
+            unsubs.append(async_track_state_change_event(self.hass, entity_list, _state_changed))
+        if deadline is not None:
+            unsubs.append(async_track_point_in_utc_time(self.hass, _timed_out, deadline))
+        previous_wake = self._wake
+        if wakeable:
+            self._wake = lambda: _resolve(WaitResult.WOKEN)
+        try:
+            return await future
+        finally:
+            for unsub in unsubs:
+                unsub()
+            self._wake = previous_wake
+
+    async def _notify_power_off(self, entity_id: str) -> None:
+        """Tell the household in plain words that power could not be put back yet."""
+        if self._notified:
+            return
+        self._notified = True
+        strings = await async_get_translations(
+            self.hass, self.hass.config.language, "exceptions", [DOMAIN]
+        )
+        prefix = f"component.{DOMAIN}.exceptions.power_not_restored"
+        message = strings.get(f"{prefix}.message", "Power to {name} could not be restored.")
+        persistent_notification.async_create(
+            self.hass,
+            message.format(name=self.entry.title, entity_id=entity_id),
+            title=self.entry.title,
+            notification_id=self.notification_id,
+        )
+
+    @callback
+    def _dismiss_power_notification(self) -> None:
+        """Remove the notification once power is back."""
+        if self._notified:
+            self._notified = False
+            persistent_notification.async_dismiss(self.hass, self.notification_id)

@@ -1,0 +1,1 @@
+"""Tests for the Heat Pump Reset integration."""

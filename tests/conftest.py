@@ -1,0 +1,166 @@
+"""Fixtures: a test HA with a fake heat pump (thermostat, two breakers, power sensor) and our entry."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlow
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, State
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockModule,
+    async_fire_time_changed,
+    mock_config_flow,
+    mock_integration,
+    mock_platform,
+    setup_test_component_platform,
+)
+
+# Import our package before the test plugin mounts its own `custom_components` (see DEVELOPERS.md).
+import custom_components.heat_pump_reset  # noqa: F401
+from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
+from custom_components.heat_pump_reset.const import (
+    CONF_POWER_SENSOR,
+    CONF_SWITCHES,
+    CONF_THERMOSTAT,
+    DOMAIN,
+)
+
+from .fakes import FakeSwitch, FakeThermostat
+
+THERMOSTAT = "climate.living_room"
+SWITCH_A = "switch.breaker_a"
+SWITCH_B = "switch.breaker_b"
+SENSOR = "sensor.heat_pump_power"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let HA load our integration from custom_components."""
+
+
+@dataclass
+class HeatPump:
+    """The fake equipment of one heat pump."""
+
+    thermostat: FakeThermostat
+    switch_a: FakeSwitch
+    switch_b: FakeSwitch
+
+    @property
+    def switches(self) -> list[FakeSwitch]:
+        """Both breakers, in cut order."""
+        return [self.switch_a, self.switch_b]
+
+
+class _SourceFlow(ConfigFlow):
+    """The config flow of the test integration that owns the fake equipment."""
+
+    VERSION = 1
+
+
+@pytest.fixture
+def source_flow() -> Generator[None]:
+    """Register the test integration's flow handler."""
+    with mock_config_flow("test", _SourceFlow):
+        yield
+
+
+@pytest.fixture
+async def heat_pump(hass: HomeAssistant, source_flow: None) -> HeatPump:
+    """Set up a thermostat and two breakers on a test integration with a device."""
+    pump = HeatPump(FakeThermostat(), FakeSwitch("a"), FakeSwitch("b"))
+
+    async def _setup_entry(hass: HomeAssistant, config_entry: ConfigEntry) -> bool:
+        await hass.config_entries.async_forward_entry_setups(
+            config_entry, [Platform.CLIMATE, Platform.SWITCH]
+        )
+        return True
+
+    mock_integration(hass, MockModule("test", async_setup_entry=_setup_entry))
+    mock_platform(hass, "test.config_flow", None)
+    setup_test_component_platform(hass, Platform.CLIMATE, [pump.thermostat], from_config_entry=True)
+    setup_test_component_platform(hass, Platform.SWITCH, pump.switches, from_config_entry=True)
+    source = MockConfigEntry(domain="test")
+    source.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(source.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get(THERMOSTAT) is not None
+    assert hass.states.get(SWITCH_B) is not None
+    return pump
+
+
+@pytest.fixture
+def options() -> dict[str, Any]:
+    """The entry's options; tests override this fixture to change them."""
+    return {
+        **DEFAULT_OPTIONS,
+        CONF_THERMOSTAT: THERMOSTAT,
+        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
+        CONF_POWER_SENSOR: None,
+    }
+
+
+@pytest.fixture
+async def entry(hass: HomeAssistant, heat_pump: HeatPump, options: dict[str, Any]) -> ConfigEntry:
+    """Add and load our entry for the fake heat pump."""
+    assert await async_setup_component(hass, "persistent_notification", {})
+    config_entry = MockConfigEntry(
+        domain=DOMAIN, title="Heat pump", data={}, options=options, unique_id=THERMOSTAT
+    )
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    return config_entry
+
+
+async def advance(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    delta: timedelta,
+    step: timedelta = timedelta(seconds=1),
+) -> None:
+    """Move simulated time forward in small steps, letting each due timer and task run."""
+    remaining = delta
+    while remaining > timedelta(0):
+        tick = min(step, remaining)
+        freezer.tick(tick)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        remaining -= tick
+
+
+def state(hass: HomeAssistant, entity_id: str) -> State:
+    """Return an entity's state, failing clearly when it does not exist."""
+    current = hass.states.get(entity_id)
+    assert current is not None, entity_id
+    return current
+
+
+@pytest.fixture
+def phases(hass: HomeAssistant) -> Generator[list[tuple[str, Any]]]:
+    """Record every phase the phase sensor shows, with the simulated time it showed it."""
+    seen: list[tuple[str, Any]] = []
+
+    def _listener(event: Any) -> None:
+        new = event.data["new_state"]
+        if new is not None and new.entity_id == PHASE and (not seen or seen[-1][0] != new.state):
+            seen.append((new.state, new.last_changed))
+
+    unsub = hass.bus.async_listen("state_changed", _listener)
+    yield seen
+    unsub()
+
+
+PHASE = "sensor.living_room_reset_phase"
+ENDS_AT = "sensor.living_room_reset_phase_ends"
+OUTCOME = "sensor.living_room_last_reset_outcome"
+BUTTON = "button.living_room_reset_heat_pump"
