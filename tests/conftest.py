@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -122,6 +123,10 @@ async def entry(hass: HomeAssistant, heat_pump: HeatPump, options: dict[str, Any
     return config_entry
 
 
+# Loop turns a run needs between two waits (state write, store save, service call, confirmation).
+SETTLE_ROUNDS = 5
+
+
 async def advance(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -134,8 +139,15 @@ async def advance(
         tick = min(step, remaining)
         freezer.tick(tick)
         async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await settle(hass)
         remaining -= tick
+
+
+async def settle(hass: HomeAssistant) -> None:
+    """Let the run's background task catch up: block_till_done does not wait for background tasks."""
+    for _ in range(SETTLE_ROUNDS):
+        await hass.async_block_till_done()
+        await asyncio.sleep(0)
 
 
 def state(hass: HomeAssistant, entity_id: str) -> State:
