@@ -79,7 +79,9 @@ class FakeThermostat(ClimateEntity):
     def __init__(self) -> None:
         self._attr_unique_id = "fake_thermostat"
         self._attr_name = "Living room"
-        self._attr_device_info = DeviceInfo(identifiers={("test", "thermostat")}, name="Living room")
+        self._attr_device_info = DeviceInfo(
+            identifiers={("test", "thermostat")}, name="Living room"
+        )
         self._attr_hvac_mode = HVACMode.HEAT
         self._attr_target_temperature = 21.0
         self._attr_target_temperature_low = 19.0
@@ -103,9 +105,15 @@ class FakeThermostat(ClimateEntity):
         current = self._attr_current_temperature or 0.0
         if self._attr_hvac_mode == HVACMode.OFF or not self.powered:
             return HVACAction.OFF
-        if self._attr_hvac_mode == HVACMode.HEAT and current < (self._attr_target_temperature or 0) - 0.3:
+        if (
+            self._attr_hvac_mode == HVACMode.HEAT
+            and current < (self._attr_target_temperature or 0) - 0.3
+        ):
             return HVACAction.HEATING
-        if self._attr_hvac_mode == HVACMode.COOL and current > (self._attr_target_temperature or 0) + 0.3:
+        if (
+            self._attr_hvac_mode == HVACMode.COOL
+            and current > (self._attr_target_temperature or 0) + 0.3
+        ):
             return HVACAction.COOLING
         if self._attr_hvac_mode == HVACMode.HEAT_COOL:
             if current < (self._attr_target_temperature_low or 0) - 0.3:

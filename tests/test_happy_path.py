@@ -29,13 +29,16 @@ async def test_full_run_with_exact_timings(
         blocking=True,
         return_response=True,
     )
-    assert response is not None and len(str(response["run_id"])) == 32
+    assert response is not None
+    assert len(str(response["run_id"])) == 32
     await hass.async_block_till_done()
     assert heat_pump.thermostat.hvac_mode == "off"
     assert [s.is_on for s in heat_pump.switches] == [False, False]
     assert state(hass, PHASE).state == "discharging"
     cut_at = state(hass, PHASE).last_changed
-    assert state(hass, ENDS_AT).state == (cut_at + timedelta(minutes=30)).isoformat(timespec="seconds")
+    assert state(hass, ENDS_AT).state == (cut_at + timedelta(minutes=30)).isoformat(
+        timespec="seconds"
+    )
 
     await advance(hass, freezer, timedelta(minutes=29, seconds=59))
     assert [s.is_on for s in heat_pump.switches] == [False, False]

@@ -42,4 +42,3 @@ def link_to_source_device(
             entity._attr_device_info = info
             return
     entity._attr_device_info = own_device
-

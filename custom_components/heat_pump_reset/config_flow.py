@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import voluptuous as vol
-
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_NAME
 from homeassistant.core import callback
 from homeassistant.helpers import selector
+import voluptuous as vol
 
 from . import thermostat
 from .compat import OPTIONS_FLOW_BASE
@@ -71,7 +70,9 @@ def _entities_schema(defaults: dict[str, Any]) -> vol.Schema:
                 selector.EntitySelector(selector.EntitySelectorConfig(domain="climate"))
             ),
             vol.Required(CONF_SWITCHES, default=defaults.get(CONF_SWITCHES, vol.UNDEFINED)): (
-                selector.EntitySelector(selector.EntitySelectorConfig(domain="switch", multiple=True))
+                selector.EntitySelector(
+                    selector.EntitySelectorConfig(domain="switch", multiple=True)
+                )
             ),
             sensor_key: selector.EntitySelector(
                 selector.EntitySelectorConfig(
@@ -90,17 +91,25 @@ def _options_schema(options: dict[str, Any]) -> vol.Schema:
         fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = vol.All(
             selector.NumberSelector(
                 selector.NumberSelectorConfig(
-                    min=low, max=high, step=1, unit_of_measurement=unit, mode=selector.NumberSelectorMode.BOX
+                    min=low,
+                    max=high,
+                    step=1,
+                    unit_of_measurement=unit,
+                    mode=selector.NumberSelectorMode.BOX,
                 )
             ),
             vol.Coerce(int),
             vol.Range(min=low, max=high),
         )
     fields[
-        vol.Required(CONF_POWER_THRESHOLD, default=options.get(CONF_POWER_THRESHOLD, DEFAULT_POWER_THRESHOLD))
+        vol.Required(
+            CONF_POWER_THRESHOLD, default=options.get(CONF_POWER_THRESHOLD, DEFAULT_POWER_THRESHOLD)
+        )
     ] = vol.All(
         selector.NumberSelector(
-            selector.NumberSelectorConfig(min=0, max=100000, step="any", mode=selector.NumberSelectorMode.BOX)
+            selector.NumberSelectorConfig(
+                min=0, max=100000, step="any", mode=selector.NumberSelectorMode.BOX
+            )
         ),
         vol.Coerce(float),
         vol.Range(min=0),
@@ -155,12 +164,14 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
                     data={},
                     options={**DEFAULT_OPTIONS, **self._entities(user_input)},
                 )
-        schema = vol.Schema({vol.Required(CONF_NAME, default="Heat pump"): selector.TextSelector()}).extend(
-            _entities_schema(user_input or {}).schema
-        )
+        schema = vol.Schema(
+            {vol.Required(CONF_NAME, default="Heat pump"): selector.TextSelector()}
+        ).extend(_entities_schema(user_input or {}).schema)
         return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
 
-    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Change the wrapped entities of an existing heat pump."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}

@@ -32,4 +32,3 @@ class HeatPumpResetEntity(Entity):
         """Follow the controller's changes."""
         await super().async_added_to_hass()
         self.async_on_remove(self.controller.async_add_listener(self.async_write_ha_state))
-

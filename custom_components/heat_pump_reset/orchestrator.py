@@ -261,7 +261,10 @@ class ResetController:
     ) -> str:
         """Validate, then start a run in the background; return its id. Touches nothing on refusal."""
         minimum = int(self.timing.discharge.total_seconds() // 60)
-        if discharge_minutes is not None and not minimum <= discharge_minutes <= MAX_DISCHARGE_MINUTES:
+        if (
+            discharge_minutes is not None
+            and not minimum <= discharge_minutes <= MAX_DISCHARGE_MINUTES
+        ):
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="discharge_out_of_range",
@@ -298,7 +301,10 @@ class ResetController:
             saved=thermostat.capture(climate),
         )
         _LOGGER.info(
-            "Starting heat pump reset %s for %s (%s)", self.run.run_id, self.entry.title, reason or trigger
+            "Starting heat pump reset %s for %s (%s)",
+            self.run.run_id,
+            self.entry.title,
+            reason or trigger,
         )
         self._spawn(Phase.STOPPING_THERMOSTAT, None)
         return self.run.run_id
@@ -397,11 +403,15 @@ class ResetController:
 
     async def _stop_thermostat(self, run: Run) -> None:
         """Turn the thermostat off and wait until it and the unit are idle."""
-        if not await self._call(Platform.CLIMATE, SERVICE_SET_HVAC_MODE, run.thermostat, {"hvac_mode": "off"}):
+        if not await self._call(
+            Platform.CLIMATE, SERVICE_SET_HVAC_MODE, run.thermostat, {"hvac_mode": "off"}
+        ):
             run.end_early(Outcome.FAILED, "thermostat_refused_off")
             return
         result = await self._wait(
-            dt_util.utcnow() + self.timing.stop_timeout, self._watched(run.thermostat), self._unit_idle
+            dt_util.utcnow() + self.timing.stop_timeout,
+            self._watched(run.thermostat),
+            self._unit_idle,
         )
         if result is WaitResult.TIMEOUT:
             run.end_early(Outcome.FAILED, "thermostat_did_not_stop")
@@ -572,7 +582,9 @@ class ResetController:
             or run.phase in (Phase.IDLE, Phase.STOPPING_THERMOSTAT, Phase.VERIFYING)
         ):
             return
-        _LOGGER.info("Thermostat %s changed by a person during reset %s", run.thermostat, run.run_id)
+        _LOGGER.info(
+            "Thermostat %s changed by a person during reset %s", run.thermostat, run.run_id
+        )
         run.thermostat_overridden = True
 
     def _context(self) -> Context:

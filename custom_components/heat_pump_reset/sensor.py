@@ -44,7 +44,11 @@ def _last_attributes(controller: ResetController) -> Mapping[str, Any] | None:
     last = controller.last
     if last is None:
         return None
-    return {"run_id": last.run_id, "finished_at": last.finished_at.isoformat(), "detail": last.detail}
+    return {
+        "run_id": last.run_id,
+        "finished_at": last.finished_at.isoformat(),
+        "detail": last.detail,
+    }
 
 
 SENSORS: tuple[ResetSensorDescription, ...] = (
@@ -87,7 +91,9 @@ class ResetSensor(HeatPumpResetEntity, SensorEntity):
 
     entity_description: ResetSensorDescription
 
-    def __init__(self, entry: HeatPumpResetConfigEntry, description: ResetSensorDescription) -> None:
+    def __init__(
+        self, entry: HeatPumpResetConfigEntry, description: ResetSensorDescription
+    ) -> None:
         """Create the sensor described by `description`."""
         super().__init__(entry, description.key)
         self.entity_description = description

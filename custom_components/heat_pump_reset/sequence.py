@@ -130,8 +130,14 @@ class Run:
     def to_dict(self) -> dict[str, Any]:
         """Return JSON-able data for the store."""
         data = asdict(self)
-        for key in ("started_at", "phase_started_at", "phase_ends_at", "off_sent_at",
-                    "confirmed_off_at", "power_on_at"):
+        for key in (
+            "started_at",
+            "phase_started_at",
+            "phase_ends_at",
+            "off_sent_at",
+            "confirmed_off_at",
+            "power_on_at",
+        ):
             data[key] = _iso(getattr(self, key))
         return data
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import voluptuous as vol
-
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
@@ -14,6 +12,7 @@ from homeassistant.core import (
 )
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+import voluptuous as vol
 
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
@@ -72,6 +71,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _controller(hass, call).async_cancel()
 
     hass.services.async_register(
-        DOMAIN, SERVICE_START_RESET, _start, schema=START_SCHEMA, supports_response=SupportsResponse.OPTIONAL
+        DOMAIN,
+        SERVICE_START_RESET,
+        _start,
+        schema=START_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
     )
     hass.services.async_register(DOMAIN, SERVICE_CANCEL_RESET, _cancel, schema=CANCEL_SCHEMA)

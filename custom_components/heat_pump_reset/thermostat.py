@@ -56,7 +56,10 @@ def capture(state: State) -> dict[str, Any]:
     features = ClimateEntityFeature(state.attributes.get(ATTR_SUPPORTED_FEATURES, 0))
     attrs = state.attributes
     saved: dict[str, Any] = {ATTR_HVAC_MODE: state.state}
-    if features & ClimateEntityFeature.TARGET_TEMPERATURE and attrs.get(ATTR_TEMPERATURE) is not None:
+    if (
+        features & ClimateEntityFeature.TARGET_TEMPERATURE
+        and attrs.get(ATTR_TEMPERATURE) is not None
+    ):
         saved[ATTR_TEMPERATURE] = attrs[ATTR_TEMPERATURE]
     if (
         features & ClimateEntityFeature.TARGET_TEMPERATURE_RANGE
@@ -82,13 +85,15 @@ def restore_calls(saved: dict[str, Any]) -> list[ServiceCall]:
     if mode is not None and mode != HVACMode.OFF:
         calls.append((SERVICE_SET_HVAC_MODE, {ATTR_HVAC_MODE: mode}))
     if ATTR_TARGET_TEMP_LOW in saved:
-        calls.append((
-            SERVICE_SET_TEMPERATURE,
-            {
-                ATTR_TARGET_TEMP_LOW: saved[ATTR_TARGET_TEMP_LOW],
-                ATTR_TARGET_TEMP_HIGH: saved[ATTR_TARGET_TEMP_HIGH],
-            },
-        ))
+        calls.append(
+            (
+                SERVICE_SET_TEMPERATURE,
+                {
+                    ATTR_TARGET_TEMP_LOW: saved[ATTR_TARGET_TEMP_LOW],
+                    ATTR_TARGET_TEMP_HIGH: saved[ATTR_TARGET_TEMP_HIGH],
+                },
+            )
+        )
     elif ATTR_TEMPERATURE in saved:
         calls.append((SERVICE_SET_TEMPERATURE, {ATTR_TEMPERATURE: saved[ATTR_TEMPERATURE]}))
     calls.extend(

@@ -1,0 +1,74 @@
+"""Our entities: on the thermostat's device, named by translation, with stable unique ids."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
+from custom_components.heat_pump_reset.const import CONF_SWITCHES, CONF_THERMOSTAT, DOMAIN
+
+from .conftest import BUTTON, ENDS_AT, OUTCOME, PHASE, THERMOSTAT, HeatPump, state
+
+KEYS = {PHASE: "phase", ENDS_AT: "phase_ends_at", OUTCOME: "last_outcome", BUTTON: "reset"}
+
+
+async def test_entities_join_the_thermostat_device(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Each entity sits on the thermostat's device with unique id `<entry_id>_<key>`."""
+    entities = er.async_get(hass)
+    thermostat_device = entities.async_get(THERMOSTAT).device_id
+    assert thermostat_device is not None
+    for entity_id, key in KEYS.items():
+        registered = entities.async_get(entity_id)
+        assert registered is not None, entity_id
+        assert registered.unique_id == f"{entry.entry_id}_{key}"
+        assert registered.device_id == thermostat_device
+        assert registered.translation_key == key
+        assert registered.has_entity_name
+
+
+async def test_initial_states(hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry) -> None:
+    """Before any run: idle, no countdown, no outcome; the phase sensor lists every phase."""
+    phase = state(hass, PHASE)
+    assert phase.state == "idle"
+    assert phase.attributes["options"] == [
+        "idle",
+        "stopping_thermostat",
+        "cutting_power",
+        "discharging",
+        "restoring_power",
+        "starting_up",
+        "restoring_thermostat",
+        "verifying",
+    ]
+    assert phase.attributes["friendly_name"] == "Living room Reset phase"
+    assert state(hass, ENDS_AT).state == "unknown"
+    assert state(hass, OUTCOME).state == "unknown"
+    assert state(hass, BUTTON).attributes["friendly_name"] == "Living room Reset heat pump"
+
+
+async def test_thermostat_without_device_gets_own_device(hass: HomeAssistant) -> None:
+    """A thermostat with no device (e.g. from YAML) leaves our entities on a device named by us."""
+    hass.states.async_set("climate.yaml", "heat", {"hvac_modes": ["off", "heat"]})
+    hass.states.async_set("switch.yaml_breaker", "on")
+    config_entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Garage heat pump",
+        options={
+            **DEFAULT_OPTIONS,
+            CONF_THERMOSTAT: "climate.yaml",
+            CONF_SWITCHES: ["switch.yaml_breaker"],
+        },
+        unique_id="climate.yaml",
+    )
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, config_entry.entry_id)})
+    assert device is not None
+    assert device.name == "Garage heat pump"
+    assert state(hass, "sensor.garage_heat_pump_reset_phase").state == "idle"
