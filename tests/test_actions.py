@@ -1,0 +1,705 @@
+"""Starting and cancelling a reset: refusals, the discharge override, concurrency, cancel in every phase."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Generator
+from datetime import datetime, timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.climate.const import HVACAction
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.const import EVENT_STATE_CHANGED
+from homeassistant.core import (
+    Context,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    ServiceResponse,
+)
+from homeassistant.exceptions import ServiceValidationError
+import pytest
+from pytest_homeassistant_custom_component.common import MockUser
+
+from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
+from custom_components.heat_pump_reset.const import (
+    CONF_DISCHARGE_MINUTES,
+    CONF_POWER_SENSOR,
+    CONF_SWITCHES,
+    CONF_THERMOSTAT,
+    DOMAIN,
+)
+
+from .conftest import (
+    BUTTON,
+    ENDS_AT,
+    OUTCOME,
+    PHASE,
+    SWITCH_A,
+    SWITCH_B,
+    THERMOSTAT,
+    HeatPump,
+    advance,
+    settle,
+    state,
+)
+
+# The thermostat's settings before any run (see tests/fakes.py).
+SAVED = {
+    "hvac_mode": "heat",
+    "target_temperature": 21.0,
+    "target_temperature_low": 19.0,
+    "target_temperature_high": 24.0,
+    "fan_mode": "low",
+    "preset_mode": "comfort",
+    "swing_mode": "vertical",
+}
+DISCHARGE = timedelta(minutes=30)
+STAGGER = timedelta(seconds=10)
+STARTUP = timedelta(minutes=5)
+
+
+@pytest.fixture
+def options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The entry's options; `indirect` parametrization merges overrides into them."""
+    return {
+        **DEFAULT_OPTIONS,
+        CONF_THERMOSTAT: THERMOSTAT,
+        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
+        CONF_POWER_SENSOR: None,
+        **getattr(request, "param", {}),
+    }
+
+
+@pytest.fixture
+def power_log(hass: HomeAssistant) -> Generator[list[tuple[str, str, datetime]]]:
+    """Record every state change of the breakers, with the simulated time it happened."""
+    seen: list[tuple[str, str, datetime]] = []
+
+    def _listener(event: Event[EventStateChangedData]) -> None:
+        new, old = event.data["new_state"], event.data["old_state"]
+        if (
+            new is not None
+            and new.entity_id in (SWITCH_A, SWITCH_B)
+            and (old is None or old.state != new.state)
+        ):
+            seen.append((new.entity_id, new.state, new.last_changed))
+
+    unsub = hass.bus.async_listen(EVENT_STATE_CHANGED, _listener)
+    yield seen
+    unsub()
+
+
+def store_key(entry: ConfigEntry) -> str:
+    """Return the store key of the entry's run."""
+    return f"{DOMAIN}.run.{entry.entry_id}"
+
+
+def active_run(hass_storage: dict[str, Any], entry: ConfigEntry) -> dict[str, Any] | None:
+    """Return the stored active run, if any."""
+    stored = hass_storage.get(store_key(entry))
+    return None if stored is None else stored["data"]["active"]
+
+
+async def start(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> ServiceResponse:
+    """Start a reset through the action and let it run until its first wait."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "start_reset",
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    await settle(hass)
+    return response
+
+
+async def cancel(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Cancel the running reset through the action and let the run react."""
+    await hass.services.async_call(
+        DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+
+
+async def press_button(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Press the reset button."""
+    await hass.services.async_call("button", "press", {"entity_id": BUTTON}, blocking=True)
+
+
+async def call_start(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Call the start action without a response."""
+    await hass.services.async_call(
+        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+
+
+TRIGGERS = pytest.mark.parametrize("trigger", [call_start, press_button], ids=["action", "button"])
+
+
+def thermostat_settings(pump: HeatPump) -> dict[str, Any]:
+    """Return the fake thermostat's current settings, keyed like SAVED."""
+    climate = pump.thermostat
+    return {
+        "hvac_mode": climate.hvac_mode,
+        "target_temperature": climate.target_temperature,
+        "target_temperature_low": climate.target_temperature_low,
+        "target_temperature_high": climate.target_temperature_high,
+        "fan_mode": climate.fan_mode,
+        "preset_mode": climate.preset_mode,
+        "swing_mode": climate.swing_mode,
+    }
+
+
+def touched(pump: HeatPump) -> tuple[list[Any], list[str], list[str]]:
+    """Return every command the equipment received so far."""
+    return (
+        list(pump.thermostat.calls),
+        list(pump.switch_a.commands),
+        list(pump.switch_b.commands),
+    )
+
+
+# --- Refusals -------------------------------------------------------------------------------
+
+
+def _thermostat_unavailable(hass: HomeAssistant, pump: HeatPump) -> None:
+    pump.thermostat.set_available(False)
+
+
+def _thermostat_unknown(hass: HomeAssistant, pump: HeatPump) -> None:
+    hass.states.async_set(THERMOSTAT, "unknown")
+
+
+def _switch_a_unavailable(hass: HomeAssistant, pump: HeatPump) -> None:
+    pump.switch_a.set_available(False)
+
+
+def _switch_b_unavailable(hass: HomeAssistant, pump: HeatPump) -> None:
+    pump.switch_b.set_available(False)
+
+
+def _switch_b_unknown(hass: HomeAssistant, pump: HeatPump) -> None:
+    hass.states.async_set(SWITCH_B, "unknown")
+
+
+def _switch_b_missing(hass: HomeAssistant, pump: HeatPump) -> None:
+    hass.states.async_remove(SWITCH_B)
+
+
+UNAVAILABLE = pytest.mark.parametrize(
+    ("fault", "entity_id"),
+    [
+        (_thermostat_unavailable, THERMOSTAT),
+        (_thermostat_unknown, THERMOSTAT),
+        (_switch_a_unavailable, SWITCH_A),
+        (_switch_b_unavailable, SWITCH_B),
+        (_switch_b_unknown, SWITCH_B),
+        (_switch_b_missing, SWITCH_B),
+    ],
+    ids=[
+        "thermostat_unavailable",
+        "thermostat_unknown",
+        "switch_a_unavailable",
+        "switch_b_unavailable",
+        "switch_b_unknown",
+        "switch_b_missing",
+    ],
+)
+
+
+@TRIGGERS
+@UNAVAILABLE
+async def test_start_refused_when_an_entity_is_unavailable(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    trigger: Callable[[HomeAssistant, ConfigEntry], Awaitable[None]],
+    fault: Callable[[HomeAssistant, HeatPump], None],
+    entity_id: str,
+) -> None:
+    """An unavailable, unknown or missing thermostat or switch refuses the start and touches nothing."""
+    fault(hass, heat_pump)
+    with pytest.raises(ServiceValidationError) as err:
+        await trigger(hass, entry)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "entity_unavailable"
+    assert err.value.translation_placeholders == {"entity_id": entity_id}
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert state(hass, PHASE).state == "idle"
+    assert state(hass, OUTCOME).state == "unknown"
+    assert active_run(hass_storage, entry) is None
+
+
+@TRIGGERS
+async def test_start_refused_while_a_run_is_active(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    trigger: Callable[[HomeAssistant, ConfigEntry], Awaitable[None]],
+) -> None:
+    """A second start during a run is refused with already_running and changes nothing."""
+    response = await start(hass, entry)
+    assert response is not None
+    assert state(hass, PHASE).state == "discharging"
+    before = touched(heat_pump)
+    with pytest.raises(ServiceValidationError) as err:
+        await trigger(hass, entry)
+    assert err.value.translation_key == "already_running"
+    assert err.value.translation_placeholders == {"name": "Heat pump", "phase": "discharging"}
+    await settle(hass)
+    assert touched(heat_pump) == before
+    assert state(hass, PHASE).state == "discharging"
+    assert state(hass, PHASE).attributes["run_id"] == response["run_id"]
+    stored = active_run(hass_storage, entry)
+    assert stored is not None
+    assert stored["run_id"] == response["run_id"]
+
+
+@pytest.mark.parametrize("service", ["start_reset", "cancel_reset"])
+@pytest.mark.parametrize("entry_id", ["no_such_entry", "source"], ids=["unknown", "other_domain"])
+async def test_action_refused_for_an_unknown_entry(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, service: str, entry_id: str
+) -> None:
+    """An entry id that is not one of ours is refused with entry_not_found."""
+    if entry_id == "source":
+        entry_id = next(e.entry_id for e in hass.config_entries.async_entries("test"))
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, service, {"config_entry_id": entry_id}, blocking=True
+        )
+    assert err.value.translation_key == "entry_not_found"
+    assert err.value.translation_placeholders == {"entry_id": entry_id}
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])
+
+
+@pytest.mark.parametrize("service", ["start_reset", "cancel_reset"])
+async def test_action_refused_for_an_unloaded_entry(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, service: str
+) -> None:
+    """An entry that is not loaded is refused with entry_not_loaded."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, service, {"config_entry_id": entry.entry_id}, blocking=True
+        )
+    assert err.value.translation_key == "entry_not_loaded"
+    assert err.value.translation_placeholders == {"name": "Heat pump"}
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])
+
+
+@pytest.mark.parametrize("minutes", [29, 241, 0, -30])
+async def test_discharge_override_out_of_range_refused(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    minutes: int,
+) -> None:
+    """A discharge override below the configured wait or above 240 minutes is refused."""
+    with pytest.raises(ServiceValidationError) as err:
+        await start(hass, entry, discharge_minutes=minutes)
+    assert err.value.translation_key == "discharge_out_of_range"
+    assert err.value.translation_placeholders == {
+        "value": str(minutes),
+        "minimum": "30",
+        "maximum": "240",
+    }
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])
+    assert state(hass, PHASE).state == "idle"
+    assert active_run(hass_storage, entry) is None
+
+
+@pytest.mark.parametrize("options", [{CONF_DISCHARGE_MINUTES: 40}], indirect=True)
+async def test_discharge_override_minimum_follows_the_configured_wait(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """With a 40-minute configured wait, 35 is refused and a run without override waits 40."""
+    with pytest.raises(ServiceValidationError) as err:
+        await start(hass, entry, discharge_minutes=35)
+    assert err.value.translation_placeholders is not None
+    assert err.value.translation_placeholders["minimum"] == "40"
+    assert touched(heat_pump) == ([], [], [])
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=39, seconds=59), step=timedelta(seconds=30))
+    assert [s.is_on for s in heat_pump.switches] == [False, False]
+    await advance(hass, freezer, timedelta(seconds=1))
+    assert heat_pump.switch_a.is_on
+
+
+@pytest.mark.parametrize("minutes", [45, 240])
+async def test_discharge_override_is_used(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    minutes: int,
+) -> None:
+    """An allowed override replaces the configured wait: power comes back after it, not after 30."""
+    await start(hass, entry, discharge_minutes=minutes)
+    assert state(hass, PHASE).state == "discharging"
+    cut_at = state(hass, PHASE).last_changed
+    assert state(hass, ENDS_AT).state == (cut_at + timedelta(minutes=minutes)).isoformat(
+        timespec="seconds"
+    )
+    stored = active_run(hass_storage, entry)
+    assert stored is not None
+    assert stored["discharge_minutes"] == minutes
+    await advance(hass, freezer, timedelta(minutes=minutes - 1), step=timedelta(seconds=30))
+    assert [s.is_on for s in heat_pump.switches] == [False, False]
+    await advance(hass, freezer, timedelta(seconds=59))
+    assert [s.is_on for s in heat_pump.switches] == [False, False]
+    await advance(hass, freezer, timedelta(seconds=1))
+    assert heat_pump.switch_a.is_on
+    assert state(hass, PHASE).state == "restoring_power"
+
+
+# --- Starting -------------------------------------------------------------------------------
+
+
+async def test_start_returns_the_run_id(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """The start action answers the run id the phase sensor and the store show, with the reason."""
+    response = await start(hass, entry, reason="defrost fault E5")
+    assert response is not None
+    run_id = response["run_id"]
+    assert isinstance(run_id, str)
+    assert len(run_id) == 32
+    attributes = state(hass, PHASE).attributes
+    assert attributes["run_id"] == run_id
+    assert attributes["trigger"] == "action"
+    assert attributes["reason"] == "defrost fault E5"
+    stored = active_run(hass_storage, entry)
+    assert stored is not None
+    assert stored["run_id"] == run_id
+    assert stored["reason"] == "defrost fault E5"
+
+
+async def test_button_starts_a_run(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Pressing the button starts a run with the configured wait, triggered by the button."""
+    await press_button(hass, entry)
+    await settle(hass)
+    assert state(hass, PHASE).state == "discharging"
+    assert state(hass, PHASE).attributes["trigger"] == "button"
+    assert [s.is_on for s in heat_pump.switches] == [False, False]
+
+
+async def test_concurrent_starts_make_one_run(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Twenty starts at once (actions and button presses) start exactly one run; the rest are refused."""
+
+    async def _action() -> ServiceResponse:
+        return await hass.services.async_call(
+            DOMAIN,
+            "start_reset",
+            {"config_entry_id": entry.entry_id},
+            blocking=True,
+            return_response=True,
+        )
+
+    async def _press() -> None:
+        await press_button(hass, entry)
+
+    calls = [_action() if i % 2 else _press() for i in range(20)]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    await settle(hass)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert len(errors) == 19
+    assert all(isinstance(e, ServiceValidationError) for e in errors)
+    assert {e.translation_key for e in errors if isinstance(e, ServiceValidationError)} == {
+        "already_running"
+    }
+    assert heat_pump.thermostat.calls == [("hvac_mode", "off")]
+    assert heat_pump.switch_a.commands == ["off"]
+    assert heat_pump.switch_b.commands == ["off"]
+    assert state(hass, PHASE).state == "discharging"
+    (winner,) = [r for r in results if not isinstance(r, BaseException)]
+    if winner is not None:  # an action won (a button press answers nothing)
+        assert winner["run_id"] == state(hass, PHASE).attributes["run_id"]
+
+
+# --- Cancelling -----------------------------------------------------------------------------
+
+
+async def test_cancel_with_nothing_running_is_refused(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Cancelling when no run is active raises nothing_running and touches nothing."""
+    with pytest.raises(ServiceValidationError) as err:
+        await cancel(hass, entry)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "nothing_running"
+    assert err.value.translation_placeholders == {"name": "Heat pump"}
+    assert touched(heat_pump) == ([], [], [])
+    assert state(hass, OUTCOME).state == "unknown"
+
+
+async def test_cancel_during_discharge_restores_power_now_then_stages(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    phases: list[tuple[str, Any]],
+) -> None:
+    """Cancel in the discharge wait: first breaker on at once, second after the stagger, thermostat after start-up."""
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=timedelta(seconds=30))
+    await cancel(hass, entry)
+    assert heat_pump.switch_a.is_on
+    assert not heat_pump.switch_b.is_on
+    await advance(hass, freezer, STAGGER)
+    assert heat_pump.switch_b.is_on
+    assert state(hass, PHASE).state == "starting_up"
+    await advance(hass, freezer, STARTUP - timedelta(seconds=1))
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await advance(hass, freezer, timedelta(seconds=1))
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert state(hass, OUTCOME).attributes["detail"] == "cancelled"
+    assert [p for p, _ in phases][-5:] == [
+        "discharging",
+        "restoring_power",
+        "starting_up",
+        "restoring_thermostat",
+        "idle",
+    ]
+
+
+# Each phase a cancel can meet: how to hold a run there and the fault to clear after the cancel.
+Release = Callable[[], None]
+
+
+async def _hold_stopping_thermostat(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
+) -> Release:
+    """The unit keeps heating after the thermostat is told off."""
+    pump.thermostat.stuck_action = HVACAction.HEATING
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(seconds=30), step=timedelta(seconds=5))
+
+    def _release() -> None:
+        pump.thermostat.stuck_action = None
+
+    return _release
+
+
+async def _hold_cutting_power(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
+) -> Release:
+    """The second breaker ignores its off command, so the run waits for its confirmation."""
+    pump.switch_b.refuse = True
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(seconds=10))
+
+    def _release() -> None:
+        pump.switch_b.refuse = False
+
+    return _release
+
+
+async def _hold_discharging(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
+) -> Release:
+    """Ten minutes into the discharge wait."""
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=timedelta(seconds=30))
+    return lambda: None
+
+
+async def _hold_restoring_power(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
+) -> Release:
+    """The second breaker dropped off the network while off, so power cannot come back yet."""
+    await start(hass, entry)
+    pump.switch_b.set_available(False)
+    await advance(hass, freezer, DISCHARGE + timedelta(minutes=1), step=timedelta(seconds=10))
+
+    def _release() -> None:
+        pump.switch_b.set_available(True)
+
+    return _release
+
+
+async def _hold_starting_up(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
+) -> Release:
+    """One minute into the start-up delay."""
+    await start(hass, entry)
+    await advance(
+        hass, freezer, DISCHARGE + STAGGER + timedelta(minutes=1), step=timedelta(seconds=10)
+    )
+    return lambda: None
+
+
+async def _hold_restoring_thermostat(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
+) -> Release:
+    """The thermostat lost power with the breakers and has not come back."""
+    await start(hass, entry)
+    pump.thermostat.set_available(False)
+    await advance(
+        hass,
+        freezer,
+        DISCHARGE + STAGGER + STARTUP + timedelta(minutes=1),
+        step=timedelta(seconds=10),
+    )
+
+    def _release() -> None:
+        pump.thermostat.set_available(True)
+
+    return _release
+
+
+async def _hold_verifying(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
+) -> Release:
+    """The thermostat is back but the unit has not started yet."""
+    pump.thermostat.stuck_action = HVACAction.IDLE
+    await start(hass, entry)
+    await advance(
+        hass,
+        freezer,
+        DISCHARGE + STAGGER + STARTUP + timedelta(minutes=1),
+        step=timedelta(seconds=10),
+    )
+
+    def _release() -> None:
+        pump.thermostat.stuck_action = None
+
+    return _release
+
+
+RUN_PHASES = [
+    "stopping_thermostat",
+    "cutting_power",
+    "discharging",
+    "restoring_power",
+    "starting_up",
+    "restoring_thermostat",
+    "verifying",
+]
+
+# phase: (how to hold the run there, the phases after it, whether the thermostat ends restored)
+CANCEL_CASES: dict[str, tuple[Any, list[str], bool]] = {
+    "stopping_thermostat": (_hold_stopping_thermostat, ["restoring_thermostat"], True),
+    "cutting_power": (
+        _hold_cutting_power,
+        ["restoring_power", "starting_up", "restoring_thermostat"],
+        True,
+    ),
+    "discharging": (
+        _hold_discharging,
+        ["restoring_power", "starting_up", "restoring_thermostat"],
+        True,
+    ),
+    "restoring_power": (_hold_restoring_power, ["starting_up", "restoring_thermostat"], True),
+    "starting_up": (_hold_starting_up, ["restoring_thermostat"], True),
+    # The cancel ends the wait for a thermostat that has not come back: there is nothing to restore.
+    "restoring_thermostat": (_hold_restoring_thermostat, [], False),
+    "verifying": (_hold_verifying, [], True),
+}
+
+
+@pytest.mark.parametrize("phase", list(CANCEL_CASES))
+async def test_cancel_in_every_phase(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    phases: list[tuple[str, Any]],
+    power_log: list[tuple[str, str, datetime]],
+    phase: str,
+) -> None:
+    """A cancel ends the run cancelled with power on, never restoring power before the cancel or the deadline."""
+    hold, after, thermostat_restored = CANCEL_CASES[phase]
+    release = await hold(hass, freezer, heat_pump, entry)
+    assert state(hass, PHASE).state == phase
+    cancel_at = state(hass, PHASE).last_updated
+    await cancel(hass, entry)
+    release()
+    await advance(hass, freezer, timedelta(minutes=10), step=timedelta(seconds=5))
+
+    assert state(hass, PHASE).state == "idle"
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert state(hass, OUTCOME).attributes["detail"] == "cancelled"
+    stored = hass_storage[store_key(entry)]["data"]
+    assert stored["active"] is None
+    assert stored["last"]["outcome"] == "cancelled"
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    if thermostat_restored:
+        assert thermostat_settings(heat_pump) == SAVED
+    seen = [p for p, _ in phases]
+    assert seen == ["idle", *RUN_PHASES[: RUN_PHASES.index(phase) + 1], *after, "idle"]
+
+    # Power comes back only after the cancel, or after the discharge deadline of a completed wait.
+    offs = [at for _e, value, at in power_log if value == "off"]
+    ons = [at for _e, value, at in power_log if value == "on"]
+    if phase == "stopping_thermostat":
+        assert power_log == []
+        assert heat_pump.switch_a.commands == []
+        assert heat_pump.switch_b.commands == []
+    else:
+        assert offs
+        assert ons
+        assert min(ons) >= min(cancel_at, min(offs) + DISCHARGE)
+    if phase == "cutting_power":
+        # The refusing breaker was never cut; no further off command after the cancel.
+        assert heat_pump.switch_a.commands == ["off", "on"]
+        assert heat_pump.switch_b.commands == ["off"]
+
+
+@pytest.mark.parametrize("by_hand", [SWITCH_A, SWITCH_B])
+async def test_manual_power_on_during_the_wait(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    phases: list[tuple[str, Any]],
+    hass_admin_user: MockUser,
+    by_hand: str,
+) -> None:
+    """A person turning a breaker on mid-wait: the other comes on, start-up delay, thermostat back, cancelled."""
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=12), step=timedelta(seconds=30))
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": by_hand},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await settle(hass)
+    assert state(hass, PHASE).state in ("restoring_power", "starting_up")
+    await advance(hass, freezer, STAGGER)
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert state(hass, PHASE).state == "starting_up"
+    await advance(hass, freezer, STARTUP - STAGGER - timedelta(seconds=1))
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await advance(hass, freezer, STAGGER + timedelta(seconds=1))
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, PHASE).state == "idle"
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert state(hass, OUTCOME).attributes["detail"] == "power_restored_by_hand"
+    assert [p for p, _ in phases][-5:] == [
+        "discharging",
+        "restoring_power",
+        "starting_up",
+        "restoring_thermostat",
+        "idle",
+    ]

@@ -1,0 +1,454 @@
+"""Faulty equipment: what a run does when the thermostat, a breaker or the power sensor misbehaves."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification
+from homeassistant.components.climate.const import HVACAction, HVACMode
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+import pytest
+
+from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
+from custom_components.heat_pump_reset.const import (
+    CONF_POWER_SENSOR,
+    CONF_SWITCHES,
+    CONF_THERMOSTAT,
+    DOMAIN,
+)
+
+from .conftest import (
+    OUTCOME,
+    PHASE,
+    SENSOR,
+    SWITCH_A,
+    SWITCH_B,
+    THERMOSTAT,
+    HeatPump,
+    advance,
+    settle,
+    state,
+)
+
+SAVED = {
+    "hvac_mode": "heat",
+    "target_temperature": 21.0,
+    "target_temperature_low": 19.0,
+    "target_temperature_high": 24.0,
+    "fan_mode": "low",
+    "preset_mode": "comfort",
+    "swing_mode": "vertical",
+}
+STOP_TIMEOUT = timedelta(seconds=120)
+SWITCH_TIMEOUT = timedelta(seconds=30)
+DISCHARGE = timedelta(minutes=30)
+STAGGER = timedelta(seconds=10)
+STARTUP = timedelta(minutes=5)
+VERIFY = timedelta(minutes=15)
+THERMOSTAT_RETURN = timedelta(minutes=60)
+# From the start of a run until the thermostat's settings are sent back, when nothing goes wrong.
+UNTIL_RESTORE = DISCHARGE + STAGGER + STARTUP
+WITH_SENSOR = pytest.mark.parametrize("options", [{CONF_POWER_SENSOR: SENSOR}], indirect=True)
+
+
+@pytest.fixture
+def options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The entry's options; `indirect` parametrization merges overrides into them."""
+    return {
+        **DEFAULT_OPTIONS,
+        CONF_THERMOSTAT: THERMOSTAT,
+        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
+        CONF_POWER_SENSOR: None,
+        **getattr(request, "param", {}),
+    }
+
+
+@pytest.fixture
+def notifications(hass: HomeAssistant, entry: ConfigEntry) -> Generator[dict[str, Any]]:
+    """Follow the persistent notifications that exist, by id."""
+    current: dict[str, Any] = {}
+
+    @callback
+    def _updated(update_type: Any, changed: dict[str, Any]) -> None:
+        if update_type == persistent_notification.UpdateType.REMOVED:
+            for notification_id in changed:
+                current.pop(notification_id, None)
+        else:
+            current.update(changed)
+
+    unsub = persistent_notification.async_register_callback(hass, _updated)
+    yield current
+    unsub()
+
+
+def power_notification(entry: ConfigEntry) -> str:
+    """Return the id of the entry's power notification."""
+    return f"{DOMAIN}_{entry.entry_id}_power"
+
+
+def thermostat_settings(pump: HeatPump) -> dict[str, Any]:
+    """Return the fake thermostat's current settings, keyed like SAVED."""
+    climate = pump.thermostat
+    return {
+        "hvac_mode": climate.hvac_mode,
+        "target_temperature": climate.target_temperature,
+        "target_temperature_low": climate.target_temperature_low,
+        "target_temperature_high": climate.target_temperature_high,
+        "fan_mode": climate.fan_mode,
+        "preset_mode": climate.preset_mode,
+        "swing_mode": climate.swing_mode,
+    }
+
+
+def last_run(hass_storage: dict[str, Any], entry: ConfigEntry) -> dict[str, Any]:
+    """Return the stored summary of the last finished run, checking no run is left active."""
+    data = hass_storage[f"{DOMAIN}.run.{entry.entry_id}"]["data"]
+    assert data["active"] is None
+    last: dict[str, Any] = data["last"]
+    return last
+
+
+async def start(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Start a reset and let it run until its first wait."""
+    await hass.services.async_call(
+        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+
+
+def assert_outcome(hass: HomeAssistant, outcome: str, detail: str | None = None) -> None:
+    """Check the run has ended with `outcome` (and `detail`)."""
+    assert state(hass, PHASE).state == "idle"
+    assert state(hass, OUTCOME).state == outcome
+    if detail is not None:
+        assert state(hass, OUTCOME).attributes["detail"] == detail
+
+
+# --- The thermostat does not stop -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["heating", "cooling", "drying", "defrosting", "preheating"])
+async def test_unit_that_never_stops_fails_without_cutting(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    action: str,
+) -> None:
+    """A unit still working 120 s after off: failed, no switch commanded, thermostat settings back."""
+    heat_pump.thermostat.stuck_action = HVACAction(action)
+    await start(hass, entry)
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await advance(hass, freezer, STOP_TIMEOUT - timedelta(seconds=1))
+    assert state(hass, PHASE).state == "stopping_thermostat"
+    await advance(hass, freezer, timedelta(seconds=1))
+    assert_outcome(hass, "failed", "thermostat_did_not_stop")
+    assert heat_pump.switch_a.commands == []
+    assert heat_pump.switch_b.commands == []
+    assert thermostat_settings(heat_pump) == SAVED
+    assert last_run(hass_storage, entry)["outcome"] == "failed"
+
+
+def _refuse_off(pump: HeatPump) -> None:
+    pump.thermostat.refuse_modes = {HVACMode.OFF}
+
+
+@pytest.mark.parametrize(
+    ("fault", "detail", "fails_after"),
+    [
+        (_refuse_off, "thermostat_did_not_stop", STOP_TIMEOUT),
+    ],
+    ids=["ignores_off"],
+)
+async def test_thermostat_that_will_not_turn_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    fault: Callable[[HeatPump], None],
+    detail: str,
+    fails_after: timedelta,
+) -> None:
+    """A thermostat that ignores or raises on off: failed, power untouched, settings as before."""
+    fault(heat_pump)
+    await start(hass, entry)
+    await advance(hass, freezer, fails_after + timedelta(seconds=1), step=timedelta(seconds=5))
+    assert_outcome(hass, "failed", detail)
+    assert ("hvac_mode", "off") in heat_pump.thermostat.calls
+    assert heat_pump.switch_a.commands == []
+    assert heat_pump.switch_b.commands == []
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+
+
+# --- The power sensor -----------------------------------------------------------------------
+
+
+@WITH_SENSOR
+@pytest.mark.parametrize("reading", ["1500", "100.5", "unavailable", "unknown", "n/a", None])
+async def test_sensor_not_proving_stop_blocks_the_cut(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    reading: str | None,
+) -> None:
+    """A sensor above the threshold, unreadable or missing: no cut, failed after the stop timeout."""
+    if reading is not None:
+        hass.states.async_set(SENSOR, reading)
+    await start(hass, entry)
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await advance(hass, freezer, STOP_TIMEOUT - timedelta(seconds=5), step=timedelta(seconds=5))
+    assert state(hass, PHASE).state == "stopping_thermostat"
+    await advance(hass, freezer, timedelta(seconds=5))
+    assert_outcome(hass, "failed", "thermostat_did_not_stop")
+    assert heat_pump.switch_a.commands == []
+    assert heat_pump.switch_b.commands == []
+    assert thermostat_settings(heat_pump) == SAVED
+
+
+@WITH_SENSOR
+@pytest.mark.parametrize("idle_reading", ["40", "100"])
+async def test_sensor_dropping_below_threshold_lets_the_cut_proceed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    idle_reading: str,
+) -> None:
+    """The cut waits for the compressor to wind down, then proceeds at once (at or below threshold)."""
+    hass.states.async_set(SENSOR, "1800")
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(seconds=45), step=timedelta(seconds=5))
+    assert state(hass, PHASE).state == "stopping_thermostat"
+    assert heat_pump.switch_a.commands == []
+    hass.states.async_set(SENSOR, idle_reading)
+    await settle(hass)
+    assert state(hass, PHASE).state == "discharging"
+    assert [s.is_on for s in heat_pump.switches] == [False, False]
+
+
+@WITH_SENSOR
+async def test_sensor_shows_start_when_thermostat_reports_idle(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+) -> None:
+    """With a sensor, power drawn after the restore counts as a start even if hvac_action says idle."""
+    hass.states.async_set(SENSOR, "0")
+    await start(hass, entry)
+    heat_pump.thermostat.stuck_action = HVACAction.IDLE
+    await advance(hass, freezer, UNTIL_RESTORE + timedelta(minutes=2), step=timedelta(seconds=10))
+    assert state(hass, PHASE).state == "verifying"
+    hass.states.async_set(SENSOR, "1200")
+    await settle(hass)
+    assert_outcome(hass, "succeeded", "verification")
+
+
+# --- A breaker does not cut -----------------------------------------------------------------
+
+
+def _refuse(pump: HeatPump, key: str) -> None:
+    getattr(pump, f"switch_{key}").refuse = True
+
+
+def _fail(pump: HeatPump, key: str) -> None:
+    getattr(pump, f"switch_{key}").fail = True
+
+
+@pytest.mark.parametrize("fault", [_refuse, _fail], ids=["never_confirms", "raises"])
+@pytest.mark.parametrize("key", ["a", "b"])
+async def test_breaker_that_does_not_cut(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    fault: Callable[[HeatPump, str], None],
+    key: str,
+) -> None:
+    """A breaker that stays on: those already off come back on, the thermostat is restored, failed."""
+    fault(heat_pump, key)
+    entity_id = f"switch.breaker_{key}"
+    await start(hass, entry)
+    await advance(
+        hass,
+        freezer,
+        SWITCH_TIMEOUT + STAGGER + STARTUP + timedelta(minutes=1),
+        step=timedelta(seconds=5),
+    )
+    assert_outcome(hass, "failed", f"switch_did_not_turn_off:{entity_id}")
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+    if key == "a":
+        # Nothing went off: nothing to turn back on, and the second breaker was never commanded.
+        assert heat_pump.switch_a.commands == ["off"]
+        assert heat_pump.switch_b.commands == []
+    else:
+        assert heat_pump.switch_a.commands == ["off", "on"]
+        assert heat_pump.switch_b.commands == ["off"]
+
+
+# --- Power does not come back ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["a", "b"])
+async def test_breaker_unavailable_at_restore_comes_back_later(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    notifications: dict[str, Any],
+    key: str,
+) -> None:
+    """A breaker offline at restore is never abandoned: on as soon as it returns; a notice meanwhile."""
+    breaker = getattr(heat_pump, f"switch_{key}")
+    await start(hass, entry)
+    breaker.set_available(False)
+    await advance(
+        hass, freezer, DISCHARGE + STAGGER + timedelta(seconds=5), step=timedelta(seconds=5)
+    )
+    assert state(hass, PHASE).state == "restoring_power"
+    notice = notifications.get(power_notification(entry))
+    assert notice is not None
+    assert f"switch.breaker_{key}" in notice["message"]
+    assert notice["title"] == "Heat pump"
+
+    await advance(hass, freezer, timedelta(minutes=7), step=timedelta(seconds=5))
+    assert state(hass, PHASE).state == "restoring_power"
+    assert power_notification(entry) in notifications
+    # Power comes back in order: the second breaker waits for the first.
+    assert [s.is_on for s in heat_pump.switches] == [key == "b", False]
+
+    breaker.set_available(True)
+    await advance(hass, freezer, timedelta(seconds=2))
+    assert breaker.is_on
+    if key == "a":
+        assert not heat_pump.switch_b.is_on
+        await advance(hass, freezer, STAGGER)
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert power_notification(entry) not in notifications
+    assert state(hass, PHASE).state == "starting_up"
+    await advance(hass, freezer, STARTUP + timedelta(seconds=5), step=timedelta(seconds=5))
+    assert thermostat_settings(heat_pump) == SAVED
+    assert_outcome(hass, "succeeded")
+
+
+# --- The thermostat comes back late, or never -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "back_after_power",
+    [timedelta(minutes=1), timedelta(minutes=12)],
+    ids=["during_start_up", "after_start_up"],
+)
+async def test_thermostat_back_after_power_is_restored(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    back_after_power: timedelta,
+) -> None:
+    """A thermostat that lost power with the unit is restored once both it is back and start-up is over."""
+    await start(hass, entry)
+    heat_pump.thermostat.set_available(False)
+    await advance(hass, freezer, DISCHARGE + STAGGER, step=timedelta(seconds=10))
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    await advance(hass, freezer, back_after_power - timedelta(seconds=5), step=timedelta(seconds=5))
+    assert heat_pump.thermostat.calls == [("hvac_mode", "off")]
+    heat_pump.thermostat.set_available(True)
+    await advance(hass, freezer, timedelta(seconds=5))
+    if back_after_power < STARTUP:
+        assert state(hass, PHASE).state == "starting_up"
+        assert heat_pump.thermostat.hvac_mode == "off"
+        await advance(hass, freezer, STARTUP - back_after_power, step=timedelta(seconds=5))
+    assert thermostat_settings(heat_pump) == SAVED
+    await settle(hass)
+    assert_outcome(hass, "succeeded")
+
+
+async def test_thermostat_that_never_returns_fails_with_power_on(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A thermostat gone for good: failed after the 60-minute return timeout, power left on."""
+    await start(hass, entry)
+    heat_pump.thermostat.set_available(False)
+    await advance(hass, freezer, UNTIL_RESTORE, step=timedelta(seconds=10))
+    assert state(hass, PHASE).state == "restoring_thermostat"
+    await advance(
+        hass, freezer, THERMOSTAT_RETURN - timedelta(seconds=30), step=timedelta(seconds=30)
+    )
+    assert state(hass, PHASE).state == "restoring_thermostat"
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    await advance(hass, freezer, timedelta(seconds=30))
+    assert_outcome(hass, "failed", "thermostat_did_not_return")
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert last_run(hass_storage, entry)["detail"] == "thermostat_did_not_return"
+
+
+# --- Verification ---------------------------------------------------------------------------
+
+
+def _room_cold(pump: HeatPump) -> None:
+    pump.thermostat.set_room(18.0)
+
+
+def _room_at_target(pump: HeatPump) -> None:
+    pump.thermostat.set_room(21.0)
+
+
+def _cooling_needed(pump: HeatPump) -> None:
+    pump.thermostat._attr_hvac_mode = HVACMode.COOL
+    pump.thermostat.set_room(25.0)
+
+
+def _saved_off(pump: HeatPump) -> None:
+    pump.thermostat._attr_hvac_mode = HVACMode.OFF
+    pump.thermostat.async_write_ha_state()
+
+
+@pytest.mark.parametrize(
+    ("before", "stuck_after_restore", "outcome", "decided_after"),
+    [
+        (_room_cold, None, "succeeded", timedelta(0)),
+        (_cooling_needed, None, "succeeded", timedelta(0)),
+        (_room_at_target, None, "unverified", VERIFY),
+        (_room_cold, HVACAction.IDLE, "no_start", VERIFY),
+        (_saved_off, None, "unverified", timedelta(0)),
+    ],
+    ids=["heating", "cooling", "no_demand", "demand_but_idle", "saved_off"],
+)
+async def test_verification_outcomes(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    before: Callable[[HeatPump], None],
+    stuck_after_restore: HVACAction | None,
+    outcome: str,
+    decided_after: timedelta,
+) -> None:
+    """The verification window's outcome from demand and what the thermostat reports after the restore."""
+    before(heat_pump)
+    saved_mode = heat_pump.thermostat.hvac_mode
+    await start(hass, entry)
+    heat_pump.thermostat.stuck_action = stuck_after_restore
+    await advance(hass, freezer, UNTIL_RESTORE, step=timedelta(seconds=10))
+    assert heat_pump.thermostat.hvac_mode == saved_mode
+    if decided_after:
+        await advance(
+            hass, freezer, decided_after - timedelta(seconds=5), step=timedelta(seconds=5)
+        )
+        assert state(hass, PHASE).state == "verifying"
+        await advance(hass, freezer, timedelta(seconds=5))
+    assert_outcome(hass, outcome)
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
