@@ -1,0 +1,605 @@
+"""Config, options and reconfigure flows: what they offer, refuse and store, and the reload after."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import (
+    SOURCE_RECONFIGURE,
+    SOURCE_USER,
+    ConfigEntry,
+    ConfigEntryState,
+)
+from homeassistant.const import CONF_NAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
+
+from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
+from custom_components.heat_pump_reset.const import (
+    CONF_DISCHARGE_MINUTES,
+    CONF_POWER_SENSOR,
+    CONF_POWER_THRESHOLD,
+    CONF_STAGGER_SECONDS,
+    CONF_STARTUP_DELAY_MINUTES,
+    CONF_STOP_TIMEOUT_SECONDS,
+    CONF_SWITCH_TIMEOUT_SECONDS,
+    CONF_SWITCHES,
+    CONF_THERMOSTAT,
+    CONF_VERIFY_MINUTES,
+    DOMAIN,
+)
+from custom_components.heat_pump_reset.sequence import Timing
+
+from .conftest import (
+    ENDS_AT,
+    PHASE,
+    SENSOR,
+    SWITCH_A,
+    SWITCH_B,
+    THERMOSTAT,
+    HeatPump,
+    advance,
+    settle,
+    state,
+)
+
+NO_OFF = "climate.no_off"
+MISSING = "climate.not_loaded"
+OTHER_THERMOSTAT = "climate.bedroom"
+
+TIMING_KEYS = [
+    CONF_DISCHARGE_MINUTES,
+    CONF_STARTUP_DELAY_MINUTES,
+    CONF_STOP_TIMEOUT_SECONDS,
+    CONF_SWITCH_TIMEOUT_SECONDS,
+    CONF_STAGGER_SECONDS,
+    CONF_VERIFY_MINUTES,
+    CONF_POWER_THRESHOLD,
+]
+# Timings other than the defaults, every one inside its bounds.
+NEW_TIMINGS = {
+    CONF_DISCHARGE_MINUTES: 45,
+    CONF_STARTUP_DELAY_MINUTES: 10,
+    CONF_STOP_TIMEOUT_SECONDS: 60,
+    CONF_SWITCH_TIMEOUT_SECONDS: 20,
+    CONF_STAGGER_SECONDS: 20,
+    CONF_VERIFY_MINUTES: 30,
+    CONF_POWER_THRESHOLD: 50.5,
+}
+# Each timing's allowed range, as the spec and the form state it.
+BOUNDS = {
+    CONF_DISCHARGE_MINUTES: (30, 240),
+    CONF_STARTUP_DELAY_MINUTES: (0, 30),
+    CONF_STOP_TIMEOUT_SECONDS: (10, 900),
+    CONF_SWITCH_TIMEOUT_SECONDS: (5, 300),
+    CONF_STAGGER_SECONDS: (0, 300),
+    CONF_VERIFY_MINUTES: (1, 120),
+    CONF_POWER_THRESHOLD: (0, 100000),
+}
+
+
+@pytest.fixture
+def options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The entry's options; `indirect` parametrization merges overrides into them."""
+    return {
+        **DEFAULT_OPTIONS,
+        CONF_THERMOSTAT: THERMOSTAT,
+        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
+        CONF_POWER_SENSOR: None,
+        **getattr(request, "param", {}),
+    }
+
+
+@pytest.fixture
+def other_thermostats(hass: HomeAssistant) -> None:
+    """A thermostat without an off mode, and a second one with it, both as plain states."""
+    hass.states.async_set(NO_OFF, "heat", {"hvac_modes": ["heat"]})
+    hass.states.async_set(OTHER_THERMOSTAT, "heat", {"hvac_modes": ["off", "heat"]})
+
+
+def form_fields(result: dict[str, Any]) -> list[str]:
+    """Return the field names of a form, in order."""
+    return [str(marker.schema) for marker in result["data_schema"].schema]
+
+
+def prefilled(result: dict[str, Any]) -> dict[str, Any]:
+    """Return what a form shows before the user types: defaults and suggested values."""
+    values: dict[str, Any] = {}
+    for marker in result["data_schema"].schema:
+        if marker.default is not vol.UNDEFINED:
+            values[str(marker.schema)] = marker.default()
+        elif marker.description and "suggested_value" in marker.description:
+            values[str(marker.schema)] = marker.description["suggested_value"]
+    return values
+
+
+async def start_user_flow(hass: HomeAssistant) -> dict[str, Any]:
+    """Open the add-a-heat-pump form."""
+    return await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+
+
+async def start_reconfigure(hass: HomeAssistant, entry: ConfigEntry) -> dict[str, Any]:
+    """Open the reconfigure form of `entry`."""
+    return await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+
+
+def our_entries(hass: HomeAssistant) -> list[ConfigEntry]:
+    """Return the heat pump reset entries."""
+    return hass.config_entries.async_entries(DOMAIN)
+
+
+def entities_input(
+    thermostat: str = THERMOSTAT, switches: list[str] | None = None, sensor: str | None = None
+) -> dict[str, Any]:
+    """Return a submitted entities form."""
+    data: dict[str, Any] = {
+        CONF_THERMOSTAT: thermostat,
+        CONF_SWITCHES: [SWITCH_A, SWITCH_B] if switches is None else switches,
+    }
+    if sensor is not None:
+        data[CONF_POWER_SENSOR] = sensor
+    return data
+
+
+# Entity picks the flows refuse, and the form errors they show.
+ENTITY_ERRORS = pytest.mark.parametrize(
+    ("picked", "errors"),
+    [
+        ({CONF_THERMOSTAT: NO_OFF}, {CONF_THERMOSTAT: "thermostat_no_off"}),
+        ({CONF_THERMOSTAT: MISSING}, {CONF_THERMOSTAT: "thermostat_not_found"}),
+        ({CONF_SWITCHES: [SWITCH_A, SWITCH_A]}, {CONF_SWITCHES: "duplicate_switches"}),
+        (
+            {CONF_SWITCHES: [SWITCH_A, SWITCH_B, SWITCH_A]},
+            {CONF_SWITCHES: "duplicate_switches"},
+        ),
+        ({CONF_SWITCHES: []}, {CONF_SWITCHES: "no_switches"}),
+        (
+            {CONF_THERMOSTAT: MISSING, CONF_SWITCHES: [SWITCH_B, SWITCH_B]},
+            {CONF_THERMOSTAT: "thermostat_not_found", CONF_SWITCHES: "duplicate_switches"},
+        ),
+    ],
+    ids=["no_off", "not_found", "duplicate", "duplicate_apart", "no_switches", "both"],
+)
+
+
+# --- Adding a heat pump ---------------------------------------------------------------------
+
+
+async def test_user_form_prefills_only_the_name(hass: HomeAssistant, heat_pump: HeatPump) -> None:
+    """The add form asks name, thermostat, switches and sensor; only the name has a default."""
+    result = await start_user_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    assert form_fields(result) == [CONF_NAME, CONF_THERMOSTAT, CONF_SWITCHES, CONF_POWER_SENSOR]
+    assert prefilled(result) == {CONF_NAME: "Heat pump"}
+
+
+@pytest.mark.parametrize(
+    ("switches", "sensor"),
+    [
+        ([SWITCH_A, SWITCH_B], None),
+        ([SWITCH_B, SWITCH_A], None),
+        ([SWITCH_B], SENSOR),
+    ],
+    ids=["in_order", "order_kept", "one_switch_and_sensor"],
+)
+async def test_user_step_creates_entry_with_default_timings(
+    hass: HomeAssistant, heat_pump: HeatPump, switches: list[str], sensor: str | None
+) -> None:
+    """The entry is titled by the name, keeps no data, and holds default timings plus the entities."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Living room heat pump", **entities_input(switches=switches, sensor=sensor)},
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Living room heat pump"
+    assert result["data"] == {}
+    expected = {
+        CONF_DISCHARGE_MINUTES: 30,
+        CONF_STARTUP_DELAY_MINUTES: 5,
+        CONF_STOP_TIMEOUT_SECONDS: 120,
+        CONF_SWITCH_TIMEOUT_SECONDS: 30,
+        CONF_STAGGER_SECONDS: 10,
+        CONF_VERIFY_MINUTES: 15,
+        CONF_POWER_THRESHOLD: 100.0,
+        CONF_THERMOSTAT: THERMOSTAT,
+        CONF_SWITCHES: switches,
+        CONF_POWER_SENSOR: sensor,
+    }
+    assert result["options"] == expected
+    [created] = our_entries(hass)
+    assert created.unique_id == THERMOSTAT
+    assert created.title == "Living room heat pump"
+    assert dict(created.options) == expected
+    assert created.state is ConfigEntryState.LOADED
+    assert created.runtime_data.switch_ids == switches
+    assert created.runtime_data.sensor_id == sensor
+    assert state(hass, PHASE).state == "idle"
+
+
+async def test_user_step_aborts_for_a_thermostat_already_configured(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A second heat pump on the same thermostat aborts with already_configured."""
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Again", **entities_input(switches=[SWITCH_B])}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert our_entries(hass) == [entry]
+    assert entry.options[CONF_SWITCHES] == [SWITCH_A, SWITCH_B]
+
+
+@ENTITY_ERRORS
+async def test_user_step_refuses_unusable_entities(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    other_thermostats: None,
+    picked: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """Unusable picks re-show the form with the errors and the picks; fixing them creates the entry."""
+    result = await start_user_flow(hass)
+    submitted = {CONF_NAME: "Heat pump", **entities_input(), **picked}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], submitted)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == errors
+    shown = prefilled(result)
+    assert shown[CONF_THERMOSTAT] == submitted[CONF_THERMOSTAT]
+    assert shown[CONF_SWITCHES] == submitted[CONF_SWITCHES]
+    assert our_entries(hass) == []
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Heat pump", **entities_input()}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert [e.unique_id for e in our_entries(hass)] == [THERMOSTAT]
+
+
+@pytest.mark.parametrize(
+    "picked",
+    [
+        {CONF_THERMOSTAT: SWITCH_A},
+        {CONF_SWITCHES: [THERMOSTAT]},
+        {CONF_SWITCHES: SWITCH_A},
+        {CONF_POWER_SENSOR: SWITCH_A},
+    ],
+    ids=["thermostat_not_climate", "switch_not_switch", "switches_not_a_list", "sensor_not_sensor"],
+)
+async def test_user_step_selectors_reject_wrong_domains(
+    hass: HomeAssistant, heat_pump: HeatPump, picked: dict[str, Any]
+) -> None:
+    """The entity pickers only accept climate, switch (a list) and sensor entities."""
+    result = await start_user_flow(hass)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_NAME: "Heat pump", **entities_input(), **picked}
+        )
+    assert our_entries(hass) == []
+
+
+# --- Options: the timings -------------------------------------------------------------------
+
+
+async def test_options_form_shows_current_timings(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The options form lists only the timings and the threshold, prefilled with the current values."""
+    hass.config_entries.async_update_entry(entry, options={**entry.options, **NEW_TIMINGS})
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    assert form_fields(result) == TIMING_KEYS
+    assert prefilled(result) == NEW_TIMINGS
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [(key, low - 1) for key, (low, _high) in BOUNDS.items()]
+    + [(key, high + 1) for key, (_low, high) in BOUNDS.items()]
+    + [(CONF_DISCHARGE_MINUTES, 29.5), (CONF_DISCHARGE_MINUTES, "thirty")],
+)
+async def test_options_refuse_out_of_range_values(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, key: str, value: Any
+) -> None:
+    """A timing outside its bounds (e.g. a 29 or 241 min discharge wait) is refused; nothing changes."""
+    before = dict(entry.options)
+    controller = entry.runtime_data
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    with pytest.raises(InvalidData) as err:
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {**DEFAULT_OPTIONS, key: value}
+        )
+    assert set(err.value.schema_errors) == {key}
+    await hass.async_block_till_done()
+    assert dict(entry.options) == before
+    assert entry.runtime_data is controller
+    # The form is still open and takes a valid value.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], dict(DEFAULT_OPTIONS)
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize("end", [0, 1], ids=["lowest", "highest"])
+async def test_options_accept_the_bounds(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, end: int
+) -> None:
+    """Every timing accepts both ends of its range, stored as whole numbers (threshold: a float)."""
+    chosen = {key: bounds[end] for key, bounds in BOUNDS.items()}
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], chosen)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    for key, value in chosen.items():
+        assert entry.options[key] == value
+        assert type(entry.options[key]) is (float if key == CONF_POWER_THRESHOLD else int)
+
+
+async def test_options_save_merged_and_reload_the_entry(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Saved timings keep the entities; the entry reloads and its controller uses the new timings."""
+    old_controller = entry.runtime_data
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    # The number boxes send floats; whole-number timings are stored as int.
+    submitted = {k: float(v) for k, v in NEW_TIMINGS.items()}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], submitted)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    expected = {
+        **NEW_TIMINGS,
+        CONF_THERMOSTAT: THERMOSTAT,
+        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
+        CONF_POWER_SENSOR: None,
+    }
+    assert dict(entry.options) == expected
+    assert entry.data == {}
+    assert entry.state is ConfigEntryState.LOADED
+    controller = entry.runtime_data
+    assert controller is not old_controller
+    assert controller.timing == Timing(
+        discharge=timedelta(minutes=45),
+        startup_delay=timedelta(minutes=10),
+        stop_timeout=timedelta(seconds=60),
+        switch_timeout=timedelta(seconds=20),
+        stagger=timedelta(seconds=20),
+        verify_window=timedelta(minutes=30),
+        thermostat_return=old_controller.timing.thermostat_return,
+    )
+    assert controller.threshold == 50.5
+    assert controller.switch_ids == [SWITCH_A, SWITCH_B]
+    assert state(hass, PHASE).state == "idle"
+
+
+async def test_options_change_during_discharge_keeps_the_run(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """New timings mid-run: the discharge keeps its end time; the new stagger applies to the restore."""
+    await hass.services.async_call(
+        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+    assert state(hass, PHASE).state == "discharging"
+    ends_at = state(hass, ENDS_AT).state
+
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**DEFAULT_OPTIONS, CONF_DISCHARGE_MINUTES: 60, CONF_STAGGER_SECONDS: 20}
+    )
+    await settle(hass)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.timing.discharge == timedelta(minutes=60)
+    assert state(hass, PHASE).state == "discharging"
+    assert state(hass, ENDS_AT).state == ends_at
+    assert [s.is_on for s in heat_pump.switches] == [False, False]
+
+    await advance(hass, freezer, timedelta(minutes=29, seconds=59), step=timedelta(seconds=5))
+    assert [s.is_on for s in heat_pump.switches] == [False, False]
+    await advance(hass, freezer, timedelta(seconds=1))
+    assert [s.is_on for s in heat_pump.switches] == [True, False]
+    await advance(hass, freezer, timedelta(seconds=19))
+    assert not heat_pump.switch_b.is_on
+    await advance(hass, freezer, timedelta(seconds=1))
+    assert heat_pump.switch_b.is_on
+    assert state(hass, PHASE).state == "starting_up"
+
+
+# --- Reconfigure: the wrapped entities ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options", [{CONF_SWITCHES: [SWITCH_B, SWITCH_A], CONF_POWER_SENSOR: SENSOR}], indirect=True
+)
+async def test_reconfigure_form_shows_current_entities(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The reconfigure form asks only for the entities, prefilled with the current ones."""
+    result = await start_reconfigure(hass, entry)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {}
+    assert form_fields(result) == [CONF_THERMOSTAT, CONF_SWITCHES, CONF_POWER_SENSOR]
+    assert prefilled(result) == {
+        CONF_THERMOSTAT: THERMOSTAT,
+        CONF_SWITCHES: [SWITCH_B, SWITCH_A],
+        CONF_POWER_SENSOR: SENSOR,
+    }
+
+
+async def test_reconfigure_form_without_sensor_suggests_none(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """With no power sensor configured the sensor field starts empty."""
+    result = await start_reconfigure(hass, entry)
+    assert CONF_POWER_SENSOR not in prefilled(result)
+
+
+@pytest.mark.parametrize("options", [{**NEW_TIMINGS, CONF_POWER_SENSOR: SENSOR}], indirect=True)
+@pytest.mark.parametrize(
+    ("submitted", "switches", "sensor"),
+    [
+        (
+            entities_input(switches=[SWITCH_B, SWITCH_A], sensor=SENSOR),
+            [SWITCH_B, SWITCH_A],
+            SENSOR,
+        ),
+        (entities_input(switches=[SWITCH_B], sensor=SENSOR), [SWITCH_B], SENSOR),
+        (entities_input(), [SWITCH_A, SWITCH_B], None),
+        (
+            entities_input(sensor="sensor.other_power"),
+            [SWITCH_A, SWITCH_B],
+            "sensor.other_power",
+        ),
+    ],
+    ids=["reorder", "drop_switch", "drop_sensor", "change_sensor"],
+)
+async def test_reconfigure_updates_entities_and_reloads(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    submitted: dict[str, Any],
+    switches: list[str],
+    sensor: str | None,
+) -> None:
+    """New entities are saved (order kept, timings untouched), the flow aborts successful, the entry reloads."""
+    old_controller = entry.runtime_data
+    result = await start_reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], submitted)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert dict(entry.options) == {
+        **DEFAULT_OPTIONS,
+        **NEW_TIMINGS,
+        CONF_THERMOSTAT: THERMOSTAT,
+        CONF_SWITCHES: switches,
+        CONF_POWER_SENSOR: sensor,
+    }
+    assert entry.unique_id == THERMOSTAT
+    assert entry.state is ConfigEntryState.LOADED
+    controller = entry.runtime_data
+    assert controller is not old_controller
+    assert controller.switch_ids == switches
+    assert controller.sensor_id == sensor
+    assert controller.timing.discharge == timedelta(minutes=45)
+    assert our_entries(hass) == [entry]
+
+
+async def test_reconfigure_to_another_thermostat_moves_the_unique_id(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, other_thermostats: None
+) -> None:
+    """Picking a free thermostat with an off mode updates the entry and its unique id."""
+    result = await start_reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], entities_input(thermostat=OTHER_THERMOSTAT)
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.unique_id == OTHER_THERMOSTAT
+    assert entry.options[CONF_THERMOSTAT] == OTHER_THERMOSTAT
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.thermostat_id == OTHER_THERMOSTAT
+
+    # The old thermostat is free again: it can get its own heat pump reset.
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_NAME: "Second", **entities_input(switches=[SWITCH_B])}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert {e.unique_id for e in our_entries(hass)} == {THERMOSTAT, OTHER_THERMOSTAT}
+
+
+async def test_reconfigure_to_a_thermostat_of_another_entry_aborts(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, other_thermostats: None
+) -> None:
+    """A thermostat another heat pump reset already wraps aborts with already_configured."""
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        title="Bedroom",
+        data={},
+        options={**DEFAULT_OPTIONS, **entities_input(thermostat=OTHER_THERMOSTAT)},
+        unique_id=OTHER_THERMOSTAT,
+    )
+    other.add_to_hass(hass)
+    before = dict(entry.options)
+    result = await start_reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], entities_input(thermostat=OTHER_THERMOSTAT, switches=[SWITCH_B])
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert dict(entry.options) == before
+    assert entry.unique_id == THERMOSTAT
+    assert other.unique_id == OTHER_THERMOSTAT
+    assert entry.state is ConfigEntryState.LOADED
+
+
+@ENTITY_ERRORS
+async def test_reconfigure_refuses_unusable_entities(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    other_thermostats: None,
+    picked: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    """Unusable picks re-show the reconfigure form with the errors; the entry is left as it was."""
+    before = dict(entry.options)
+    controller = entry.runtime_data
+    result = await start_reconfigure(hass, entry)
+    submitted = {**entities_input(), **picked}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], submitted)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == errors
+    shown = prefilled(result)
+    assert shown[CONF_THERMOSTAT] == submitted[CONF_THERMOSTAT]
+    assert shown[CONF_SWITCHES] == submitted[CONF_SWITCHES]
+    assert dict(entry.options) == before
+    assert entry.unique_id == THERMOSTAT
+    assert entry.runtime_data is controller
+
+
+async def test_reconfigure_during_discharge_keeps_the_run_entities(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A run in progress keeps the switches it started with: both come back after a reconfigure."""
+    await hass.services.async_call(
+        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+    assert state(hass, PHASE).state == "discharging"
+
+    result = await start_reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], entities_input(switches=[SWITCH_B])
+    )
+    await settle(hass)
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.runtime_data.switch_ids == [SWITCH_B]
+    assert state(hass, PHASE).state == "discharging"
+    assert [s.is_on for s in heat_pump.switches] == [False, False]
+
+    await advance(hass, freezer, timedelta(minutes=30, seconds=15), step=timedelta(seconds=5))
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert state(hass, PHASE).state == "starting_up"
