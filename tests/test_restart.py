@@ -1,0 +1,641 @@
+"""Restart-proof runs: a restart, reload, options change, removal or disable in the middle of a run."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.climate.const import HVACAction
+from homeassistant.config_entries import ConfigEntry, ConfigEntryDisabler, ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
+import pytest
+
+from custom_components.heat_pump_reset.const import (
+    CONF_STAGGER_SECONDS,
+    CONF_STARTUP_DELAY_MINUTES,
+    DOMAIN,
+)
+from custom_components.heat_pump_reset.sequence import Phase, Run
+from custom_components.heat_pump_reset.storage import RunStore
+
+from .conftest import ENDS_AT, OUTCOME, PHASE, HeatPump, advance, settle, state
+
+# The thermostat's settings before any run (see tests/fakes.py).
+SAVED = {
+    "hvac_mode": "heat",
+    "target_temperature": 21.0,
+    "target_temperature_low": 19.0,
+    "target_temperature_high": 24.0,
+    "fan_mode": "low",
+    "preset_mode": "comfort",
+    "swing_mode": "vertical",
+}
+DISCHARGE = timedelta(minutes=30)
+STAGGER = timedelta(seconds=10)
+STARTUP = timedelta(minutes=5)
+VERIFY = timedelta(minutes=15)
+SECOND = timedelta(seconds=1)
+COARSE = timedelta(seconds=30)
+
+# Arms a simulated death of the process right after the store write a predicate picks.
+Die = Callable[[Callable[[Run], bool]], None]
+# Long enough for any resumed run in this module to end, verification window included.
+TO_THE_END = DISCHARGE + STARTUP + VERIFY + timedelta(minutes=5)
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def store_key(entry: ConfigEntry) -> str:
+    """Return the store key of the entry's runs."""
+    return f"{DOMAIN}.run.{entry.entry_id}"
+
+
+def stored(hass_storage: dict[str, Any], entry: ConfigEntry) -> dict[str, Any]:
+    """Return what the entry's store holds on 'disk'."""
+    data: dict[str, Any] = hass_storage[store_key(entry)]["data"]
+    return data
+
+
+def stored_time(hass_storage: dict[str, Any], entry: ConfigEntry, key: str) -> datetime:
+    """Return a time of the stored active run."""
+    value = stored(hass_storage, entry)["active"][key]
+    assert value is not None, key
+    return datetime.fromisoformat(value)
+
+
+def touched(pump: HeatPump) -> tuple[list[Any], list[str], list[str]]:
+    """Return every command the equipment received so far."""
+    return (
+        list(pump.thermostat.calls),
+        list(pump.switch_a.commands),
+        list(pump.switch_b.commands),
+    )
+
+
+def power(pump: HeatPump) -> list[bool]:
+    """Return whether each breaker is on, in cut order."""
+    return [bool(s.is_on) for s in pump.switches]
+
+
+def thermostat_settings(pump: HeatPump) -> dict[str, Any]:
+    """Return the fake thermostat's current settings, keyed like SAVED."""
+    climate = pump.thermostat
+    return {
+        "hvac_mode": climate.hvac_mode,
+        "target_temperature": climate.target_temperature,
+        "target_temperature_low": climate.target_temperature_low,
+        "target_temperature_high": climate.target_temperature_high,
+        "fan_mode": climate.fan_mode,
+        "preset_mode": climate.preset_mode,
+        "swing_mode": climate.swing_mode,
+    }
+
+
+async def start(hass: HomeAssistant, entry: ConfigEntry) -> str:
+    """Start a reset through the action, let it run until its first wait and return its id."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "start_reset",
+        {"config_entry_id": entry.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    await settle(hass)
+    assert response is not None
+    return str(response["run_id"])
+
+
+async def advance_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
+    """Move simulated time to exactly `when`, in coarse steps."""
+    delta = when - dt_util.utcnow()
+    assert delta >= timedelta(0)
+    await advance(hass, freezer, delta, step=COARSE)
+
+
+async def kill(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Stop Home Assistant as a killed process would: the run stops, the equipment and the store stay."""
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def boot(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: ConfigEntry,
+    pump: HeatPump,
+    downtime: timedelta,
+    during_downtime: Callable[[], None] = lambda: None,
+) -> None:
+    """Start Home Assistant again after `downtime`: set up while starting, touch nothing until started."""
+    freezer.tick(downtime)
+    during_downtime()
+    before = (touched(pump), power(pump), pump.thermostat.hvac_mode)
+    hass.set_state(CoreState.not_running)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+    assert entry.state is ConfigEntryState.LOADED
+    # Every integration may not be set up yet: nothing may be touched before Home Assistant runs.
+    await advance(hass, freezer, timedelta(seconds=5))
+    assert (touched(pump), power(pump), pump.thermostat.hvac_mode) == before
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await settle(hass)
+
+
+async def restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: ConfigEntry,
+    pump: HeatPump,
+    downtime: timedelta = timedelta(minutes=1),
+    during_downtime: Callable[[], None] = lambda: None,
+) -> None:
+    """Kill Home Assistant, leave it down for `downtime`, and start it again."""
+    await kill(hass, entry)
+    await boot(hass, freezer, entry, pump, downtime, during_downtime)
+
+
+@pytest.fixture
+def die_after_save(monkeypatch: pytest.MonkeyPatch) -> Die:
+    """Make the run stop for good right after the store write that matches: the process died there."""
+    original = RunStore.async_save_active
+    matchers: list[Callable[[Run], bool]] = []
+
+    async def _save(self: RunStore, run: Run) -> None:
+        await original(self, run)
+        if matchers and matchers[0](run):
+            matchers.clear()
+            # Never set: the run hangs here until the entry unloads and cancels it.
+            await asyncio.Event().wait()
+
+    monkeypatch.setattr(RunStore, "async_save_active", _save)
+    return matchers.append
+
+
+# --- Holding a run in each phase ------------------------------------------------------------
+
+
+@dataclass
+class Scene:
+    """What a hold needs: the test HA, its clock, the equipment, the entry and the kill switch."""
+
+    hass: HomeAssistant
+    freezer: FrozenDateTimeFactory
+    pump: HeatPump
+    entry: ConfigEntry
+    die: Die
+
+
+@pytest.fixture
+def scene(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    die_after_save: Die,
+) -> Scene:
+    """Bundle the fixtures the holds use."""
+    return Scene(hass, freezer, heat_pump, entry, die_after_save)
+
+
+async def _hold_stopping_thermostat(sc: Scene) -> None:
+    """The unit keeps heating after the thermostat is told off."""
+    sc.pump.thermostat.stuck_action = HVACAction.HEATING
+    await start(sc.hass, sc.entry)
+    await advance(sc.hass, sc.freezer, timedelta(seconds=30), step=timedelta(seconds=5))
+
+
+async def _hold_cutting_power_before_cut(sc: Scene) -> None:
+    """Died right after entering cutting_power, before any off command."""
+    sc.die(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_cut == 0)
+    await start(sc.hass, sc.entry)
+
+
+async def _hold_cutting_power_partial(sc: Scene) -> None:
+    """Died after breaker a went off, just before breaker b's off command."""
+    sc.die(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_cut == 2)
+    await start(sc.hass, sc.entry)
+
+
+async def _hold_discharging(sc: Scene) -> None:
+    """Ten minutes into the discharge wait."""
+    await start(sc.hass, sc.entry)
+    await advance(sc.hass, sc.freezer, timedelta(minutes=10), step=COARSE)
+
+
+async def _hold_restoring_power(sc: Scene) -> None:
+    """Breaker b dropped off the network while off, so power cannot come back yet."""
+    await start(sc.hass, sc.entry)
+    sc.pump.switch_b.set_available(False)
+    await advance(sc.hass, sc.freezer, DISCHARGE + timedelta(minutes=1), step=COARSE)
+
+
+async def _hold_starting_up(sc: Scene) -> None:
+    """One minute into the start-up delay."""
+    await start(sc.hass, sc.entry)
+    await advance(sc.hass, sc.freezer, DISCHARGE + STAGGER + timedelta(minutes=1), step=COARSE)
+
+
+async def _hold_restoring_thermostat(sc: Scene) -> None:
+    """The thermostat lost power with the breakers and has not come back."""
+    await start(sc.hass, sc.entry)
+    sc.pump.thermostat.set_available(False)
+    await advance(
+        sc.hass, sc.freezer, DISCHARGE + STAGGER + STARTUP + timedelta(minutes=1), step=COARSE
+    )
+
+
+async def _hold_verifying(sc: Scene) -> None:
+    """The thermostat is back but the unit has not started yet."""
+    sc.pump.thermostat.stuck_action = HVACAction.IDLE
+    await start(sc.hass, sc.entry)
+    await advance(
+        sc.hass, sc.freezer, DISCHARGE + STAGGER + STARTUP + timedelta(minutes=1), step=COARSE
+    )
+
+
+def _release_stuck(pump: HeatPump) -> None:
+    pump.thermostat.stuck_action = None
+    pump.thermostat.async_write_ha_state()
+
+
+def _nothing(pump: HeatPump) -> None:
+    pass
+
+
+# id: (phase shown, how to hold it, what changes while HA is down, outcome, detail,
+#      off commands the breakers got)
+RESTART_CASES: dict[str, tuple[str, Any, Callable[[HeatPump], None], str, str | None, int]] = {
+    "stopping_thermostat": (
+        "stopping_thermostat",
+        _hold_stopping_thermostat,
+        _release_stuck,
+        "interrupted",
+        "restarted_before_power_cut",
+        0,
+    ),
+    "cutting_power_before_cut": (
+        "cutting_power",
+        _hold_cutting_power_before_cut,
+        _nothing,
+        "interrupted",
+        "restarted_before_power_cut",
+        0,
+    ),
+    "cutting_power_partial": (
+        "cutting_power",
+        _hold_cutting_power_partial,
+        _nothing,
+        "interrupted",
+        "restarted_while_cutting_power",
+        1,
+    ),
+    "discharging": ("discharging", _hold_discharging, _nothing, "succeeded", None, 2),
+    "restoring_power": (
+        "restoring_power",
+        _hold_restoring_power,
+        lambda pump: pump.switch_b.set_available(True),
+        "succeeded",
+        None,
+        2,
+    ),
+    "starting_up": ("starting_up", _hold_starting_up, _nothing, "succeeded", None, 2),
+    "restoring_thermostat": (
+        "restoring_thermostat",
+        _hold_restoring_thermostat,
+        lambda pump: pump.thermostat.set_available(True),
+        "succeeded",
+        None,
+        2,
+    ),
+    "verifying": ("verifying", _hold_verifying, _release_stuck, "succeeded", None, 2),
+}
+
+
+@pytest.mark.parametrize("case", list(RESTART_CASES))
+async def test_restart_in_every_phase(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    scene: Scene,
+    case: str,
+) -> None:
+    """A restart in any phase resumes the stored run once HA runs and ends with power on and settings back."""
+    phase, hold, during_downtime, outcome, detail, offs = RESTART_CASES[case]
+    await hold(scene)
+    active = stored(hass_storage, entry)["active"]
+    assert active is not None
+    run_id = active["run_id"]
+    assert active["phase"] == phase
+    assert active["resumed"] == 0
+
+    await kill(hass, entry)
+    assert stored(hass_storage, entry)["active"]["run_id"] == run_id
+    await boot(
+        hass, freezer, entry, heat_pump, timedelta(minutes=1), lambda: during_downtime(heat_pump)
+    )
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+
+    assert state(hass, PHASE).state == "idle"
+    assert state(hass, OUTCOME).state == outcome
+    assert state(hass, OUTCOME).attributes["run_id"] == run_id
+    if detail is not None:
+        assert state(hass, OUTCOME).attributes["detail"] == detail
+    assert power(heat_pump) == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+    data = stored(hass_storage, entry)
+    assert data["active"] is None
+    assert data["last"]["run_id"] == run_id
+    assert data["last"]["outcome"] == outcome
+    # Each breaker got at most one off command; before the cut, no command at all.
+    assert [s.commands.count("off") for s in heat_pump.switches] == [1] * offs + [0] * (2 - offs)
+    if offs == 0:
+        assert heat_pump.switch_a.commands == []
+        assert heat_pump.switch_b.commands == []
+
+
+async def test_restart_resumes_only_once_started(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    scene: Scene,
+) -> None:
+    """While HA is still starting, a run whose deadline passed waits for the started event."""
+    await _hold_discharging(scene)
+    await kill(hass, entry)
+    freezer.tick(timedelta(hours=2))
+    hass.set_state(CoreState.not_running)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await advance(hass, freezer, timedelta(minutes=10), step=COARSE)
+    assert power(heat_pump) == [False, False]
+    assert state(hass, PHASE).state == "discharging"
+    assert stored(hass_storage, entry)["active"]["resumed"] == 0
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await settle(hass)
+    assert heat_pump.switch_a.is_on
+
+
+# --- Deadlines across a restart ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("restarts", [1, 2])
+async def test_discharge_keeps_its_original_deadline(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    scene: Scene,
+    restarts: int,
+) -> None:
+    """Power returns exactly at the confirmed cut plus 30 minutes, not 30 minutes after the restart."""
+    await _hold_discharging(scene)
+    deadline = stored_time(hass_storage, entry, "confirmed_off_at") + DISCHARGE
+    ends_at = state(hass, ENDS_AT).state
+    for _ in range(restarts):
+        await restart(hass, freezer, entry, heat_pump, downtime=timedelta(minutes=5))
+        assert state(hass, PHASE).state == "discharging"
+        assert state(hass, ENDS_AT).state == ends_at
+    assert stored(hass_storage, entry)["active"]["resumed"] == restarts
+    assert stored_time(hass_storage, entry, "phase_ends_at") == deadline
+
+    await advance_to(hass, freezer, deadline - SECOND)
+    assert power(heat_pump) == [False, False]
+    await advance(hass, freezer, SECOND)
+    assert power(heat_pump) == [True, False]
+    await advance(hass, freezer, STAGGER)
+    assert power(heat_pump) == [True, True]
+    assert state(hass, PHASE).state == "starting_up"
+    await advance(hass, freezer, STARTUP - SECOND)
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await advance(hass, freezer, SECOND)
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "succeeded"
+
+
+async def test_discharge_deadline_passed_while_down_restores_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    scene: Scene,
+) -> None:
+    """Two hours down mid-discharge: power comes back as soon as HA has started, then the staged restore."""
+    await _hold_discharging(scene)
+    await restart(hass, freezer, entry, heat_pump, downtime=timedelta(hours=2))
+    assert power(heat_pump) == [True, False]
+    await advance(hass, freezer, STAGGER - SECOND)
+    assert power(heat_pump) == [True, False]
+    await advance(hass, freezer, SECOND)
+    assert power(heat_pump) == [True, True]
+    assert state(hass, PHASE).state == "starting_up"
+    await advance(hass, freezer, STARTUP - SECOND)
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await advance(hass, freezer, SECOND)
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "succeeded"
+    assert stored(hass_storage, entry)["active"] is None
+
+
+@pytest.mark.parametrize("downtime", [timedelta(minutes=2), timedelta(hours=2)])
+async def test_starting_up_keeps_its_deadline(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    scene: Scene,
+    downtime: timedelta,
+) -> None:
+    """The thermostat comes back at power-on plus the start-up delay, or at once if that passed."""
+    await _hold_starting_up(scene)
+    deadline = stored_time(hass_storage, entry, "phase_ends_at")
+    assert deadline == stored_time(hass_storage, entry, "power_on_at") + STARTUP
+    await restart(hass, freezer, entry, heat_pump, downtime=downtime)
+    if downtime > STARTUP:
+        assert thermostat_settings(heat_pump) == SAVED
+    else:
+        assert state(hass, PHASE).state == "starting_up"
+        await advance_to(hass, freezer, deadline - SECOND)
+        assert heat_pump.thermostat.hvac_mode == "off"
+        await advance(hass, freezer, SECOND)
+        assert thermostat_settings(heat_pump) == SAVED
+    assert power(heat_pump) == [True, True]
+
+
+@pytest.mark.parametrize("downtime", [timedelta(minutes=2), timedelta(hours=2)])
+async def test_verifying_keeps_its_deadline(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    scene: Scene,
+    downtime: timedelta,
+) -> None:
+    """A unit that does not start is judged at the original end of the window, not a new one."""
+    await _hold_verifying(scene)
+    deadline = stored_time(hass_storage, entry, "phase_ends_at")
+    await restart(hass, freezer, entry, heat_pump, downtime=downtime)
+    if downtime < VERIFY:
+        assert state(hass, PHASE).state == "verifying"
+        await advance_to(hass, freezer, deadline - SECOND)
+        assert state(hass, PHASE).state == "verifying"
+        await advance(hass, freezer, SECOND)
+    assert state(hass, PHASE).state == "idle"
+    assert state(hass, OUTCOME).state == "no_start"
+    assert power(heat_pump) == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+
+
+# --- Reload, options change, removal and disabling mid-run --------------------------------------
+
+
+async def test_reload_mid_discharge_keeps_the_run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Reloading the entry mid-discharge keeps the run, touches nothing and keeps the deadline."""
+    run_id = await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=COARSE)
+    deadline = stored_time(hass_storage, entry, "confirmed_off_at") + DISCHARGE
+    before = touched(heat_pump)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass)
+    assert touched(heat_pump) == before
+    assert power(heat_pump) == [False, False]
+    assert state(hass, PHASE).state == "discharging"
+    assert state(hass, PHASE).attributes["run_id"] == run_id
+    assert state(hass, ENDS_AT).state == deadline.isoformat(timespec="seconds")
+    assert stored(hass_storage, entry)["active"]["resumed"] == 1
+
+    await advance_to(hass, freezer, deadline - SECOND)
+    assert power(heat_pump) == [False, False]
+    await advance(hass, freezer, SECOND)
+    assert power(heat_pump) == [True, False]
+    await advance(hass, freezer, STAGGER + STARTUP + timedelta(minutes=1), step=COARSE)
+    assert power(heat_pump) == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "succeeded"
+    assert state(hass, OUTCOME).attributes["run_id"] == run_id
+
+
+async def test_options_changed_mid_run_keep_the_run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Saving new timings in the options flow mid-discharge reloads the entry; the run and its deadline stay."""
+    run_id = await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=COARSE)
+    deadline = stored_time(hass_storage, entry, "confirmed_off_at") + DISCHARGE
+    before = touched(heat_pump)
+    controller = entry.runtime_data
+
+    flow = await hass.config_entries.options.async_init(entry.entry_id)
+    assert flow["type"] is FlowResultType.FORM
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], {CONF_STAGGER_SECONDS: 20, CONF_STARTUP_DELAY_MINUTES: 3}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await settle(hass)
+    assert entry.options[CONF_STAGGER_SECONDS] == 20
+    # The entry reloaded (a new controller) and the run carried on.
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not controller
+    assert touched(heat_pump) == before
+    assert state(hass, PHASE).state == "discharging"
+    assert state(hass, PHASE).attributes["run_id"] == run_id
+    assert stored(hass_storage, entry)["active"]["run_id"] == run_id
+
+    await advance_to(hass, freezer, deadline - SECOND)
+    assert power(heat_pump) == [False, False]
+    await advance(hass, freezer, SECOND)
+    assert heat_pump.switch_a.is_on
+    await advance(hass, freezer, timedelta(minutes=10), step=COARSE)
+    assert power(heat_pump) == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "succeeded"
+
+
+async def test_removing_the_entry_mid_discharge_restores_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Removing the heat pump mid-discharge turns both breakers on and the thermostat back, then forgets the run."""
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=COARSE)
+    assert power(heat_pump) == [False, False]
+    await hass.config_entries.async_remove(entry.entry_id)
+    await settle(hass)
+    assert power(heat_pump) == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+    assert store_key(entry) not in hass_storage
+    assert hass.config_entries.async_get_entry(entry.entry_id) is None
+    after = touched(heat_pump)
+    await advance(hass, freezer, timedelta(hours=1), step=timedelta(minutes=1))
+    assert touched(heat_pump) == after
+
+
+async def test_removing_the_entry_with_no_run_touches_nothing(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """Removing an idle heat pump sends no command and leaves no stored data."""
+    await hass.config_entries.async_remove(entry.entry_id)
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])
+    assert store_key(entry) not in hass_storage
+
+
+async def test_disabling_the_entry_mid_discharge_restores(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Disabling the heat pump mid-discharge puts power and the thermostat back; re-enabling resumes nothing."""
+    run_id = await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=COARSE)
+    await hass.config_entries.async_set_disabled_by(entry.entry_id, ConfigEntryDisabler.USER)
+    await settle(hass)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert power(heat_pump) == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+    data = stored(hass_storage, entry)
+    assert data["active"] is None
+    assert data["last"]["run_id"] == run_id
+    assert data["last"]["outcome"] == "cancelled"
+    assert data["last"]["detail"] == "entry_disabled"
+
+    after = touched(heat_pump)
+    await hass.config_entries.async_set_disabled_by(entry.entry_id, None)
+    await settle(hass)
+    assert entry.state is ConfigEntryState.LOADED
+    await advance(hass, freezer, timedelta(hours=1), step=timedelta(minutes=1))
+    assert touched(heat_pump) == after
+    assert state(hass, PHASE).state == "idle"
+    assert state(hass, OUTCOME).state == "cancelled"

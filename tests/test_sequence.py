@@ -1,0 +1,405 @@
+"""The pure rules of a reset: what follows what, restart resumption, persistence and verdicts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import json
+from typing import Any
+
+import pytest
+
+from custom_components.heat_pump_reset.sequence import (
+    ACTIVE_ACTIONS,
+    BACKOFF_FIRST,
+    BACKOFF_MAX,
+    Outcome,
+    Phase,
+    Run,
+    Timing,
+    Trigger,
+    backoff,
+    has_demand,
+    is_stopped,
+    next_phase,
+    resume,
+    verified_outcome,
+    wait_ends_on_cancel,
+)
+
+T0 = datetime(2025, 1, 15, 6, 0, tzinfo=UTC)
+TIMING = Timing(
+    discharge=timedelta(minutes=30),
+    startup_delay=timedelta(minutes=5),
+    stop_timeout=timedelta(seconds=120),
+    switch_timeout=timedelta(seconds=30),
+    stagger=timedelta(seconds=10),
+    verify_window=timedelta(minutes=15),
+    thermostat_return=timedelta(minutes=60),
+)
+
+
+def make_run(**changes: Any) -> Run:
+    """Return a run on two breakers with a 30-minute wait, with `changes` applied."""
+    fields: dict[str, Any] = {
+        "run_id": "abc",
+        "trigger": Trigger.ACTION,
+        "reason": None,
+        "thermostat": "climate.living_room",
+        "switches": ["switch.breaker_a", "switch.breaker_b"],
+        "discharge_minutes": 30,
+        "started_at": T0,
+    }
+    fields.update(changes)
+    return Run(**fields)
+
+
+# --- What follows what -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("phase", "ending", "switches_cut", "expected"),
+    [
+        (Phase.STOPPING_THERMOSTAT, None, 0, Phase.CUTTING_POWER),
+        (Phase.STOPPING_THERMOSTAT, Outcome.FAILED, 0, Phase.RESTORING_THERMOSTAT),
+        (Phase.STOPPING_THERMOSTAT, Outcome.CANCELLED, 0, Phase.RESTORING_THERMOSTAT),
+        (Phase.CUTTING_POWER, None, 2, Phase.DISCHARGING),
+        (Phase.CUTTING_POWER, Outcome.FAILED, 1, Phase.RESTORING_POWER),
+        (Phase.CUTTING_POWER, Outcome.CANCELLED, 2, Phase.RESTORING_POWER),
+        (Phase.CUTTING_POWER, Outcome.FAILED, 0, Phase.RESTORING_THERMOSTAT),
+        (Phase.CUTTING_POWER, Outcome.CANCELLED, 0, Phase.RESTORING_THERMOSTAT),
+        (Phase.DISCHARGING, None, 2, Phase.RESTORING_POWER),
+        (Phase.DISCHARGING, Outcome.CANCELLED, 2, Phase.RESTORING_POWER),
+        (Phase.RESTORING_POWER, None, 2, Phase.STARTING_UP),
+        (Phase.RESTORING_POWER, Outcome.CANCELLED, 2, Phase.STARTING_UP),
+        (Phase.STARTING_UP, None, 2, Phase.RESTORING_THERMOSTAT),
+        (Phase.STARTING_UP, Outcome.CANCELLED, 2, Phase.RESTORING_THERMOSTAT),
+        (Phase.RESTORING_THERMOSTAT, None, 2, Phase.VERIFYING),
+        (Phase.RESTORING_THERMOSTAT, Outcome.CANCELLED, 2, None),
+        (Phase.RESTORING_THERMOSTAT, Outcome.FAILED, 0, None),
+        (Phase.VERIFYING, None, 2, None),
+        (Phase.VERIFYING, Outcome.SUCCEEDED, 2, None),
+        (Phase.IDLE, None, 0, None),
+    ],
+)
+def test_next_phase(
+    phase: Phase, ending: Outcome | None, switches_cut: int, expected: Phase | None
+) -> None:
+    """Each phase leads to the documented next one; power that went off always comes back staged."""
+    run = make_run(phase=phase, ending=ending, switches_cut=switches_cut)
+    assert next_phase(run) is expected
+
+
+@pytest.mark.parametrize(
+    ("phase", "ends"),
+    [
+        (Phase.IDLE, True),
+        (Phase.STOPPING_THERMOSTAT, True),
+        (Phase.CUTTING_POWER, True),
+        (Phase.DISCHARGING, True),
+        (Phase.RESTORING_POWER, False),
+        (Phase.STARTING_UP, False),
+        (Phase.RESTORING_THERMOSTAT, True),
+        (Phase.VERIFYING, True),
+    ],
+)
+def test_wait_ends_on_cancel(phase: Phase, ends: bool) -> None:
+    """A cancel cuts every wait short except the power restore and the start-up delay."""
+    assert wait_ends_on_cancel(phase) is ends
+
+
+# --- Restart resumption ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("phase", [Phase.IDLE, Phase.STOPPING_THERMOSTAT])
+def test_resume_before_the_cut_puts_the_thermostat_back(phase: Phase) -> None:
+    """A run stopped before any power was cut resumes into the thermostat restore, interrupted."""
+    run = make_run(phase=phase)
+    assert resume(run, T0 + timedelta(hours=1), TIMING) == (Phase.RESTORING_THERMOSTAT, None)
+    assert run.ending is Outcome.INTERRUPTED
+    assert run.detail == "restarted_before_power_cut"
+    assert run.resumed == 1
+
+
+def test_resume_in_cutting_power_before_any_off_command() -> None:
+    """Restarted in cutting_power before any off command: only the thermostat goes back."""
+    run = make_run(phase=Phase.CUTTING_POWER, switches_cut=0)
+    assert resume(run, T0, TIMING) == (Phase.RESTORING_THERMOSTAT, None)
+    assert run.ending is Outcome.INTERRUPTED
+    assert run.detail == "restarted_before_power_cut"
+    assert run.confirmed_off_at is None
+
+
+@pytest.mark.parametrize("switches_cut", [1, 2])
+def test_resume_after_a_partial_cut_waits_from_the_latest_possible_cut(switches_cut: int) -> None:
+    """A partial cut counts from the last off command plus the confirm timeout: never a short wait."""
+    off_sent_at = T0 + timedelta(seconds=40)
+    run = make_run(phase=Phase.CUTTING_POWER, switches_cut=switches_cut, off_sent_at=off_sent_at)
+    phase, ends_at = resume(run, T0 + timedelta(minutes=2), TIMING)
+    assert phase is Phase.DISCHARGING
+    assert run.confirmed_off_at == off_sent_at + timedelta(seconds=30)
+    assert ends_at == off_sent_at + timedelta(seconds=30) + timedelta(minutes=30)
+    assert run.ending is Outcome.INTERRUPTED
+    assert run.detail == "restarted_while_cutting_power"
+
+
+def test_resume_after_a_failed_cut_keeps_the_failure() -> None:
+    """A cut that had already failed stays failed after a restart: the first decision wins."""
+    off_sent_at = T0 + timedelta(seconds=40)
+    run = make_run(
+        phase=Phase.CUTTING_POWER,
+        switches_cut=2,
+        off_sent_at=off_sent_at,
+        ending=Outcome.FAILED,
+        detail="switch_did_not_turn_off:switch.breaker_b",
+    )
+    assert resume(run, T0, TIMING)[0] is Phase.DISCHARGING
+    assert run.ending is Outcome.FAILED
+    assert run.detail == "switch_did_not_turn_off:switch.breaker_b"
+
+
+@pytest.mark.parametrize("downtime", [timedelta(minutes=1), timedelta(hours=2)])
+def test_resume_discharging_keeps_the_original_deadline(downtime: timedelta) -> None:
+    """The discharge wait ends at the confirmed cut plus the run's minutes, however long the restart took."""
+    confirmed = T0 + timedelta(minutes=1)
+    run = make_run(
+        phase=Phase.DISCHARGING,
+        switches_cut=2,
+        confirmed_off_at=confirmed,
+        discharge_minutes=45,
+        phase_ends_at=confirmed + timedelta(minutes=45),
+    )
+    assert resume(run, confirmed + downtime, TIMING) == (
+        Phase.DISCHARGING,
+        confirmed + timedelta(minutes=45),
+    )
+    assert run.ending is None
+
+
+@pytest.mark.parametrize("phase", [Phase.STARTING_UP, Phase.VERIFYING])
+def test_resume_timed_phases_keep_their_deadline(phase: Phase) -> None:
+    """Start-up and verification continue to the deadline they had before the restart."""
+    ends = T0 + timedelta(minutes=40)
+    run = make_run(phase=phase, switches_cut=2, phase_ends_at=ends)
+    assert resume(run, T0 + timedelta(minutes=38), TIMING) == (phase, ends)
+    assert run.ending is None
+
+
+@pytest.mark.parametrize("phase", [Phase.RESTORING_POWER, Phase.RESTORING_THERMOSTAT])
+def test_resume_restoring_phases_start_over(phase: Phase) -> None:
+    """Restoring power or the thermostat simply continues, without a deadline."""
+    run = make_run(phase=phase, switches_cut=2, phase_ends_at=T0)
+    assert resume(run, T0, TIMING) == (phase, None)
+    assert run.ending is None
+
+
+def test_resume_counts_restarts() -> None:
+    """Every resumption is counted on the run."""
+    run = make_run(phase=Phase.STARTING_UP, phase_ends_at=T0)
+    resume(run, T0, TIMING)
+    resume(run, T0, TIMING)
+    assert run.resumed == 2
+
+
+# --- The run record ---------------------------------------------------------------------------
+
+
+def test_enter_records_the_first_entry_of_each_phase() -> None:
+    """Entering a phase sets its start and deadline; the log keeps the first time it was entered."""
+    run = make_run()
+    run.enter(Phase.RESTORING_POWER, T0, None)
+    later = T0 + timedelta(minutes=3)
+    run.enter(Phase.RESTORING_POWER, later, later + timedelta(minutes=1))
+    assert run.phase is Phase.RESTORING_POWER
+    assert run.phase_started_at == later
+    assert run.phase_ends_at == later + timedelta(minutes=1)
+    assert run.phase_log == {"restoring_power": T0.isoformat()}
+
+
+def test_end_early_first_decision_wins() -> None:
+    """The first outcome decided is kept, with its detail; later ones are ignored."""
+    run = make_run()
+    run.end_early(Outcome.CANCELLED, "cancelled")
+    run.end_early(Outcome.FAILED, "thermostat_did_not_return")
+    run.end_early(Outcome.INTERRUPTED, "restarted_before_power_cut")
+    assert run.ending is Outcome.CANCELLED
+    assert run.detail == "cancelled"
+
+
+def test_power_was_cut_and_discharge_deadline() -> None:
+    """No deadline before a confirmed cut; power counts as cut once any off command went out."""
+    run = make_run()
+    assert not run.power_was_cut
+    assert run.discharge_deadline() is None
+    run.switches_cut = 1
+    assert run.power_was_cut
+    run.confirmed_off_at = T0
+    assert run.discharge_deadline() == T0 + timedelta(minutes=30)
+
+
+def test_run_round_trip_with_every_field() -> None:
+    """A run with every field set survives to_dict/from_dict unchanged, and to_dict is JSON-able."""
+    run = make_run(
+        trigger=Trigger.BUTTON,
+        reason="E5 after defrost",
+        discharge_minutes=45,
+        phase=Phase.VERIFYING,
+        phase_started_at=T0 + timedelta(minutes=40),
+        phase_ends_at=T0 + timedelta(minutes=55),
+        phase_log={"stopping_thermostat": T0.isoformat()},
+        saved={"hvac_mode": "heat", "temperature": 21.5, "fan_mode": "low"},
+        switches_cut=2,
+        off_sent_at=T0 + timedelta(seconds=5),
+        confirmed_off_at=T0 + timedelta(seconds=6),
+        power_on_at=T0 + timedelta(minutes=31),
+        ending=Outcome.CANCELLED,
+        detail="cancelled",
+        thermostat_overridden=True,
+        resumed=3,
+    )
+    data = run.to_dict()
+    assert data["started_at"] == T0.isoformat()
+    assert data["confirmed_off_at"] == (T0 + timedelta(seconds=6)).isoformat()
+    assert data["phase"] == "verifying"
+    assert data["trigger"] == "button"
+    assert data["ending"] == "cancelled"
+    assert Run.from_dict(json.loads(json.dumps(data))) == run
+
+
+def test_run_round_trip_with_defaults() -> None:
+    """A fresh run round-trips with its empty fields left empty."""
+    run = make_run()
+    data = run.to_dict()
+    for key in ("phase_started_at", "phase_ends_at", "off_sent_at", "confirmed_off_at"):
+        assert data[key] is None
+    assert data["ending"] is None
+    assert Run.from_dict(data) == run
+
+
+def test_run_from_minimal_data() -> None:
+    """Data missing the optional keys (an older store) loads with defaults."""
+    run = Run.from_dict(
+        {
+            "run_id": "abc",
+            "trigger": "action",
+            "thermostat": "climate.living_room",
+            "switches": ("switch.breaker_a",),
+            "discharge_minutes": "30",
+            "started_at": T0.isoformat(),
+            "phase": "discharging",
+            "ending": "",
+        }
+    )
+    assert run.switches == ["switch.breaker_a"]
+    assert run.discharge_minutes == 30
+    assert run.phase is Phase.DISCHARGING
+    assert run.reason is None
+    assert run.ending is None
+    assert run.saved == {}
+    assert run.phase_log == {}
+    assert run.switches_cut == 0
+    assert run.confirmed_off_at is None
+    assert not run.thermostat_overridden
+    assert run.resumed == 0
+
+
+# --- Backoff, stop and demand ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("attempt", "seconds"),
+    [(0, 10), (1, 10), (2, 20), (3, 40), (4, 80), (5, 160), (6, 300), (7, 300), (43, 300)],
+)
+def test_backoff_doubles_up_to_the_cap(attempt: int, seconds: int) -> None:
+    """Retries start at 10 s and double each attempt, capped at 5 minutes."""
+    assert backoff(attempt) == timedelta(seconds=seconds)
+    assert BACKOFF_FIRST <= backoff(attempt) <= BACKOFF_MAX
+
+
+@pytest.mark.parametrize(
+    ("mode", "action", "stopped"),
+    [
+        ("off", None, True),
+        ("off", "off", True),
+        ("off", "idle", True),
+        ("off", "fan", True),
+        *[("off", action, False) for action in sorted(ACTIVE_ACTIONS)],
+        ("heat", "idle", False),
+        ("heat", None, False),
+        ("cool", "off", False),
+        (None, None, False),
+        ("unavailable", None, False),
+    ],
+)
+def test_is_stopped(mode: str | None, action: str | None, stopped: bool) -> None:
+    """Stopped means mode off and no active work (heating, cooling, drying, defrosting, preheating)."""
+    assert is_stopped(mode, action) is stopped
+
+
+@pytest.mark.parametrize(
+    ("mode", "current", "target", "low", "high", "demand"),
+    [
+        # Modes that never call for heat or cold.
+        ("off", 10.0, 21.0, None, None, False),
+        ("fan_only", 10.0, 21.0, None, None, False),
+        ("dry", 30.0, 21.0, None, None, False),
+        (None, 10.0, 21.0, None, None, False),
+        # No room temperature: assume demand.
+        ("heat", None, 21.0, None, None, True),
+        ("heat_cool", None, None, 19.0, 24.0, True),
+        # Heat: demand at or below target minus the margin.
+        ("heat", 18.0, 21.0, None, None, True),
+        ("heat", 20.5, 21.0, None, None, True),
+        ("heat", 20.6, 21.0, None, None, False),
+        ("heat", 23.0, 21.0, None, None, False),
+        ("heat", 23.0, None, None, None, True),
+        # Cool: demand at or above target plus the margin.
+        ("cool", 25.5, 25.0, None, None, True),
+        ("cool", 25.4, 25.0, None, None, False),
+        ("cool", 20.0, 25.0, None, None, False),
+        ("cool", 20.0, None, None, None, True),
+        # A range: demand outside it by the margin.
+        ("heat_cool", 18.5, None, 19.0, 24.0, True),
+        ("heat_cool", 18.6, 21.0, 19.0, 24.0, False),
+        ("heat_cool", 21.0, None, 19.0, 24.0, False),
+        ("heat_cool", 24.4, None, 19.0, 24.0, False),
+        ("heat_cool", 24.5, None, 19.0, 24.0, True),
+        ("auto", 30.0, None, 19.0, 24.0, True),
+        # A half range falls back to the single target.
+        ("heat_cool", 21.5, 21.0, 19.0, None, True),
+        ("auto", 21.2, 21.0, None, 24.0, False),
+        ("auto", 20.5, 21.0, None, None, True),
+        # Neither target nor range: assume demand.
+        ("auto", 21.0, None, None, None, True),
+        ("heat_cool", 21.0, None, None, None, True),
+    ],
+)
+def test_has_demand(
+    mode: str | None,
+    current: float | None,
+    target: float | None,
+    low: float | None,
+    high: float | None,
+    demand: bool,
+) -> None:
+    """Demand follows the mode, the room and the target or range, with a 0.5 degree margin."""
+    assert has_demand(mode, current, target, low, high) is demand
+
+
+@pytest.mark.parametrize(
+    ("start_seen", "demand_seen", "observable", "outcome"),
+    [
+        (True, True, True, Outcome.SUCCEEDED),
+        (True, True, False, Outcome.SUCCEEDED),
+        (True, False, True, Outcome.SUCCEEDED),
+        (True, False, False, Outcome.SUCCEEDED),
+        (False, True, True, Outcome.NO_START),
+        (False, True, False, Outcome.UNVERIFIED),
+        (False, False, True, Outcome.UNVERIFIED),
+        (False, False, False, Outcome.UNVERIFIED),
+    ],
+)
+def test_verified_outcome(
+    start_seen: bool, demand_seen: bool, observable: bool, outcome: Outcome
+) -> None:
+    """A seen start succeeds; no start despite observable demand is no_start; anything else unverified."""
+    assert verified_outcome(start_seen, demand_seen, observable) is outcome
