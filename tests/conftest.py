@@ -11,7 +11,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlow
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, State
+from homeassistant.core import HomeAssistant, State, callback
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -162,6 +162,9 @@ def phases(hass: HomeAssistant) -> Generator[list[tuple[str, Any]]]:
     """Record every phase the phase sensor shows, with the simulated time it showed it."""
     seen: list[tuple[str, Any]] = []
 
+    # A callback runs in the event loop in event order; a plain function would run in a worker
+    # thread, and the recorded order would depend on thread scheduling.
+    @callback
     def _listener(event: Any) -> None:
         new = event.data["new_state"]
         if new is not None and new.entity_id == PHASE and (not seen or seen[-1][0] != new.state):

@@ -17,6 +17,7 @@ from homeassistant.core import (
     EventStateChangedData,
     HomeAssistant,
     ServiceResponse,
+    callback,
 )
 from homeassistant.exceptions import ServiceValidationError
 import pytest
@@ -77,6 +78,7 @@ def power_log(hass: HomeAssistant) -> Generator[list[tuple[str, str, datetime]]]
     """Record every state change of the breakers, with the simulated time it happened."""
     seen: list[tuple[str, str, datetime]] = []
 
+    @callback  # in the loop, in event order (a plain function would run in a worker thread)
     def _listener(event: Event[EventStateChangedData]) -> None:
         new, old = event.data["new_state"], event.data["old_state"]
         if (

@@ -68,7 +68,9 @@ async def test_thermostat_without_device_gets_own_device(hass: HomeAssistant) ->
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, config_entry.entry_id)})
-    assert device is not None
-    assert device.name == "Garage heat pump"
+    # Looked up by config entry: HA 2026.x deprecates finding a device by identifiers alone.
+    devices = dr.async_entries_for_config_entry(dr.async_get(hass), config_entry.entry_id)
+    assert [(d.name, d.identifiers) for d in devices] == [
+        ("Garage heat pump", {(DOMAIN, config_entry.entry_id)})
+    ]
     assert state(hass, "sensor.garage_heat_pump_reset_phase").state == "idle"

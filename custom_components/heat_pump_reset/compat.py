@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import importlib
+from typing import Any
 
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
+import voluptuous as vol
 
 _device_helpers = importlib.import_module("homeassistant.helpers.device")
 # 2025.8+: link by device entry; 2025.4 only honours device_info copied from the source device.
@@ -42,3 +44,13 @@ def link_to_source_device(
             entity._attr_device_info = info
             return
     entity._attr_device_info = own_device
+
+
+def ha_schema(schema: vol.Schema) -> Any:
+    """Return `schema` for a Home Assistant signature.
+
+    On 2026.x `voluptuous` is probatio's shim at run time and HA's signatures name probatio's
+    types, while the type checker still reads the real voluptuous package; on 2025.4 both are
+    voluptuous. The object is the same either way.
+    """
+    return schema

@@ -12,7 +12,7 @@ from homeassistant.helpers import selector
 import voluptuous as vol
 
 from . import thermostat
-from .compat import OPTIONS_FLOW_BASE
+from .compat import OPTIONS_FLOW_BASE, ha_schema
 from .const import (
     CONF_DISCHARGE_MINUTES,
     CONF_POWER_SENSOR,
@@ -167,7 +167,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
         schema = vol.Schema(
             {vol.Required(CONF_NAME, default="Heat pump"): selector.TextSelector()}
         ).extend(_entities_schema(user_input or {}).schema)
-        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
+        return self.async_show_form(step_id="user", data_schema=ha_schema(schema), errors=errors)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -187,7 +187,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=_entities_schema(user_input or dict(entry.options)),
+            data_schema=ha_schema(_entities_schema(user_input or dict(entry.options))),
             errors=errors,
         )
 
@@ -206,5 +206,5 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
         if user_input is not None:
             return self.async_create_entry(data={**self.config_entry.options, **user_input})
         return self.async_show_form(
-            step_id="init", data_schema=_options_schema(dict(self.config_entry.options))
+            step_id="init", data_schema=ha_schema(_options_schema(dict(self.config_entry.options)))
         )

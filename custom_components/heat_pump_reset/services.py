@@ -14,6 +14,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
+from .compat import ha_schema
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_DISCHARGE_MINUTES,
@@ -74,7 +75,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
         DOMAIN,
         SERVICE_START_RESET,
         _start,
-        schema=START_SCHEMA,
+        schema=ha_schema(START_SCHEMA),
         supports_response=SupportsResponse.OPTIONAL,
     )
-    hass.services.async_register(DOMAIN, SERVICE_CANCEL_RESET, _cancel, schema=CANCEL_SCHEMA)
+    hass.services.async_register(
+        DOMAIN, SERVICE_CANCEL_RESET, _cancel, schema=ha_schema(CANCEL_SCHEMA)
+    )
