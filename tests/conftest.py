@@ -150,6 +150,12 @@ async def settle(hass: HomeAssistant) -> None:
         await asyncio.sleep(0)
 
 
+def stored_history(hass_storage: dict[str, Any], entry: ConfigEntry) -> list[dict[str, Any]]:
+    """Return the entry's finished runs as written to 'disk', newest first."""
+    runs: list[dict[str, Any]] = hass_storage[f"{DOMAIN}.history.{entry.entry_id}"]["data"]["runs"]
+    return runs
+
+
 def state(hass: HomeAssistant, entity_id: str) -> State:
     """Return an entity's state, failing clearly when it does not exist."""
     current = hass.states.get(entity_id)

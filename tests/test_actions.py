@@ -44,6 +44,7 @@ from .conftest import (
     advance,
     settle,
     state,
+    stored_history,
 )
 
 # The thermostat's settings before any run (see tests/fakes.py).
@@ -371,16 +372,29 @@ async def test_discharge_override_is_used(
 
 
 async def test_start_returns_the_run_id(
-    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, hass_storage: dict[str, Any]
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    hass_admin_user: MockUser,
 ) -> None:
     """The start action answers the run id the phase sensor and the store show, with the reason."""
-    response = await start(hass, entry, reason="defrost fault E5")
+    response = await hass.services.async_call(
+        DOMAIN,
+        "start_reset",
+        {"config_entry_id": entry.entry_id, "reason": "defrost fault E5"},
+        blocking=True,
+        return_response=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await settle(hass)
     assert response is not None
     run_id = response["run_id"]
     assert isinstance(run_id, str)
     assert len(run_id) == 32
     attributes = state(hass, PHASE).attributes
     assert attributes["run_id"] == run_id
+    # A call that carries a user is a person's.
     assert attributes["trigger"] == "action"
     assert attributes["reason"] == "defrost fault E5"
     stored = active_run(hass_storage, entry)
@@ -642,7 +656,7 @@ async def test_cancel_in_every_phase(
     assert state(hass, OUTCOME).attributes["detail"] == "cancelled"
     stored = hass_storage[store_key(entry)]["data"]
     assert stored["active"] is None
-    assert stored["last"]["outcome"] == "cancelled"
+    assert stored_history(hass_storage, entry)[0]["outcome"] == "cancelled"
     assert [s.is_on for s in heat_pump.switches] == [True, True]
     if thermostat_restored:
         assert thermostat_settings(heat_pump) == SAVED

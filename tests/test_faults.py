@@ -32,6 +32,7 @@ from .conftest import (
     advance,
     settle,
     state,
+    stored_history,
 )
 
 SAVED = {
@@ -108,8 +109,7 @@ def last_run(hass_storage: dict[str, Any], entry: ConfigEntry) -> dict[str, Any]
     """Return the stored summary of the last finished run, checking no run is left active."""
     data = hass_storage[f"{DOMAIN}.run.{entry.entry_id}"]["data"]
     assert data["active"] is None
-    last: dict[str, Any] = data["last"]
-    return last
+    return stored_history(hass_storage, entry)[0]
 
 
 async def start(hass: HomeAssistant, entry: ConfigEntry) -> None:

@@ -25,7 +25,7 @@ from custom_components.heat_pump_reset.const import (
 from custom_components.heat_pump_reset.sequence import Phase, Run
 from custom_components.heat_pump_reset.storage import RunStore
 
-from .conftest import ENDS_AT, OUTCOME, PHASE, HeatPump, advance, settle, state
+from .conftest import ENDS_AT, OUTCOME, PHASE, HeatPump, advance, settle, state, stored_history
 
 # The thermostat's settings before any run (see tests/fakes.py).
 SAVED = {
@@ -356,8 +356,9 @@ async def test_restart_in_every_phase(
     assert thermostat_settings(heat_pump) == SAVED
     data = stored(hass_storage, entry)
     assert data["active"] is None
-    assert data["last"]["run_id"] == run_id
-    assert data["last"]["outcome"] == outcome
+    assert [(r["run_id"], r["outcome"]) for r in stored_history(hass_storage, entry)] == [
+        (run_id, outcome)
+    ]
     # Each breaker got at most one off command; before the cut, no command at all.
     assert [s.commands.count("off") for s in heat_pump.switches] == [1] * offs + [0] * (2 - offs)
     if offs == 0:
@@ -627,9 +628,12 @@ async def test_disabling_the_entry_mid_discharge_restores(
     assert thermostat_settings(heat_pump) == SAVED
     data = stored(hass_storage, entry)
     assert data["active"] is None
-    assert data["last"]["run_id"] == run_id
-    assert data["last"]["outcome"] == "cancelled"
-    assert data["last"]["detail"] == "entry_disabled"
+    last = stored_history(hass_storage, entry)[0]
+    assert (last["run_id"], last["outcome"], last["detail"]) == (
+        run_id,
+        "cancelled",
+        "entry_disabled",
+    )
 
     after = touched(heat_pump)
     await hass.config_entries.async_set_disabled_by(entry.entry_id, None)

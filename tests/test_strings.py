@@ -172,7 +172,12 @@ async def test_every_entity_is_translated_and_has_an_icon(
     for registered in er.async_entries_for_config_entry(registry, entry.entry_id):
         assert registered.translation_key, registered.entity_id
         used.setdefault(registered.domain, set()).add(registered.translation_key)
-    assert used == {"button": {"reset"}, "sensor": {"phase", "phase_ends_at", "last_outcome"}}
+    assert used == {
+        "binary_sensor": {"running"},
+        "button": {"reset"},
+        "event": {"reset"},
+        "sensor": {"phase", "phase_ends_at", "last_outcome", "last_reset", "recent_resets"},
+    }
     assert {platform: set(keys) for platform, keys in STRINGS["entity"].items()} == used
     assert {platform: set(keys) for platform, keys in ICONS["entity"].items()} == used
     for platform, keys in used.items():

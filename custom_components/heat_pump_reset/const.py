@@ -16,6 +16,7 @@ CONF_SWITCH_TIMEOUT_SECONDS: Final = "switch_timeout_seconds"
 CONF_STAGGER_SECONDS: Final = "stagger_seconds"
 CONF_VERIFY_MINUTES: Final = "verify_minutes"
 CONF_POWER_THRESHOLD: Final = "power_threshold"
+CONF_RECURRENCE_DAYS: Final = "recurrence_days"
 
 # The documented procedure needs at least 30 minutes for capacitors to discharge and the board to reset.
 MIN_DISCHARGE_MINUTES: Final = 30
@@ -28,6 +29,7 @@ DEFAULT_SWITCH_TIMEOUT_SECONDS: Final = 30
 DEFAULT_STAGGER_SECONDS: Final = 10
 DEFAULT_VERIFY_MINUTES: Final = 15
 DEFAULT_POWER_THRESHOLD: Final = 100.0
+DEFAULT_RECURRENCE_DAYS: Final = 30
 
 # How long to wait for the thermostat to come back after power returns before giving up on it.
 THERMOSTAT_RETURN_TIMEOUT_MINUTES: Final = 60
@@ -36,9 +38,14 @@ ATTR_CONFIG_ENTRY_ID: Final = "config_entry_id"
 ATTR_DISCHARGE_MINUTES: Final = "discharge_minutes"
 ATTR_REASON: Final = "reason"
 ATTR_RUN_ID: Final = "run_id"
+ATTR_LIMIT: Final = "limit"
 
 SERVICE_START_RESET: Final = "start_reset"
 SERVICE_CANCEL_RESET: Final = "cancel_reset"
+SERVICE_GET_HISTORY: Final = "get_history"
 
 STORAGE_VERSION: Final = 1
+HISTORY_STORAGE_VERSION: Final = 1
+HISTORY_STORAGE_MINOR_VERSION: Final = 1
 STORAGE_KEY_PREFIX: Final = f"{DOMAIN}.run."
+HISTORY_KEY_PREFIX: Final = f"{DOMAIN}.history."

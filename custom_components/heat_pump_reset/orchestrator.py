@@ -49,6 +49,7 @@ from .const import (
     CONF_DISCHARGE_MINUTES,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
+    CONF_RECURRENCE_DAYS,
     CONF_STAGGER_SECONDS,
     CONF_STARTUP_DELAY_MINUTES,
     CONF_STOP_TIMEOUT_SECONDS,
@@ -58,6 +59,7 @@ from .const import (
     CONF_VERIFY_MINUTES,
     DEFAULT_DISCHARGE_MINUTES,
     DEFAULT_POWER_THRESHOLD,
+    DEFAULT_RECURRENCE_DAYS,
     DEFAULT_STAGGER_SECONDS,
     DEFAULT_STARTUP_DELAY_MINUTES,
     DEFAULT_STOP_TIMEOUT_SECONDS,
@@ -67,6 +69,7 @@ from .const import (
     MAX_DISCHARGE_MINUTES,
     THERMOSTAT_RETURN_TIMEOUT_MINUTES,
 )
+from .history import Record, resets_since
 from .sequence import (
     DEMAND_MODES,
     START_ACTIONS,
@@ -83,7 +86,7 @@ from .sequence import (
     verified_outcome,
     wait_ends_on_cancel,
 )
-from .storage import LastRun, RunStore
+from .storage import RunStore
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -93,6 +96,13 @@ _LOGGER = logging.getLogger(__name__)
 _MISSING_STATES: Final = frozenset({STATE_UNAVAILABLE, STATE_UNKNOWN})
 # Contexts of our own service calls, to tell our changes from a person's; a run makes a few dozen.
 _OWN_CONTEXTS_KEPT: Final = 200
+
+
+# Event types of the `reset` event entity: a run started, or ended with one of the outcomes.
+EVENT_STARTED: Final = "started"
+EVENT_TYPES: Final = [EVENT_STARTED, *(outcome.value for outcome in Outcome)]
+
+type EventListener = Callable[[str, dict[str, Any]], None]
 
 
 class WaitResult(Enum):
@@ -151,9 +161,9 @@ class ResetController:
         self.threshold: float = float(options.get(CONF_POWER_THRESHOLD, DEFAULT_POWER_THRESHOLD))
         self.timing = timing_from_options(options)
         self.run: Run | None = None
-        self.last: LastRun | None = None
         self._store = RunStore(hass, entry.entry_id)
         self._listeners: list[CALLBACK_TYPE] = []
+        self._event_listeners: list[EventListener] = []
         self._task: asyncio.Task[None] | None = None
         self._wake: Callable[[], None] | None = None
         self._own_contexts: deque[str] = deque(maxlen=_OWN_CONTEXTS_KEPT)
@@ -170,7 +180,7 @@ class ResetController:
 
     async def async_load(self, *, resume_run: bool = True) -> None:
         """Load the stored run and resume it once Home Assistant is running."""
-        self.run, self.last = await self._store.async_load()
+        self.run = await self._store.async_load()
         if self.run is None or not resume_run:
             return
         _LOGGER.info("Resuming heat pump reset %s in phase %s", self.run.run_id, self.run.phase)
@@ -248,6 +258,47 @@ class ResetController:
         for update in list(self._listeners):
             update()
 
+    @callback
+    def async_add_event_listener(self, listener: EventListener) -> CALLBACK_TYPE:
+        """Call `listener(event_type, data)` when a run starts or ends; return the remover."""
+        self._event_listeners.append(listener)
+
+        @callback
+        def _remove() -> None:
+            self._event_listeners.remove(listener)
+
+        return _remove
+
+    @callback
+    def _fire(self, event_type: str, data: dict[str, Any]) -> None:
+        """Tell the event entity (when loaded) that a run started or ended."""
+        for listener in list(self._event_listeners):
+            listener(event_type, data)
+
+    @property
+    def history(self) -> list[Record]:
+        """Return the finished runs, newest first."""
+        return self._store.history
+
+    @property
+    def acknowledged(self) -> dict[str, str]:
+        """Return the acknowledgement times of repair issues, by issue key."""
+        return self._store.acknowledged
+
+    @property
+    def recent_window(self) -> timedelta:
+        """Return the window the recent-resets count looks back over."""
+        return timedelta(days=self.entry.options.get(CONF_RECURRENCE_DAYS, DEFAULT_RECURRENCE_DAYS))
+
+    def recent_resets(self, now: datetime) -> int:
+        """Return how many recorded runs cut power within the window before `now`."""
+        return len(resets_since(self.history, now - self.recent_window))
+
+    @property
+    def last(self) -> Record | None:
+        """Return the newest finished run."""
+        return self.history[0] if self.history else None
+
     @property
     def phase(self) -> Phase:
         """Return the active run's phase, or idle."""
@@ -307,6 +358,10 @@ class ResetController:
             reason or trigger,
         )
         self._spawn(Phase.STOPPING_THERMOSTAT, None)
+        self._fire(
+            EVENT_STARTED,
+            {"run_id": self.run.run_id, "trigger": trigger.value, "reason": reason},
+        )
         return self.run.run_id
 
     @callback
@@ -392,12 +447,21 @@ class ResetController:
         run = self.run
         assert run is not None
         outcome = run.ending or Outcome.UNVERIFIED
-        self.last = await self._store.async_finish(run, outcome, dt_util.utcnow())
+        await self._store.async_finish(run, outcome, dt_util.utcnow())
         self._dismiss_power_notification()
         self.run = None
         self._task = None
         _LOGGER.info("Heat pump reset %s ended: %s (%s)", run.run_id, outcome, run.detail or "-")
         self._changed()
+        self._fire(
+            outcome.value,
+            {
+                "run_id": run.run_id,
+                "trigger": run.trigger.value,
+                "reason": run.reason,
+                "detail": run.detail,
+            },
+        )
 
     # --- Phases ----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Sensors: the run's phase, when the current wait ends, and how the last run ended."""
+"""Sensors: the run's phase and countdown, and the history: last outcome, last reset, recent count."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
+    SensorStateClass,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.util import dt as dt_util
 
 from .entity import HeatPumpResetEntity
+from .history import next_expiry
 from .orchestrator import ResetController
 from .runtime import HeatPumpResetConfigEntry
 from .sequence import Outcome, Phase
@@ -27,8 +31,10 @@ PARALLEL_UPDATES = 0
 class ResetSensorDescription(SensorEntityDescription):
     """Describes a sensor by how it reads the controller."""
 
-    value_fn: Callable[[ResetController], str | datetime | None]
+    value_fn: Callable[[ResetController], str | int | datetime | None]
     attributes_fn: Callable[[ResetController], Mapping[str, Any] | None] = lambda _c: None
+    # When the value next changes by itself (time passing), if it can.
+    refresh_at_fn: Callable[[ResetController], datetime | None] | None = None
 
 
 def _run_attributes(controller: ResetController) -> Mapping[str, Any] | None:
@@ -45,10 +51,21 @@ def _last_attributes(controller: ResetController) -> Mapping[str, Any] | None:
     if last is None:
         return None
     return {
-        "run_id": last.run_id,
-        "finished_at": last.finished_at.isoformat(),
-        "detail": last.detail,
+        "run_id": last["run_id"],
+        "finished_at": last["finished_at"],
+        "detail": last["detail"],
     }
+
+
+def _last_finished(controller: ResetController) -> datetime | None:
+    """Return when the last run finished."""
+    last = controller.last
+    return dt_util.parse_datetime(last["finished_at"]) if last is not None else None
+
+
+def _recent_attributes(controller: ResetController) -> Mapping[str, Any]:
+    """Say which window the count covers."""
+    return {"window_days": controller.recent_window.days}
 
 
 SENSORS: tuple[ResetSensorDescription, ...] = (
@@ -71,8 +88,22 @@ SENSORS: tuple[ResetSensorDescription, ...] = (
         translation_key="last_outcome",
         device_class=SensorDeviceClass.ENUM,
         options=[outcome.value for outcome in Outcome],
-        value_fn=lambda c: c.last.outcome.value if c.last is not None else None,
+        value_fn=lambda c: c.last["outcome"] if c.last is not None else None,
         attributes_fn=_last_attributes,
+    ),
+    ResetSensorDescription(
+        key="last_reset",
+        translation_key="last_reset",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_last_finished,
+    ),
+    ResetSensorDescription(
+        key="recent_resets",
+        translation_key="recent_resets",
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda c: c.recent_resets(dt_util.utcnow()),
+        attributes_fn=_recent_attributes,
+        refresh_at_fn=lambda c: next_expiry(c.history, dt_util.utcnow(), c.recent_window),
     ),
 )
 
@@ -97,9 +128,42 @@ class ResetSensor(HeatPumpResetEntity, SensorEntity):
         """Create the sensor described by `description`."""
         super().__init__(entry, description.key)
         self.entity_description = description
+        self._unsub_refresh: CALLBACK_TYPE | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the controller, and time for values that change as runs age."""
+        await super().async_added_to_hass()
+        if self.entity_description.refresh_at_fn is not None:
+            self._schedule_refresh()
+            self.async_on_remove(self.controller.async_add_listener(self._schedule_refresh))
+            self.async_on_remove(self._cancel_refresh)
+
+    @callback
+    def _cancel_refresh(self) -> None:
+        """Drop the pending refresh."""
+        if self._unsub_refresh is not None:
+            self._unsub_refresh()
+            self._unsub_refresh = None
+
+    @callback
+    def _schedule_refresh(self) -> None:
+        """Rewrite the state when the value next changes by itself (a reset leaving the window)."""
+        self._cancel_refresh()
+        refresh_at_fn = self.entity_description.refresh_at_fn
+        assert refresh_at_fn is not None
+        if (when := refresh_at_fn(self.controller)) is None:
+            return
+
+        @callback
+        def _refresh(_now: datetime) -> None:
+            self._unsub_refresh = None
+            self.async_write_ha_state()
+            self._schedule_refresh()
+
+        self._unsub_refresh = async_track_point_in_utc_time(self.hass, _refresh, when)
 
     @property
-    def native_value(self) -> str | datetime | None:
+    def native_value(self) -> str | int | datetime | None:
         """Return the value read from the controller."""
         return self.entity_description.value_fn(self.controller)
 

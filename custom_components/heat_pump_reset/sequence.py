@@ -38,8 +38,9 @@ class Outcome(StrEnum):
 class Trigger(StrEnum):
     """What started a run."""
 
-    ACTION = "action"
+    ACTION = "action"  # a person called the action (the call carries a user)
     BUTTON = "button"
+    AUTOMATION = "automation"  # an automation, script or blueprint called the action
 
 
 # hvac_action values meaning the unit is doing work: power must not be cut during them.

@@ -1,4 +1,4 @@
-"""The heat_pump_reset actions: start and cancel a reset."""
+"""The heat_pump_reset actions: start and cancel a reset, read the history."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ from .compat import ha_schema
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_DISCHARGE_MINUTES,
+    ATTR_LIMIT,
     ATTR_REASON,
     ATTR_RUN_ID,
     DOMAIN,
     SERVICE_CANCEL_RESET,
+    SERVICE_GET_HISTORY,
     SERVICE_START_RESET,
 )
+from .history import HISTORY_LIMIT
 from .orchestrator import ResetController
 from .runtime import HeatPumpResetConfigEntry
 from .sequence import Trigger
@@ -36,6 +39,14 @@ START_SCHEMA = vol.Schema(
     }
 )
 CANCEL_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+HISTORY_SCHEMA = vol.Schema(
+    {
+        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        vol.Optional(ATTR_LIMIT, default=HISTORY_LIMIT): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=HISTORY_LIMIT)
+        ),
+    }
+)
 
 
 def _controller(hass: HomeAssistant, call: ServiceCall) -> ResetController:
@@ -63,13 +74,21 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
     async def _start(call: ServiceCall) -> ServiceResponse:
         controller = _controller(hass, call)
+        # A call that carries a user was made by a person; one without came from an automation,
+        # a script or a blueprint.
+        trigger = Trigger.ACTION if call.context.user_id is not None else Trigger.AUTOMATION
         run_id = controller.async_start(
-            Trigger.ACTION, call.data.get(ATTR_REASON), call.data.get(ATTR_DISCHARGE_MINUTES)
+            trigger, call.data.get(ATTR_REASON), call.data.get(ATTR_DISCHARGE_MINUTES)
         )
         return {ATTR_RUN_ID: run_id} if call.return_response else None
 
     async def _cancel(call: ServiceCall) -> None:
         _controller(hass, call).async_cancel()
+
+    async def _history(call: ServiceCall) -> ServiceResponse:
+        controller = _controller(hass, call)
+        runs = controller.history[: call.data[ATTR_LIMIT]]
+        return {"runs": [dict(record) for record in runs]}
 
     hass.services.async_register(
         DOMAIN,
@@ -80,4 +99,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(
         DOMAIN, SERVICE_CANCEL_RESET, _cancel, schema=ha_schema(CANCEL_SCHEMA)
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_HISTORY,
+        _history,
+        schema=ha_schema(HISTORY_SCHEMA),
+        supports_response=SupportsResponse.ONLY,
     )

@@ -1,89 +1,122 @@
-"""Durable record of the active run and the last finished one, written before each action."""
+"""Durable state of one heat pump: the active run (written before each action) and the history.
+
+Two files per config entry, so the small active run that is written before every action does not
+rewrite the whole history each time:
+- `heat_pump_reset.run.<entry_id>`: the active run.
+- `heat_pump_reset.history.<entry_id>`: finished runs (newest first, bounded) and acknowledgements.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.storage import Store
 
-from .const import STORAGE_KEY_PREFIX, STORAGE_VERSION
+from .const import (
+    HISTORY_KEY_PREFIX,
+    HISTORY_STORAGE_MINOR_VERSION,
+    HISTORY_STORAGE_VERSION,
+    STORAGE_KEY_PREFIX,
+    STORAGE_VERSION,
+)
+from .history import Record, make_record, prepend, record_from_last
 from .sequence import Outcome, Run
 
 
-class _LastRunData(TypedDict):
-    """The stored summary of the last finished run."""
-
-    run_id: str
-    outcome: str
-    finished_at: str
-    detail: str | None
-
-
-class _StoreData(TypedDict):
-    """What the store file holds."""
+class _RunData(TypedDict, total=False):
+    """What the active-run file holds (`last`: only in files written before the history existed)."""
 
     active: dict[str, Any] | None
-    last: _LastRunData | None
+    last: dict[str, Any] | None
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class LastRun:
-    """How the last finished run ended."""
+class HistoryData(TypedDict):
+    """What the history file holds."""
 
-    run_id: str
-    outcome: Outcome
-    finished_at: datetime
-    detail: str | None
+    runs: list[Record]
+    # Acknowledgement times (ISO) by repair issue key: runs before them no longer count.
+    acknowledged: dict[str, str]
+
+
+class _HistoryStore(Store[HistoryData]):
+    """The history file, migrated from older layouts when loaded."""
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
+    ) -> HistoryData:
+        """Bring data written by another release to this layout.
+
+        A newer major version is refused (its records are kept on disk, the entry does not load);
+        a newer minor version only adds keys, which are kept; older layouts get what they lack.
+        """
+        if old_major_version > HISTORY_STORAGE_VERSION:
+            raise NotImplementedError
+        data = dict(old_data)
+        data.setdefault("runs", [])
+        data.setdefault("acknowledged", {})
+        return cast("HistoryData", data)
 
 
 class RunStore:
-    """Persists one heat pump's active run and last outcome."""
+    """Persists one heat pump's active run, its finished runs and acknowledgements."""
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Create the store for a config entry."""
-        self._store: Store[_StoreData] = Store(hass, STORAGE_VERSION, STORAGE_KEY_PREFIX + entry_id)
-        self._last: _LastRunData | None = None
-
-    async def async_load(self) -> tuple[Run | None, LastRun | None]:
-        """Return the stored active run and the last finished run."""
-        data = await self._store.async_load()
-        if data is None:
-            return None, None
-        self._last = data.get("last")
-        active = data.get("active")
-        return (Run.from_dict(active) if active else None), self._last_run()
-
-    def _last_run(self) -> LastRun | None:
-        """Return the last finished run as an object."""
-        if self._last is None:
-            return None
-        return LastRun(
-            run_id=self._last["run_id"],
-            outcome=Outcome(self._last["outcome"]),
-            finished_at=datetime.fromisoformat(self._last["finished_at"]),
-            detail=self._last["detail"],
+        """Create the stores for a config entry."""
+        self._active: Store[_RunData] = Store(hass, STORAGE_VERSION, STORAGE_KEY_PREFIX + entry_id)
+        self._history = _HistoryStore(
+            hass,
+            HISTORY_STORAGE_VERSION,
+            HISTORY_KEY_PREFIX + entry_id,
+            minor_version=HISTORY_STORAGE_MINOR_VERSION,
         )
+        self.history: list[Record] = []
+        self.acknowledged: dict[str, str] = {}
+
+    async def async_load(self) -> Run | None:
+        """Load the history and acknowledgements; return the stored active run."""
+        run_data = await self._active.async_load() or _RunData()
+        history = await self._history.async_load()
+        if history is not None:
+            self.history = list(history["runs"])
+            self.acknowledged = dict(history["acknowledged"])
+        elif last := run_data.get("last"):
+            # Written before the history existed: its one-run summary starts the history.
+            self.history = [record_from_last(last)]
+            await self._save_history()
+        active = run_data.get("active")
+        return Run.from_dict(active) if active else None
 
     async def async_save_active(self, run: Run) -> None:
         """Write the active run to disk now."""
-        await self._store.async_save({"active": run.to_dict(), "last": self._last})
+        await self._active.async_save({"active": run.to_dict()})
 
-    async def async_finish(self, run: Run, outcome: Outcome, now: datetime) -> LastRun:
-        """Record how `run` ended and clear the active run."""
-        self._last = {
-            "run_id": run.run_id,
-            "outcome": outcome.value,
-            "finished_at": now.isoformat(),
-            "detail": run.detail,
-        }
-        await self._store.async_save({"active": None, "last": self._last})
-        last = self._last_run()
-        assert last is not None
-        return last
+    async def async_finish(self, run: Run, outcome: Outcome, now: datetime) -> Record:
+        """Record how `run` ended, then clear the active run.
+
+        The history is written first: a crash in between leaves the run active, it resumes and
+        finishes again, and the record is replaced rather than added twice.
+        """
+        record = make_record(run, outcome, now)
+        others = [r for r in self.history if r["run_id"] != run.run_id]
+        self.history = prepend(others, record)
+        await self._save_history()
+        await self._active.async_save({"active": None})
+        return record
+
+    async def async_acknowledge(self, key: str, when: datetime) -> None:
+        """Remember that the user acknowledged repair issue `key` at `when`."""
+        self.acknowledged[key] = when.isoformat()
+        await self._save_history()
+
+    async def _save_history(self) -> None:
+        """Write the history file now."""
+        await self._history.async_save(
+            {"runs": self.history, "acknowledged": dict(self.acknowledged)}
+        )
 
     async def async_remove(self) -> None:
-        """Delete the file when the entry is removed."""
-        await self._store.async_remove()
+        """Delete both files when the entry is removed."""
+        await self._active.async_remove()
+        await self._history.async_remove()

@@ -1,0 +1,35 @@
+"""The binary sensor that is on while a reset runs."""
+
+from __future__ import annotations
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from .entity import HeatPumpResetEntity
+from .runtime import HeatPumpResetConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HeatPumpResetConfigEntry,
+    async_add_entities: AddEntitiesCallback,
+) -> None:
+    """Add the running sensor of one heat pump."""
+    async_add_entities([ResetRunningSensor(entry, "running")])
+
+
+class ResetRunningSensor(HeatPumpResetEntity, BinarySensorEntity):
+    """On from a run's start until it has ended, including while it waits to resume."""
+
+    _attr_device_class = BinarySensorDeviceClass.RUNNING
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether a run is active."""
+        return self.controller.run is not None

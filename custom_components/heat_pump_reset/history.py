@@ -1,0 +1,108 @@
+"""The reset history's rules: what a finished run's record holds, how long the list is, what counts.
+
+Pure like `sequence`: no Home Assistant import. Records are plain JSON-able dicts, newest first, so
+the store, the `get_history` action and diagnostics share one shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from .sequence import Outcome, Run
+
+# The newest runs kept per heat pump; older ones are dropped as new ones finish.
+HISTORY_LIMIT: Final = 200
+# Window of the "recent resets" count until a recurrence window is configured.
+DEFAULT_RECENT_DAYS: Final = 30
+
+type Record = dict[str, Any]
+
+
+def _iso(value: datetime | None) -> str | None:
+    """Serialise an aware datetime."""
+    return value.isoformat() if value is not None else None
+
+
+def make_record(run: Run, outcome: Outcome, finished_at: datetime) -> Record:
+    """Return the history record of a run that ended with `outcome` at `finished_at`."""
+    return {
+        "run_id": run.run_id,
+        "trigger": run.trigger.value,
+        "reason": run.reason,
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(finished_at),
+        "outcome": outcome.value,
+        "detail": run.detail,
+        "phases": dict(run.phase_log),
+        "power_cut": run.power_was_cut,
+        "power_off_at": _iso(run.confirmed_off_at),
+        "power_on_at": _iso(run.power_on_at),
+        "discharge_minutes": run.discharge_minutes,
+        "thermostat": run.thermostat,
+        "switches": list(run.switches),
+        # What was put back; None when a person changed the thermostat and their setting was kept.
+        "restored_settings": None if run.thermostat_overridden else dict(run.saved),
+        "resumed": run.resumed,
+    }
+
+
+def record_from_last(last: dict[str, Any]) -> Record:
+    """Return a record from the one-run summary that store version 1.1 kept (fields it lacked: None)."""
+    return {
+        "run_id": last["run_id"],
+        "trigger": None,
+        "reason": None,
+        "started_at": None,
+        "finished_at": last["finished_at"],
+        "outcome": last["outcome"],
+        "detail": last.get("detail"),
+        "phases": {},
+        "power_cut": None,
+        "power_off_at": None,
+        "power_on_at": None,
+        "discharge_minutes": None,
+        "thermostat": None,
+        "switches": [],
+        "restored_settings": None,
+        "resumed": 0,
+    }
+
+
+def prepend(history: Sequence[Record], record: Record, limit: int = HISTORY_LIMIT) -> list[Record]:
+    """Return `history` with `record` as its newest entry, bounded to `limit` entries."""
+    return [record, *history][:limit]
+
+
+def started(record: Record) -> datetime | None:
+    """Return when a recorded run started (or finished, for records that lack the start)."""
+    value = record.get("started_at") or record.get("finished_at")
+    return datetime.fromisoformat(value) if value else None
+
+
+def cut_power(record: Record) -> bool:
+    """Whether a recorded run cut power: only those are resets that strain the equipment."""
+    if record.get("power_cut") is None:
+        # Records migrated from the one-run summary: a reset unless it ended before the cut.
+        return record.get("outcome") not in (Outcome.INTERRUPTED, Outcome.FAILED)
+    return bool(record["power_cut"])
+
+
+def resets_since(records: Iterable[Record], since: datetime) -> list[datetime]:
+    """Return the start times, newest first, of the recorded resets that started after `since`.
+
+    Strictly after: a reset leaves a window at the moment it is exactly the window's length old.
+    """
+    times = [
+        when
+        for record in records
+        if cut_power(record) and (when := started(record)) is not None and when > since
+    ]
+    return sorted(times, reverse=True)
+
+
+def next_expiry(records: Iterable[Record], now: datetime, window: timedelta) -> datetime | None:
+    """Return when the oldest reset inside the window leaves it, so a count can be refreshed then."""
+    times = resets_since(records, now - window)
+    return times[-1] + window if times else None
