@@ -52,15 +52,17 @@ def _last_attributes(controller: ResetController) -> Mapping[str, Any] | None:
         return None
     return {
         "run_id": last["run_id"],
-        "finished_at": last["finished_at"],
-        "detail": last["detail"],
+        "finished_at": last.get("finished_at"),
+        "detail": last.get("detail"),
     }
 
 
 def _last_finished(controller: ResetController) -> datetime | None:
     """Return when the last run finished."""
     last = controller.last
-    return dt_util.parse_datetime(last["finished_at"]) if last is not None else None
+    if last is None or not last.get("finished_at"):
+        return None
+    return dt_util.parse_datetime(last["finished_at"])
 
 
 def _recent_attributes(controller: ResetController) -> Mapping[str, Any]:

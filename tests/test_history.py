@@ -1,0 +1,339 @@
+"""Reset history: records that last, the entities and event that show them, get_history, diagnostics."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import json
+from typing import Any
+from unittest.mock import patch
+from uuid import UUID
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import Context, Event, HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockUser,
+    async_fire_time_changed,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.heat_pump_reset.const import DOMAIN
+from custom_components.heat_pump_reset.diagnostics import async_get_config_entry_diagnostics
+from custom_components.heat_pump_reset.history import HISTORY_LIMIT
+
+from .conftest import OUTCOME, PHASE, HeatPump, advance, settle, state, stored_history
+
+LAST_RESET = "sensor.living_room_last_reset"
+RECENT = "sensor.living_room_recent_resets"
+RUNNING = "binary_sensor.living_room_reset_running"
+EVENT = "event.living_room_reset"
+T0 = datetime(2026, 1, 15, 6, 0, tzinfo=UTC)
+# A whole run with the default timings: stop, 30 min wait, stagger, 5 min start-up, verification.
+FULL_RUN = timedelta(minutes=37)
+
+
+@pytest.fixture
+def events(hass: HomeAssistant) -> list[tuple[str, dict[str, Any]]]:
+    """Record each event the reset event entity fires: its type and attributes."""
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    @callback
+    def _listener(event: Event) -> None:
+        new = event.data["new_state"]
+        if (
+            new is not None
+            and new.entity_id == EVENT
+            and new.state not in ("unknown", "unavailable")
+        ):
+            seen.append((new.attributes["event_type"], dict(new.attributes)))
+
+    hass.bus.async_listen("state_changed", _listener)
+    return seen
+
+
+async def run_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: ConfigEntry,
+    context: Context | None = None,
+    **data: Any,
+) -> str:
+    """Start a reset through the action and let it run to its end; return its run id."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "start_reset",
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=True,
+        context=context,
+    )
+    assert response is not None
+    await settle(hass)
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    assert state(hass, PHASE).state == "idle"
+    return str(response["run_id"])
+
+
+async def get_history(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> list[dict[str, Any]]:
+    """Return the runs the get_history action answers."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "get_history",
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    runs: list[dict[str, Any]] = response["runs"]  # type: ignore[assignment]
+    return runs
+
+
+async def test_a_finished_run_is_recorded_in_full(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    hass_admin_user: MockUser,
+) -> None:
+    """The record holds trigger, reason, every phase's start, power off/on, outcome and settings."""
+    freezer.move_to(T0)
+    run_id = await run_once(
+        hass, freezer, entry, Context(user_id=hass_admin_user.id), reason="Outage at 5 am"
+    )
+    [record] = stored_history(hass_storage, entry)
+    assert record["run_id"] == run_id
+    assert record["trigger"] == "action"
+    assert record["reason"] == "Outage at 5 am"
+    assert record["outcome"] == "succeeded"
+    assert record["power_cut"] is True
+    assert record["discharge_minutes"] == 30
+    assert record["switches"] == ["switch.breaker_a", "switch.breaker_b"]
+    started = datetime.fromisoformat(record["started_at"])
+    off = datetime.fromisoformat(record["power_off_at"])
+    on = datetime.fromisoformat(record["power_on_at"])
+    assert started == T0
+    # Power came back 30 min after the confirmed cut, plus the 10 s stagger for the second breaker.
+    assert on - off == timedelta(minutes=30, seconds=10)
+    assert list(record["phases"]) == [
+        "stopping_thermostat",
+        "cutting_power",
+        "discharging",
+        "restoring_power",
+        "starting_up",
+        "restoring_thermostat",
+        "verifying",
+    ]
+    assert record["restored_settings"]["hvac_mode"] == "heat"
+    assert record["restored_settings"]["temperature"] == 21.0
+    assert datetime.fromisoformat(record["finished_at"]) > on
+    assert await get_history(hass, entry) == [record]
+
+
+async def test_entities_show_the_history(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    events: list[tuple[str, dict[str, Any]]],
+) -> None:
+    """Running is on during a run; last reset, recent count and the event entity follow each run."""
+    assert state(hass, RUNNING).state == "off"
+    assert state(hass, LAST_RESET).state == "unknown"
+    assert state(hass, RECENT).state == "0"
+    assert state(hass, RECENT).attributes["window_days"] == 30
+    await hass.services.async_call(
+        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id, "reason": "r1"}, blocking=True
+    )
+    await settle(hass)
+    assert state(hass, RUNNING).state == "on"
+    assert [e for e, _ in events] == ["started"]
+    assert events[0][1]["reason"] == "r1"
+    # No user on the call: an automation, script or blueprint started it.
+    assert events[0][1]["trigger"] == "automation"
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    assert state(hass, RUNNING).state == "off"
+    assert [e for e, _ in events] == ["started", "succeeded"]
+    assert events[1][1]["run_id"] == events[0][1]["run_id"]
+    assert events[1][1]["detail"] == "verification"
+    finished = datetime.fromisoformat(state(hass, OUTCOME).attributes["finished_at"])
+    # A timestamp sensor shows whole seconds.
+    assert state(hass, LAST_RESET).state == finished.replace(microsecond=0).isoformat()
+    assert state(hass, RECENT).state == "1"
+
+
+async def test_recent_resets_leave_the_window(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+) -> None:
+    """The count drops by itself when a reset becomes 30 days old; runs before the cut never count."""
+    freezer.move_to(T0)
+    await run_once(hass, freezer, entry)
+    freezer.move_to(T0 + timedelta(days=10))
+    await run_once(hass, freezer, entry)
+    # A run that fails before the cut is history but not a reset.
+    heat_pump.thermostat.refuse_modes = {"off"}
+    await hass.services.async_call(
+        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=10))
+    assert state(hass, OUTCOME).state == "failed"
+    assert state(hass, RECENT).state == "2"
+
+    freezer.move_to(T0 + timedelta(days=30) - timedelta(seconds=1))
+    async_fire_time_changed(hass)
+    await settle(hass)
+    assert state(hass, RECENT).state == "2"
+    freezer.move_to(T0 + timedelta(days=30, seconds=1))
+    async_fire_time_changed(hass)
+    await settle(hass)
+    assert state(hass, RECENT).state == "1"
+    freezer.move_to(T0 + timedelta(days=40, seconds=1))
+    async_fire_time_changed(hass)
+    await settle(hass)
+    assert state(hass, RECENT).state == "0"
+
+
+async def test_history_survives_a_restart_and_is_bounded(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A full history keeps the newest 200 runs, newest first, across a reload of the entry."""
+    old = [
+        {
+            "run_id": f"old{i:03d}",
+            "outcome": "succeeded",
+            "started_at": (T0 - timedelta(days=400 - i)).isoformat(),
+            "finished_at": (T0 - timedelta(days=400 - i)).isoformat(),
+            "power_cut": True,
+        }
+        for i in range(HISTORY_LIMIT)
+    ]
+    hass_storage[f"{DOMAIN}.history.{entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.history.{entry.entry_id}",
+        "data": {"runs": list(reversed(old)), "acknowledged": {}},
+    }
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass)
+    assert state(hass, LAST_RESET).state == (T0 - timedelta(days=201)).isoformat()
+
+    freezer.move_to(T0)
+    run_id = await run_once(hass, freezer, entry)
+    runs = stored_history(hass_storage, entry)
+    assert len(runs) == HISTORY_LIMIT
+    assert runs[0]["run_id"] == run_id
+    assert runs[1]["run_id"] == "old199"
+    assert runs[-1]["run_id"] == "old001"
+
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass)
+    assert [r["run_id"] for r in await get_history(hass, entry, limit=3)] == [
+        run_id,
+        "old199",
+        "old198",
+    ]
+    assert state(hass, OUTCOME).attributes["run_id"] == run_id
+
+
+async def test_summary_from_before_the_history_is_migrated(
+    hass: HomeAssistant, heat_pump: HeatPump, hass_storage: dict[str, Any], options: dict[str, Any]
+) -> None:
+    """A run file that only kept the last run's summary starts the history with that run."""
+    from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+    config_entry = MockConfigEntry(domain=DOMAIN, title="Heat pump", options=options)
+    hass_storage[f"{DOMAIN}.run.{config_entry.entry_id}"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": f"{DOMAIN}.run.{config_entry.entry_id}",
+        "data": {
+            "active": None,
+            "last": {
+                "run_id": "before",
+                "outcome": "no_start",
+                "finished_at": T0.isoformat(),
+                "detail": "verification",
+            },
+        },
+    }
+    assert await async_setup_component(hass, "persistent_notification", {})
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await settle(hass)
+    assert state(hass, OUTCOME).state == "no_start"
+    assert state(hass, LAST_RESET).state == T0.isoformat()
+    [record] = stored_history(hass_storage, config_entry)
+    assert (record["run_id"], record["outcome"], record["detail"]) == (
+        "before",
+        "no_start",
+        "verification",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({"config_entry_id": "nope"}, ServiceValidationError),
+        ({"limit": 0}, Exception),
+        ({"limit": 201}, Exception),
+        ({"limit": "many"}, Exception),
+    ],
+)
+async def test_get_history_refuses_bad_input(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    data: dict[str, Any],
+    error: type[Exception],
+) -> None:
+    """Unknown heat pumps and limits outside 1-200 are refused."""
+    with pytest.raises(error):
+        await hass.services.async_call(
+            DOMAIN,
+            "get_history",
+            {"config_entry_id": entry.entry_id, **data},
+            blocking=True,
+            return_response=True,
+        )
+
+
+async def test_get_history_needs_a_response(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """get_history only answers: called without wanting the response, HA refuses the call."""
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN, "get_history", {"config_entry_id": entry.entry_id}, blocking=True
+        )
+
+
+async def test_diagnostics(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Diagnostics show the options, the active run, recent runs and the wrapped entities."""
+    freezer.move_to(T0)
+    ids = iter(UUID(int=n) for n in range(1, 10))
+    with patch("custom_components.heat_pump_reset.orchestrator.uuid4", lambda: next(ids)):
+        await run_once(hass, freezer, entry, reason="first")
+        await hass.services.async_call(
+            DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+        )
+        await advance(hass, freezer, timedelta(minutes=10), step=timedelta(seconds=10))
+    assert state(hass, PHASE).state == "discharging"
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    # What the diagnostics download holds: plain JSON.
+    assert json.loads(json.dumps(diagnostics)) == snapshot
