@@ -268,6 +268,10 @@ class LoopProbe:
         self.exclude: asyncio.Task[Any] | None = None
         self.slowest: list[tuple[float, int, str]] = []  # min-heap of the 5 slowest
         self.count = 0
+        self.longest_cpu = 0.0  # the most CPU (loop thread) one callback used
+        self.longest_cpu_what = "-"
+        self.longest_gc: tuple[float, int] = (0.0, -1)  # the longest collection, its generation
+        self._gc_start: float | None = None
         self._seq = 0
         original = asyncio.events.Handle._run
         probe = self
@@ -276,17 +280,33 @@ class LoopProbe:
             if not probe.active:
                 original(handle)
                 return
-            start = wall()
+            start, cpu = wall(), time.thread_time()
             try:
                 original(handle)
             finally:
-                probe.record(handle, wall() - start)
+                probe.record(handle, wall() - start, time.thread_time() - cpu)
 
         asyncio.events.Handle._run = _run  # type: ignore[method-assign]
+        gc.callbacks.append(self._gc)
 
-    def record(self, handle: asyncio.Handle, seconds: float) -> None:
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        """Time garbage collections: a long one stalls whatever callback it lands in."""
+        if not self.active:
+            return
+        if phase == "start":
+            self._gc_start = wall()
+        elif self._gc_start is not None:
+            pause = wall() - self._gc_start
+            self._gc_start = None
+            if pause > self.longest_gc[0]:
+                self.longest_gc = (pause, info.get("generation", -1))
+
+    def record(self, handle: asyncio.Handle, seconds: float, cpu: float) -> None:
         """Keep the slowest callbacks; the harness's own task does not count."""
         self.count += 1
+        if cpu > self.longest_cpu:
+            self.longest_cpu = cpu
+            self.longest_cpu_what = describe(handle._callback)  # type: ignore[attr-defined]
         if len(self.slowest) == 5 and seconds <= self.slowest[0][0]:
             return
         callback_ = handle._callback  # type: ignore[attr-defined]
@@ -294,7 +314,7 @@ class LoopProbe:
         if owner is not None and owner is self.exclude:
             return
         self._seq += 1
-        item = (seconds, self._seq, describe(callback_))
+        item = (seconds, self._seq, f"{describe(callback_)} ({cpu * 1000:.1f} ms CPU)")
         if len(self.slowest) < 5:
             heapq.heappush(self.slowest, item)
         else:
@@ -304,6 +324,8 @@ class LoopProbe:
     def measure(self, exclude: asyncio.Task[Any] | None) -> Iterator[LoopProbe]:
         """Record callbacks while the block runs."""
         self.slowest, self.count, self.exclude, self.active = [], 0, exclude, True
+        self.longest_cpu, self.longest_cpu_what = 0.0, "-"
+        self.longest_gc = (0.0, -1)
         try:
             yield self
         finally:
@@ -704,6 +726,13 @@ async def scale(bench: Bench, count: int) -> dict[str, Any]:
             "wall_s": elapsed,
             "loop_longest_ms": longest * 1000,
             "loop_longest_what": what,
+            "loop_longest_cpu_ms": probe.longest_cpu * 1000,
+            "loop_longest_cpu_what": probe.longest_cpu_what,
+            "gc_longest_ms": probe.longest_gc[0] * 1000,
+            "gc_longest_generation": probe.longest_gc[1],
+            "loop_slowest": [
+                f"{sec * 1000:.1f} ms {w}" for sec, _, w in sorted(probe.slowest, reverse=True)
+            ],
             "loop_callbacks": probe.count,
             "restore_burst_ms": (burst - reached) * 1000,
             "added_delay_max_s": max(added),
@@ -951,7 +980,10 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
     print(
         f"Longest callback while {row['count']} runs go: {row['loop_longest_ms']:.1f} ms "
         f"({verdict(row['loop_longest_ms'] < 20)}: < 20 ms), in `{row['loop_longest_what']}` "
-        f"({row['loop_callbacks']} callbacks timed). Blocking calls reported by Home "
+        f"({row['loop_callbacks']} callbacks timed; the most CPU one callback used: "
+        f"{row['loop_longest_cpu_ms']:.1f} ms in `{row['loop_longest_cpu_what']}`; longest garbage "
+        f"collection: {row['gc_longest_ms']:.1f} ms (generation {row['gc_longest_generation']}); slowest: {'; '.join(row['loop_slowest'])}). "
+        f"Blocking calls reported by Home "
         f"Assistant's detector in heat_pump_reset: {len(results['blocking'])}"
         + ("" if not results["blocking"] else ": " + "; ".join(results["blocking"][:3]))
         + f"; elsewhere (core, libraries, the harness): {len(results['blocking_elsewhere'])}.\n"
