@@ -1,0 +1,165 @@
+"""Photograph a page with headless Chromium once it has rendered (used by scripts/screenshot).
+
+    browser_shot.py URL OUT.png PROFILE_DIR [WIDTH HEIGHT] [TEXT...]
+
+Starts Chromium with the DevTools protocol on a local port, opens URL, waits (up to 90 s) until
+every TEXT appears on the page (searched through the shadow DOM, where Home Assistant's frontend
+renders), lets it settle, saves a PNG, and always stops Chromium. Chromium's own `--screenshot`
+fires at the load event, long before Home Assistant's frontend has drawn anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+from pathlib import Path
+import subprocess
+import sys
+import time
+from typing import Any
+
+import aiohttp
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--force-device-scale-factor=1",
+    "--remote-debugging-address=127.0.0.1",
+    "--remote-debugging-port=0",
+]
+
+# Every text node's text, through open shadow roots, joined.
+PAGE_TEXT_JS = """
+(() => {
+  const out = [];
+  const walk = (node) => {
+    if (node.nodeType === Node.TEXT_NODE) { out.push(node.textContent); return; }
+    if (node.shadowRoot) walk(node.shadowRoot);
+    for (const child of node.childNodes) walk(child);
+  };
+  walk(document);
+  return out.join(' ');
+})()
+"""
+
+
+class Tab:
+    """One page, driven over the DevTools protocol."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        """Use an open websocket to the page."""
+        self.ws = ws
+        self.ids = itertools.count(1)
+
+    async def send(self, method: str, **params: Any) -> dict[str, Any]:
+        """Send a command and return its result, skipping events."""
+        msg_id = next(self.ids)
+        await self.ws.send_str(json.dumps({"id": msg_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads((await self.ws.receive()).data)
+            if msg.get("id") == msg_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return dict(msg.get("result", {}))
+
+    async def text(self) -> str:
+        """Return the page's visible text, shadow DOM included."""
+        result = await self.send("Runtime.evaluate", expression=PAGE_TEXT_JS, returnByValue=True)
+        return str(result.get("result", {}).get("value", ""))
+
+
+def _start_chromium(profile: Path, size: tuple[int, int]) -> subprocess.Popen[bytes]:
+    """Start headless Chromium on about:blank, its output in chromium.log beside the profile."""
+    width, height = size
+    cmd = ["chromium", *FLAGS, f"--window-size={width},{height}", f"--user-data-dir={profile}"]
+    with (profile.parent / "chromium.log").open("wb") as log:
+        return subprocess.Popen([*cmd, "about:blank"], stdout=log, stderr=log)
+
+
+def _debug_port(profile: Path, proc: subprocess.Popen[bytes]) -> int:
+    """Wait for Chromium to write the port it listens on."""
+    marker = profile / "DevToolsActivePort"
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise RuntimeError(f"chromium exited with code {proc.returncode}")
+        if marker.exists() and (lines := marker.read_text().split()):
+            return int(lines[0])
+        time.sleep(0.1)
+    raise RuntimeError("chromium did not open its debugging port")
+
+
+async def capture(port: int, url: str, size: tuple[int, int], texts: list[str]) -> bytes:
+    """Open `url` in Chromium's page, wait for `texts`, and return a PNG of it."""
+    width, height = size
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"http://127.0.0.1:{port}/json/list") as resp:
+            targets = await resp.json()
+        page = next(t for t in targets if t["type"] == "page")
+        async with http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
+            tab = Tab(ws)
+            await tab.send(
+                "Emulation.setDeviceMetricsOverride",
+                width=width,
+                height=height,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
+            await tab.send("Page.enable")
+            await tab.send("Page.navigate", url=url)
+            missing = texts
+            for _ in range(180):
+                await asyncio.sleep(0.5)
+                page_text = await tab.text()
+                if not (missing := [t for t in texts if t not in page_text]):
+                    break
+            else:
+                raise RuntimeError(f"the page never showed {missing}")
+            await asyncio.sleep(3)  # let cards, icons and the logbook finish drawing
+            shot = await tab.send("Page.captureScreenshot", format="png")
+            return base64.b64decode(shot["data"])
+
+
+def shoot(url: str, out: Path, profile: Path, size: tuple[int, int], texts: list[str]) -> None:
+    """Photograph `url` into `out` once it shows `texts`; Chromium is always stopped."""
+    proc = _start_chromium(profile, size)
+    try:
+        out.write_bytes(asyncio.run(capture(_debug_port(profile, proc), url, size, texts)))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main(argv: list[str]) -> int:
+    """Parse the arguments and take the picture."""
+    if len(argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    url, out, profile = argv[0], Path(argv[1]), Path(argv[2])
+    rest = argv[3:]
+    size = (1280, 900)
+    if len(rest) >= 2 and rest[0].isdigit() and rest[1].isdigit():
+        size = (int(rest[0]), int(rest[1]))
+        rest = rest[2:]
+    try:
+        shoot(url, out, profile, size, rest)
+    except (RuntimeError, OSError, aiohttp.ClientError) as err:
+        print(f"screenshot: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
