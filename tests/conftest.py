@@ -152,7 +152,8 @@ async def settle(hass: HomeAssistant) -> None:
 
 def stored_history(hass_storage: dict[str, Any], entry: ConfigEntry) -> list[dict[str, Any]]:
     """Return the entry's finished runs as written to 'disk', newest first."""
-    runs: list[dict[str, Any]] = hass_storage[f"{DOMAIN}.history.{entry.entry_id}"]["data"]["runs"]
+    stored = hass_storage.get(f"{DOMAIN}.history.{entry.entry_id}")
+    runs: list[dict[str, Any]] = stored["data"]["runs"] if stored else []
     return runs
 
 

@@ -1,0 +1,175 @@
+"""The shipped blueprints: valid for HA, and run against the integration in the test HA."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+import shutil
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.blueprint.models import Blueprint
+from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
+from homeassistant.components.climate.const import HVACAction
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import CoreState, HomeAssistant, ServiceCall
+from homeassistant.setup import async_setup_component
+from homeassistant.util.yaml import load_yaml_dict
+import pytest
+from pytest_homeassistant_custom_component.common import async_mock_service
+
+from .conftest import OUTCOME, PHASE, HeatPump, advance, settle, state, stored_history
+
+BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "heat_pump_reset"
+OUTAGE = "heat_pump_reset/reset_after_power_outage.yaml"
+NOTIFY = "heat_pump_reset/notify_reset_outcome.yaml"
+UPS = "input_boolean.ups_on_mains"
+FULL_RUN = timedelta(minutes=37)
+
+
+@pytest.mark.parametrize("path", sorted(BLUEPRINTS.glob("*.yaml")), ids=lambda p: p.name)
+def test_blueprint_is_valid(path: Path) -> None:
+    """Each blueprint passes HA's own blueprint schema as an automation blueprint."""
+    blueprint = Blueprint(
+        load_yaml_dict(str(path)),
+        path=str(path),
+        expected_domain="automation",
+        schema=BLUEPRINT_SCHEMA,
+    )
+    assert blueprint.name
+    assert blueprint.inputs
+
+
+@pytest.fixture
+async def blueprint_dir(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Point the test HA's configuration folder at a copy of the repo's blueprints."""
+    shutil.copytree(BLUEPRINTS, tmp_path / "blueprints" / "automation" / "heat_pump_reset")
+    hass.config.config_dir = str(tmp_path)
+
+
+async def setup_automation(hass: HomeAssistant, path: str, inputs: dict[str, Any]) -> None:
+    """Set up one automation from a blueprint and check it loaded."""
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": {
+                "id": "under_test",
+                "alias": "Under test",
+                "use_blueprint": {"path": path, "input": inputs},
+            }
+        },
+    )
+    await hass.async_block_till_done()
+    assert state(hass, "automation.under_test").state == "on"
+
+
+@pytest.fixture
+async def ups(hass: HomeAssistant) -> None:
+    """A UPS's "on mains" signal, as an input_boolean."""
+    assert await async_setup_component(
+        hass, "input_boolean", {"input_boolean": {"ups_on_mains": {}}}
+    )
+    await hass.services.async_call("input_boolean", "turn_on", {"entity_id": UPS}, blocking=True)
+
+
+async def outage(hass: HomeAssistant) -> None:
+    """Power goes out and comes back (the UPS signal goes off, then on)."""
+    for service in ("turn_off", "turn_on"):
+        await hass.services.async_call("input_boolean", service, {"entity_id": UPS}, blocking=True)
+    await settle(hass)
+
+
+@pytest.mark.usefixtures("blueprint_dir", "ups")
+async def test_power_outage_leads_to_exactly_one_reset(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """With no watching, the power signal returning starts one reset, recorded as an automation's."""
+    await setup_automation(
+        hass,
+        OUTAGE,
+        {
+            "heat_pump": entry.entry_id,
+            "thermostat": heat_pump.thermostat.entity_id,
+            "outage_entity": [UPS],
+            "on_start": False,
+            "wait_minutes": 0,
+            "reason": "UPS back on mains",
+        },
+    )
+    await outage(hass)
+    assert state(hass, PHASE).state == "discharging"
+    # A second signal while the reset runs is refused by the integration, not a second run.
+    await outage(hass)
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    runs = stored_history(hass_storage, entry)
+    assert [(r["trigger"], r["reason"], r["outcome"]) for r in runs] == [
+        ("automation", "UPS back on mains", "succeeded")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("stuck", "resets"),
+    [(None, 0), (HVACAction.IDLE, 1)],
+    ids=["unit_starts_by_itself", "unit_stays_idle"],
+)
+@pytest.mark.usefixtures("blueprint_dir")
+async def test_reset_only_when_the_unit_does_not_start(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    stuck: HVACAction | None,
+    resets: int,
+) -> None:
+    """After HA starts, wait 10 min: a unit that heats is left alone, one that stays idle is reset."""
+    heat_pump.thermostat.stuck_action = HVACAction.IDLE
+    heat_pump.thermostat.async_write_ha_state()
+    # Automations set up while HA starts get their "Home Assistant started" trigger once it has.
+    hass.set_state(CoreState.not_running)
+    await setup_automation(
+        hass,
+        OUTAGE,
+        {"heat_pump": entry.entry_id, "thermostat": heat_pump.thermostat.entity_id},
+    )
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await settle(hass)
+    heat_pump.thermostat.stuck_action = stuck
+    heat_pump.thermostat.async_write_ha_state()
+    await advance(hass, freezer, timedelta(minutes=9), step=timedelta(seconds=30))
+    assert state(hass, PHASE).state == "idle"
+    await advance(hass, freezer, timedelta(minutes=1, seconds=30), step=timedelta(seconds=10))
+    assert state(hass, PHASE).state == ("idle" if resets == 0 else "discharging")
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    assert len(stored_history(hass_storage, entry)) == resets
+
+
+@pytest.mark.usefixtures("blueprint_dir")
+async def test_outcome_notification(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+) -> None:
+    """The notify blueprint sends the outcome in words through the chosen notify action."""
+    sent: list[ServiceCall] = async_mock_service(hass, "notify", "family")
+    await setup_automation(
+        hass, NOTIFY, {"reset_event": "event.living_room_reset", "notify_action": "notify.family"}
+    )
+    await hass.services.async_call(
+        "heat_pump_reset", "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+    assert sent == []  # starts are not announced unless asked
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    assert state(hass, OUTCOME).state == "succeeded"
+    assert len(sent) == 1
+    assert sent[0].data["title"] == "Living room: heat pump reset"
+    assert sent[0].data["message"].strip() == "The reset worked: the heat pump started again."
