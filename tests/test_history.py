@@ -15,6 +15,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
     MockUser,
     async_fire_time_changed,
 )
@@ -249,7 +250,6 @@ async def test_summary_from_before_the_history_is_migrated(
     hass: HomeAssistant, heat_pump: HeatPump, hass_storage: dict[str, Any], options: dict[str, Any]
 ) -> None:
     """A run file that only kept the last run's summary starts the history with that run."""
-    from pytest_homeassistant_custom_component.common import MockConfigEntry
 
     config_entry = MockConfigEntry(domain=DOMAIN, title="Heat pump", options=options)
     hass_storage[f"{DOMAIN}.run.{config_entry.entry_id}"] = {
