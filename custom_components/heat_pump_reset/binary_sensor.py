@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from homeassistant.components.binary_sensor import (
+# 2026.x keeps the device class in binary_sensor.const and only re-exports it (no __all__ entry).
+from homeassistant.components.binary_sensor import (  # type: ignore[attr-defined,unused-ignore]
     BinarySensorDeviceClass,
     BinarySensorEntity,
 )
