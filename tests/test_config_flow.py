@@ -22,8 +22,11 @@ import voluptuous as vol
 from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_DISCHARGE_MINUTES,
+    CONF_MAX_RESETS_PER_DAY,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
+    CONF_RECURRENCE_COUNT,
+    CONF_RECURRENCE_DAYS,
     CONF_STAGGER_SECONDS,
     CONF_STARTUP_DELAY_MINUTES,
     CONF_STOP_TIMEOUT_SECONDS,
@@ -60,6 +63,9 @@ TIMING_KEYS = [
     CONF_STAGGER_SECONDS,
     CONF_VERIFY_MINUTES,
     CONF_POWER_THRESHOLD,
+    CONF_MAX_RESETS_PER_DAY,
+    CONF_RECURRENCE_COUNT,
+    CONF_RECURRENCE_DAYS,
 ]
 # Timings other than the defaults, every one inside its bounds.
 NEW_TIMINGS = {
@@ -70,6 +76,9 @@ NEW_TIMINGS = {
     CONF_STAGGER_SECONDS: 20,
     CONF_VERIFY_MINUTES: 30,
     CONF_POWER_THRESHOLD: 50.5,
+    CONF_MAX_RESETS_PER_DAY: 4,
+    CONF_RECURRENCE_COUNT: 5,
+    CONF_RECURRENCE_DAYS: 60,
 }
 # Each timing's allowed range, as the spec and the form state it.
 BOUNDS = {
@@ -80,6 +89,9 @@ BOUNDS = {
     CONF_STAGGER_SECONDS: (0, 300),
     CONF_VERIFY_MINUTES: (1, 120),
     CONF_POWER_THRESHOLD: (0, 100000),
+    CONF_MAX_RESETS_PER_DAY: (1, 10),
+    CONF_RECURRENCE_COUNT: (2, 10),
+    CONF_RECURRENCE_DAYS: (1, 365),
 }
 
 
@@ -212,6 +224,9 @@ async def test_user_step_creates_entry_with_default_timings(
         CONF_STAGGER_SECONDS: 10,
         CONF_VERIFY_MINUTES: 15,
         CONF_POWER_THRESHOLD: 100.0,
+        CONF_MAX_RESETS_PER_DAY: 2,
+        CONF_RECURRENCE_COUNT: 3,
+        CONF_RECURRENCE_DAYS: 30,
         CONF_THERMOSTAT: THERMOSTAT,
         CONF_SWITCHES: switches,
         CONF_POWER_SENSOR: sensor,

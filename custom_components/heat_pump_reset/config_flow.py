@@ -15,8 +15,11 @@ from . import thermostat
 from .compat import OPTIONS_FLOW_BASE, ha_schema
 from .const import (
     CONF_DISCHARGE_MINUTES,
+    CONF_MAX_RESETS_PER_DAY,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
+    CONF_RECURRENCE_COUNT,
+    CONF_RECURRENCE_DAYS,
     CONF_STAGGER_SECONDS,
     CONF_STARTUP_DELAY_MINUTES,
     CONF_STOP_TIMEOUT_SECONDS,
@@ -25,7 +28,10 @@ from .const import (
     CONF_THERMOSTAT,
     CONF_VERIFY_MINUTES,
     DEFAULT_DISCHARGE_MINUTES,
+    DEFAULT_MAX_RESETS_PER_DAY,
     DEFAULT_POWER_THRESHOLD,
+    DEFAULT_RECURRENCE_COUNT,
+    DEFAULT_RECURRENCE_DAYS,
     DEFAULT_STAGGER_SECONDS,
     DEFAULT_STARTUP_DELAY_MINUTES,
     DEFAULT_STOP_TIMEOUT_SECONDS,
@@ -44,10 +50,13 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_STAGGER_SECONDS: DEFAULT_STAGGER_SECONDS,
     CONF_VERIFY_MINUTES: DEFAULT_VERIFY_MINUTES,
     CONF_POWER_THRESHOLD: DEFAULT_POWER_THRESHOLD,
+    CONF_MAX_RESETS_PER_DAY: DEFAULT_MAX_RESETS_PER_DAY,
+    CONF_RECURRENCE_COUNT: DEFAULT_RECURRENCE_COUNT,
+    CONF_RECURRENCE_DAYS: DEFAULT_RECURRENCE_DAYS,
 }
 
-# Each timing option: its bounds and unit as the form shows them.
-_TIMING_BOUNDS: dict[str, tuple[float, float, str]] = {
+# Each whole-number option: its bounds and unit (None: a plain count) as the form shows them.
+_TIMING_BOUNDS: dict[str, tuple[float, float, str | None]] = {
     CONF_DISCHARGE_MINUTES: (MIN_DISCHARGE_MINUTES, MAX_DISCHARGE_MINUTES, "min"),
     CONF_STARTUP_DELAY_MINUTES: (0, 30, "min"),
     CONF_STOP_TIMEOUT_SECONDS: (10, 900, "s"),
@@ -55,6 +64,22 @@ _TIMING_BOUNDS: dict[str, tuple[float, float, str]] = {
     CONF_STAGGER_SECONDS: (0, 300, "s"),
     CONF_VERIFY_MINUTES: (1, 120, "min"),
 }
+# The limits on how often resets run, shown after the running threshold.
+_LIMIT_BOUNDS: dict[str, tuple[float, float, str | None]] = {
+    CONF_MAX_RESETS_PER_DAY: (1, 10, None),
+    CONF_RECURRENCE_COUNT: (2, 10, None),
+    CONF_RECURRENCE_DAYS: (1, 365, "d"),
+}
+
+
+def _whole_number(low: float, high: float, unit: str | None) -> Any:
+    """Return the validator of a whole-number option: a number box, stored as int."""
+    config = selector.NumberSelectorConfig(
+        min=low, max=high, step=1, mode=selector.NumberSelectorMode.BOX
+    )
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return vol.All(selector.NumberSelector(config), vol.Coerce(int), vol.Range(min=low, max=high))
 
 
 def _entities_schema(defaults: dict[str, Any]) -> vol.Schema:
@@ -87,19 +112,9 @@ def _entities_schema(defaults: dict[str, Any]) -> vol.Schema:
 def _options_schema(options: dict[str, Any]) -> vol.Schema:
     """Return the timings form with the current values as defaults."""
     fields: dict[Any, Any] = {}
-    for key, (low, high, unit) in _TIMING_BOUNDS.items():
-        fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = vol.All(
-            selector.NumberSelector(
-                selector.NumberSelectorConfig(
-                    min=low,
-                    max=high,
-                    step=1,
-                    unit_of_measurement=unit,
-                    mode=selector.NumberSelectorMode.BOX,
-                )
-            ),
-            vol.Coerce(int),
-            vol.Range(min=low, max=high),
+    for key, bounds in _TIMING_BOUNDS.items():
+        fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
+            *bounds
         )
     fields[
         vol.Required(
@@ -114,6 +129,10 @@ def _options_schema(options: dict[str, Any]) -> vol.Schema:
         vol.Coerce(float),
         vol.Range(min=0),
     )
+    for key, bounds in _LIMIT_BOUNDS.items():
+        fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
+            *bounds
+        )
     return vol.Schema(fields)
 
 

@@ -17,6 +17,8 @@ CONF_STAGGER_SECONDS: Final = "stagger_seconds"
 CONF_VERIFY_MINUTES: Final = "verify_minutes"
 CONF_POWER_THRESHOLD: Final = "power_threshold"
 CONF_RECURRENCE_DAYS: Final = "recurrence_days"
+CONF_RECURRENCE_COUNT: Final = "recurrence_count"
+CONF_MAX_RESETS_PER_DAY: Final = "max_resets_per_day"
 
 # The documented procedure needs at least 30 minutes for capacitors to discharge and the board to reset.
 MIN_DISCHARGE_MINUTES: Final = 30
@@ -30,6 +32,9 @@ DEFAULT_STAGGER_SECONDS: Final = 10
 DEFAULT_VERIFY_MINUTES: Final = 15
 DEFAULT_POWER_THRESHOLD: Final = 100.0
 DEFAULT_RECURRENCE_DAYS: Final = 30
+DEFAULT_RECURRENCE_COUNT: Final = 3
+# Resets a day before a start is refused without `force`: repeated resets strain the compressor.
+DEFAULT_MAX_RESETS_PER_DAY: Final = 2
 
 # How long to wait for the thermostat to come back after power returns before giving up on it.
 THERMOSTAT_RETURN_TIMEOUT_MINUTES: Final = 60
@@ -39,6 +44,7 @@ ATTR_DISCHARGE_MINUTES: Final = "discharge_minutes"
 ATTR_REASON: Final = "reason"
 ATTR_RUN_ID: Final = "run_id"
 ATTR_LIMIT: Final = "limit"
+ATTR_FORCE: Final = "force"
 
 SERVICE_START_RESET: Final = "start_reset"
 SERVICE_CANCEL_RESET: Final = "cancel_reset"
@@ -49,3 +55,7 @@ HISTORY_STORAGE_VERSION: Final = 1
 HISTORY_STORAGE_MINOR_VERSION: Final = 1
 STORAGE_KEY_PREFIX: Final = f"{DOMAIN}.run."
 HISTORY_KEY_PREFIX: Final = f"{DOMAIN}.history."
+
+# Repair issue keys; an issue id is f"{key}_{entry_id}".
+ISSUE_RECURRING_RESETS: Final = "recurring_resets"
+ISSUE_NO_START: Final = "no_start_after_reset"

@@ -106,3 +106,48 @@ def next_expiry(records: Iterable[Record], now: datetime, window: timedelta) -> 
     """Return when the oldest reset inside the window leaves it, so a count can be refreshed then."""
     times = resets_since(records, now - window)
     return times[-1] + window if times else None
+
+
+# The rate limit counts resets that started within this window before a new start.
+RATE_WINDOW: Final = timedelta(hours=24)
+
+
+def resets_in_last_day(records: Iterable[Record], now: datetime) -> int:
+    """Return how many recorded resets started within the 24 h before `now`."""
+    return len(resets_since(records, now - RATE_WINDOW))
+
+
+def rate_limited(records: Iterable[Record], now: datetime, limit: int) -> int | None:
+    """Return the count of resets in the last 24 h when it has reached `limit`, else None."""
+    count = resets_in_last_day(records, now)
+    return count if count >= limit else None
+
+
+def recurring_resets(
+    records: Iterable[Record],
+    now: datetime,
+    window: timedelta,
+    acknowledged_at: datetime | None,
+) -> int:
+    """Return how many resets started within `window` before `now` and after the acknowledgement."""
+    since = now - window
+    if acknowledged_at is not None and acknowledged_at > since:
+        since = acknowledged_at
+    return len(resets_since(records, since))
+
+
+def unacknowledged_no_start(records: Sequence[Record], acknowledged_at: datetime | None) -> bool:
+    """Whether the newest run that ended `no_start` or `succeeded` did not start, unacknowledged.
+
+    A later succeeded run clears it; cancelled, failed or interrupted runs neither raise nor clear it.
+    """
+    for record in records:
+        outcome = record.get("outcome")
+        if outcome == Outcome.SUCCEEDED:
+            return False
+        if outcome == Outcome.NO_START:
+            finished = record.get("finished_at")
+            return acknowledged_at is None or (
+                finished is not None and datetime.fromisoformat(finished) > acknowledged_at
+            )
+    return False

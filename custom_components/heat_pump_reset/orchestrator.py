@@ -47,6 +47,7 @@ from homeassistant.util import dt as dt_util
 from . import thermostat
 from .const import (
     CONF_DISCHARGE_MINUTES,
+    CONF_MAX_RESETS_PER_DAY,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
     CONF_RECURRENCE_DAYS,
@@ -58,6 +59,7 @@ from .const import (
     CONF_THERMOSTAT,
     CONF_VERIFY_MINUTES,
     DEFAULT_DISCHARGE_MINUTES,
+    DEFAULT_MAX_RESETS_PER_DAY,
     DEFAULT_POWER_THRESHOLD,
     DEFAULT_RECURRENCE_DAYS,
     DEFAULT_STAGGER_SECONDS,
@@ -69,7 +71,7 @@ from .const import (
     MAX_DISCHARGE_MINUTES,
     THERMOSTAT_RETURN_TIMEOUT_MINUTES,
 )
-from .history import Record, resets_since
+from .history import Record, rate_limited, resets_since
 from .sequence import (
     DEMAND_MODES,
     START_ACTIONS,
@@ -160,6 +162,9 @@ class ResetController:
         self.sensor_id: str | None = options.get(CONF_POWER_SENSOR) or None
         self.threshold: float = float(options.get(CONF_POWER_THRESHOLD, DEFAULT_POWER_THRESHOLD))
         self.timing = timing_from_options(options)
+        self.max_resets_per_day: int = int(
+            options.get(CONF_MAX_RESETS_PER_DAY, DEFAULT_MAX_RESETS_PER_DAY)
+        )
         self.run: Run | None = None
         self._store = RunStore(hass, entry.entry_id)
         self._listeners: list[CALLBACK_TYPE] = []
@@ -308,7 +313,12 @@ class ResetController:
 
     @callback
     def async_start(
-        self, trigger: Trigger, reason: str | None = None, discharge_minutes: int | None = None
+        self,
+        trigger: Trigger,
+        reason: str | None = None,
+        discharge_minutes: int | None = None,
+        *,
+        force: bool = False,
     ) -> str:
         """Validate, then start a run in the background; return its id. Touches nothing on refusal."""
         minimum = int(self.timing.discharge.total_seconds() // 60)
@@ -331,6 +341,20 @@ class ResetController:
                 translation_key="already_running",
                 translation_placeholders={"name": self.entry.title, "phase": self.run.phase},
             )
+        now = dt_util.utcnow()
+        if (
+            not force
+            and (count := rate_limited(self.history, now, self.max_resets_per_day)) is not None
+        ):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={
+                    "name": self.entry.title,
+                    "count": str(count),
+                    "limit": str(self.max_resets_per_day),
+                },
+            )
         for entity_id in (self.thermostat_id, *self.switch_ids):
             if not _available(self._state(entity_id)):
                 raise ServiceValidationError(
@@ -340,7 +364,6 @@ class ResetController:
                 )
         climate = self._state(self.thermostat_id)
         assert climate is not None
-        now = dt_util.utcnow()
         self.run = Run(
             run_id=uuid4().hex,
             trigger=trigger,

@@ -18,6 +18,7 @@ from .compat import ha_schema
 from .const import (
     ATTR_CONFIG_ENTRY_ID,
     ATTR_DISCHARGE_MINUTES,
+    ATTR_FORCE,
     ATTR_LIMIT,
     ATTR_REASON,
     ATTR_RUN_ID,
@@ -36,6 +37,7 @@ START_SCHEMA = vol.Schema(
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Optional(ATTR_DISCHARGE_MINUTES): vol.Coerce(int),
         vol.Optional(ATTR_REASON): vol.All(cv.string, vol.Length(max=255)),
+        vol.Optional(ATTR_FORCE, default=False): cv.boolean,
     }
 )
 CANCEL_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
@@ -78,7 +80,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
         # a script or a blueprint.
         trigger = Trigger.ACTION if call.context.user_id is not None else Trigger.AUTOMATION
         run_id = controller.async_start(
-            trigger, call.data.get(ATTR_REASON), call.data.get(ATTR_DISCHARGE_MINUTES)
+            trigger,
+            call.data.get(ATTR_REASON),
+            call.data.get(ATTR_DISCHARGE_MINUTES),
+            force=call.data[ATTR_FORCE],
         )
         return {ATTR_RUN_ID: run_id} if call.return_response else None
 
