@@ -9,9 +9,11 @@ from homeassistant.helpers.typing import ConfigType
 
 from .compat import OPTIONS_FLOW_RELOADS
 from .const import DOMAIN
+from .issues import async_delete_all
 from .orchestrator import ResetController
 from .runtime import HeatPumpResetConfigEntry
 from .services import async_setup_services
+from .wrapped import async_follow
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -33,6 +35,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HeatPumpResetConfigEntry
     controller = ResetController(hass, entry)
     await controller.async_load()
     entry.runtime_data = controller
+    entry.async_on_unload(async_follow(hass, entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if not OPTIONS_FLOW_RELOADS:
         entry.async_on_unload(entry.add_update_listener(_async_reload))
@@ -56,8 +59,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: HeatPumpResetConfigEntr
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) -> None:
-    """Put power and the thermostat back if a run was stored, then forget it."""
+    """Put power and the thermostat back if a run was stored, then forget it and its issues."""
     controller = ResetController(hass, entry)
     await controller.async_load(resume_run=False)
     await controller.async_restore_now("entry_removed")
     await controller.async_remove_store()
+    async_delete_all(hass, entry.entry_id)

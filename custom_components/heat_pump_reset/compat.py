@@ -54,3 +54,8 @@ def ha_schema(schema: vol.Schema) -> Any:
     voluptuous. The object is the same either way.
     """
     return schema
+
+
+# A repair flow step returns FlowResult on 2025.4 and RepairsFlowResult on 2026.x; the dicts are
+# built by the flow handler's own helpers either way.
+type FixFlowResult = Any

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "heat_pump_reset"
@@ -56,6 +57,10 @@ HISTORY_STORAGE_MINOR_VERSION: Final = 1
 STORAGE_KEY_PREFIX: Final = f"{DOMAIN}.run."
 HISTORY_KEY_PREFIX: Final = f"{DOMAIN}.history."
 
-# Repair issue keys; an issue id is f"{key}_{entry_id}".
+# Repair issue keys; an issue id is f"{key}_{entry_id}" (plus the entity id for a missing entity).
 ISSUE_RECURRING_RESETS: Final = "recurring_resets"
 ISSUE_NO_START: Final = "no_start_after_reset"
+ISSUE_POWER_NOT_RESTORED: Final = "power_not_restored"
+ISSUE_MISSING_ENTITY: Final = "missing_entity"
+# How long power may stay unconfirmed after the discharge wait ends before it is a critical issue.
+POWER_RESTORE_GRACE: Final = timedelta(minutes=2)

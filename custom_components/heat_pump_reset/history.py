@@ -136,6 +136,35 @@ def recurring_resets(
     return len(resets_since(records, since))
 
 
+def recurring_due(
+    records: Sequence[Record],
+    now: datetime,
+    *,
+    window: timedelta,
+    threshold: int,
+    day_limit: int,
+    acknowledged_at: datetime | None,
+) -> int | None:
+    """Return the resets to report when the recurring-resets issue is due, else None.
+
+    Due when, counting only runs after the acknowledgement, at least `threshold` resets started
+    within `window`, or the day's limit of resets is used up (so a refused start can point to it).
+    """
+    in_window = recurring_resets(records, now, window, acknowledged_at)
+    in_day = recurring_resets(records, now, RATE_WINDOW, acknowledged_at)
+    return in_window if in_window >= threshold or in_day >= day_limit else None
+
+
+def next_change(records: Sequence[Record], now: datetime, window: timedelta) -> datetime | None:
+    """Return when the next reset leaves `window` or the 24-hour rate window, whichever is first."""
+    times = [
+        when
+        for span in (window, RATE_WINDOW)
+        if (when := next_expiry(records, now, span)) is not None
+    ]
+    return min(times, default=None)
+
+
 def unacknowledged_no_start(records: Sequence[Record], acknowledged_at: datetime | None) -> bool:
     """Whether the newest run that ended `no_start` or `succeeded` did not start, unacknowledged.
 

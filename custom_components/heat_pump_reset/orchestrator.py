@@ -50,6 +50,7 @@ from .const import (
     CONF_MAX_RESETS_PER_DAY,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
+    CONF_RECURRENCE_COUNT,
     CONF_RECURRENCE_DAYS,
     CONF_STAGGER_SECONDS,
     CONF_STARTUP_DELAY_MINUTES,
@@ -61,6 +62,7 @@ from .const import (
     DEFAULT_DISCHARGE_MINUTES,
     DEFAULT_MAX_RESETS_PER_DAY,
     DEFAULT_POWER_THRESHOLD,
+    DEFAULT_RECURRENCE_COUNT,
     DEFAULT_RECURRENCE_DAYS,
     DEFAULT_STAGGER_SECONDS,
     DEFAULT_STARTUP_DELAY_MINUTES,
@@ -68,10 +70,21 @@ from .const import (
     DEFAULT_SWITCH_TIMEOUT_SECONDS,
     DEFAULT_VERIFY_MINUTES,
     DOMAIN,
+    ISSUE_NO_START,
+    ISSUE_RECURRING_RESETS,
     MAX_DISCHARGE_MINUTES,
+    POWER_RESTORE_GRACE,
     THERMOSTAT_RETURN_TIMEOUT_MINUTES,
 )
-from .history import Record, rate_limited, resets_since
+from .history import (
+    Record,
+    next_change,
+    rate_limited,
+    recurring_due,
+    resets_since,
+    unacknowledged_no_start,
+)
+from .issues import async_manage_no_start, async_manage_power, async_manage_recurring
 from .sequence import (
     DEMAND_MODES,
     START_ACTIONS,
@@ -165,7 +178,13 @@ class ResetController:
         self.max_resets_per_day: int = int(
             options.get(CONF_MAX_RESETS_PER_DAY, DEFAULT_MAX_RESETS_PER_DAY)
         )
+        self.recurrence_count: int = int(
+            options.get(CONF_RECURRENCE_COUNT, DEFAULT_RECURRENCE_COUNT)
+        )
         self.run: Run | None = None
+        self._unsub_issue_refresh: CALLBACK_TYPE | None = None
+        # Repair issues are kept up to date only while the entry is loaded (not while it is removed).
+        self._keeps_issues = False
         self._store = RunStore(hass, entry.entry_id)
         self._listeners: list[CALLBACK_TYPE] = []
         self._event_listeners: list[EventListener] = []
@@ -186,7 +205,11 @@ class ResetController:
     async def async_load(self, *, resume_run: bool = True) -> None:
         """Load the stored run and resume it once Home Assistant is running."""
         self.run = await self._store.async_load()
-        if self.run is None or not resume_run:
+        if not resume_run:
+            return
+        self._keeps_issues = True
+        self._update_issues()
+        if self.run is None:
             return
         _LOGGER.info("Resuming heat pump reset %s in phase %s", self.run.run_id, self.run.phase)
         if self.hass.state is CoreState.running:
@@ -215,6 +238,10 @@ class ResetController:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        self._keeps_issues = False
+        if self._unsub_issue_refresh is not None:
+            self._unsub_issue_refresh()
+            self._unsub_issue_refresh = None
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -239,6 +266,21 @@ class ResetController:
         if run.saved and not run.thermostat_overridden and _available(self._state(run.thermostat)):
             await self._apply_settings(run)
         await self._finish()
+
+    async def async_acknowledge(self, key: str) -> None:
+        """Record that the user read repair issue `key`: runs before now no longer count for it."""
+        await self._store.async_acknowledge(key, dt_util.utcnow())
+        self._update_issues()
+
+    async def async_replace_entity(self, old: str, new: str) -> None:
+        """Name `new` instead of `old` in a run under way (the options are changed by the caller)."""
+        run = self.run
+        if run is None:
+            return
+        if run.thermostat == old:
+            run.thermostat = new
+        run.switches = [new if entity_id == old else entity_id for entity_id in run.switches]
+        await self._store.async_save_active(run)
 
     async def async_remove_store(self) -> None:
         """Delete this heat pump's stored data."""
@@ -298,6 +340,37 @@ class ResetController:
     def recent_resets(self, now: datetime) -> int:
         """Return how many recorded runs cut power within the window before `now`."""
         return len(resets_since(self.history, now - self.recent_window))
+
+    def _acknowledged_at(self, key: str) -> datetime | None:
+        """Return when the user acknowledged repair issue `key`, if ever."""
+        when = self.acknowledged.get(key)
+        return datetime.fromisoformat(when) if when else None
+
+    @callback
+    def _update_issues(self, _now: datetime | None = None) -> None:
+        """Raise or remove the issues the history calls for; look again when a reset ages out."""
+        if not self._keeps_issues:
+            return
+        now = dt_util.utcnow()
+        entry_id, name = self.entry.entry_id, self.entry.title
+        count = recurring_due(
+            self.history,
+            now,
+            window=self.recent_window,
+            threshold=self.recurrence_count,
+            day_limit=self.max_resets_per_day,
+            acknowledged_at=self._acknowledged_at(ISSUE_RECURRING_RESETS),
+        )
+        async_manage_recurring(self.hass, entry_id, name, count, self.recent_window.days)
+        no_start = unacknowledged_no_start(self.history, self._acknowledged_at(ISSUE_NO_START))
+        async_manage_no_start(self.hass, entry_id, name, no_start)
+        if self._unsub_issue_refresh is not None:
+            self._unsub_issue_refresh()
+            self._unsub_issue_refresh = None
+        if (when := next_change(self.history, now, self.recent_window)) is not None:
+            self._unsub_issue_refresh = async_track_point_in_utc_time(
+                self.hass, self._update_issues, when
+            )
 
     @property
     def last(self) -> Record | None:
@@ -474,6 +547,7 @@ class ResetController:
         self._dismiss_power_notification()
         self.run = None
         self._task = None
+        self._update_issues()
         _LOGGER.info("Heat pump reset %s ended: %s (%s)", run.run_id, outcome, run.detail or "-")
         self._changed()
         self._fire(
@@ -534,7 +608,24 @@ class ResetController:
             run.end_early(Outcome.CANCELLED, "power_restored_by_hand")
 
     async def _restore_power(self, run: Run) -> None:
-        """Turn every switch back on in order; retry until each confirms, however long it takes."""
+        """Turn every switch back on in order; retry until each confirms, however long it takes.
+
+        Power still off two minutes after the discharge wait ended is a critical repair issue,
+        removed the moment every switch is back on.
+        """
+        overdue = async_track_point_in_utc_time(
+            self.hass, partial(self._power_overdue, run), dt_util.utcnow() + POWER_RESTORE_GRACE
+        )
+        try:
+            await self._switch_all_on(run)
+        finally:
+            overdue()
+        run.power_on_at = dt_util.utcnow()
+        self._dismiss_power_notification()
+        async_manage_power(self.hass, self.entry.entry_id, self.entry.title, [])
+
+    async def _switch_all_on(self, run: Run) -> None:
+        """Turn the switches on in order, each confirmed, retrying with a growing pause."""
         commanded = False
         for entity_id in run.switches:
             attempt = 0
@@ -543,7 +634,8 @@ class ResetController:
                     await self._wait(dt_util.utcnow() + self.timing.stagger)
                     if self._is(entity_id, STATE_ON):
                         break
-                if _available(self._state(entity_id)):
+                available = _available(self._state(entity_id))
+                if available:
                     commanded = True
                     if await self._switch_to(entity_id, STATE_ON):
                         break
@@ -552,13 +644,23 @@ class ResetController:
                     "Power switch %s is not back on (attempt %s); retrying", entity_id, attempt
                 )
                 await self._notify_power_off(entity_id)
+                # Retry early when a person turns it on, or when an unavailable switch returns; a
+                # switch that refuses or raises waits out the pause (no busy loop).
                 await self._wait(
                     dt_util.utcnow() + backoff(attempt),
                     [entity_id],
-                    partial(self._present, entity_id),
+                    partial(self._worth_retrying, entity_id, available),
                 )
-        run.power_on_at = dt_util.utcnow()
-        self._dismiss_power_notification()
+
+    def _worth_retrying(self, entity_id: str, was_available: bool) -> bool:
+        """Whether a switch that did not come on is on now, or has just become available."""
+        return self._is(entity_id, STATE_ON) or (not was_available and self._present(entity_id))
+
+    @callback
+    def _power_overdue(self, run: Run, _now: datetime) -> None:
+        """Raise the critical issue if power is still not back two minutes into the restore."""
+        switches_off = [e for e in run.switches if not self._is(e, STATE_ON)]
+        async_manage_power(self.hass, self.entry.entry_id, self.entry.title, switches_off)
 
     async def _start_up(self, run: Run) -> None:
         """Give the unit's control board its start-up delay before the thermostat calls."""

@@ -1,0 +1,115 @@
+"""The entities a heat pump wraps: renames are followed, removals raise a repair issue."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    CoreState,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import (
+    async_track_entity_registry_updated_event,
+    async_track_state_change_event,
+)
+
+from .compat import OPTIONS_FLOW_RELOADS
+from .const import CONF_POWER_SENSOR, CONF_SWITCHES, CONF_THERMOSTAT
+from .issues import async_manage_missing
+
+if TYPE_CHECKING:
+    from .runtime import HeatPumpResetConfigEntry
+
+
+def wrapped_ids(options: dict[str, Any]) -> list[str]:
+    """Return the thermostat, the power switches and the sensor (when set) of the options."""
+    sensor = options.get(CONF_POWER_SENSOR)
+    return [options[CONF_THERMOSTAT], *options[CONF_SWITCHES], *([sensor] if sensor else [])]
+
+
+def replace_in_options(options: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """Return the options with entity `old` replaced by `new` wherever it is wrapped."""
+    updated = dict(options)
+    if updated.get(CONF_THERMOSTAT) == old:
+        updated[CONF_THERMOSTAT] = new
+    updated[CONF_SWITCHES] = [new if e == old else e for e in updated[CONF_SWITCHES]]
+    if updated.get(CONF_POWER_SENSOR) == old:
+        updated[CONF_POWER_SENSOR] = new
+    return updated
+
+
+async def async_replace(
+    hass: HomeAssistant, entry: HeatPumpResetConfigEntry, old: str, new: str
+) -> None:
+    """Wrap `new` instead of `old`, in the options and in a run under way, then reload."""
+    # The run resumes from its stored copy after the reload: it must name the new entity too.
+    await entry.runtime_data.async_replace_entity(old, new)
+    options = replace_in_options(dict(entry.options), old, new)
+    unique_id = new if entry.unique_id == old else entry.unique_id
+    hass.config_entries.async_update_entry(entry, options=options, unique_id=unique_id)
+    if OPTIONS_FLOW_RELOADS:
+        # 2025.8+: no update listener reloads the entry (older releases reload through it).
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+
+
+@callback
+def async_follow(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) -> CALLBACK_TYPE:
+    """Follow the wrapped entities until the entry unloads; return the function that stops it."""
+    ids = wrapped_ids(dict(entry.options))
+    registry = er.async_get(hass)
+
+    @callback
+    def _check(entity_id: str) -> None:
+        """Raise or remove the missing-entity issue of one wrapped entity."""
+        missing = hass.states.get(entity_id) is None and registry.async_get(entity_id) is None
+        async_manage_missing(hass, entry.entry_id, entry.title, entity_id, missing)
+
+    @callback
+    def _check_all() -> None:
+        for entity_id in ids:
+            _check(entity_id)
+
+    @callback
+    def _started(_event: Event) -> None:
+        unsubs.remove(unsub_started)
+        _check_all()
+
+    @callback
+    def _registry_updated(event: Event[er.EventEntityRegistryUpdatedData]) -> None:
+        data = event.data
+        if data["action"] == "remove":
+            _check(data["entity_id"])
+        elif data["action"] == "update" and "old_entity_id" in data:
+            # A renamed entity id is followed: the same device under its new name.
+            old, new = data["old_entity_id"], data["entity_id"]
+            entry.async_create_task(hass, async_replace(hass, entry, old, new))
+
+    @callback
+    def _state_changed(event: Event[EventStateChangedData]) -> None:
+        if event.data["new_state"] is not None:
+            # The entity is back (re-added, or its integration loaded after all).
+            async_manage_missing(hass, entry.entry_id, entry.title, event.data["entity_id"], False)
+
+    unsubs = [
+        async_track_entity_registry_updated_event(hass, ids, _registry_updated),
+        async_track_state_change_event(hass, ids, _state_changed),
+    ]
+    if hass.state is CoreState.running:
+        _check_all()
+    else:
+        # Entities of integrations that set up later only exist once Home Assistant has started.
+        unsub_started = hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, _started)
+        unsubs.append(unsub_started)
+
+    @callback
+    def _stop() -> None:
+        for unsub in unsubs:
+            unsub()
+
+    return _stop
