@@ -26,6 +26,7 @@ from custom_components.heat_pump_reset.const import (
 
 from .conftest import PHASE, SWITCH_A, SWITCH_B, HeatPump, advance, settle, state, stored_history
 from .test_history import T0, run_once
+from .test_rate_limit import start
 
 DISCHARGE = timedelta(minutes=30)
 # A run whose unit never starts also waits out the 15-minute verification window.
@@ -180,9 +181,7 @@ async def test_day_limit_raises_the_warning_the_refusal_points_to(
         "days": "30",
     }
     with pytest.raises(ServiceValidationError) as err:
-        await hass.services.async_call(
-            DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
-        )
+        await start(hass, entry)
     assert "Settings > System > Repairs" in str(err.value)
 
 
@@ -194,9 +193,7 @@ async def reset_without_start(
 ) -> None:
     """Run a reset after which the unit stays idle though the thermostat calls for heat."""
     heat_pump.thermostat.stuck_action = HVACAction.IDLE
-    await hass.services.async_call(
-        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
-    )
+    await start(hass, entry)
     await advance(hass, freezer, NO_START_RUN, step=timedelta(seconds=10))
     heat_pump.thermostat.stuck_action = None
     assert stored_history_outcome(hass, entry) == "no_start"
@@ -247,9 +244,7 @@ async def test_power_not_restored_is_critical_and_goes_by_itself(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
     """Power still off two minutes after the wait is a critical issue until every switch is on."""
-    await hass.services.async_call(
-        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
-    )
+    await start(hass, entry)
     await settle(hass)
     heat_pump.switch_a.set_available(False)
     await advance(hass, freezer, DISCHARGE + timedelta(seconds=5), step=timedelta(seconds=5))
@@ -277,9 +272,7 @@ async def test_switch_raising_at_restore_is_retried_with_pauses(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
     """A breaker whose turn-on raises is retried after growing pauses, not in a busy loop."""
-    await hass.services.async_call(
-        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
-    )
+    await start(hass, entry)
     await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
     heat_pump.switch_a.fail = True
     heat_pump.switch_a.commands.clear()
@@ -343,9 +336,7 @@ async def test_renamed_switch_is_followed_mid_run(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
     """A breaker renamed during the wait is followed: no issue, and its new id gets power back."""
-    await hass.services.async_call(
-        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
-    )
+    await start(hass, entry)
     await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
     assert state(hass, PHASE).state == "discharging"
     er.async_get(hass).async_update_entity(SWITCH_B, new_entity_id="switch.main_breaker")
