@@ -157,9 +157,22 @@ def test_resume_after_a_failed_cut_keeps_the_failure() -> None:
     assert run.detail == "switch_did_not_turn_off:switch.breaker_b"
 
 
-@pytest.mark.parametrize("downtime", [timedelta(minutes=1), timedelta(hours=2)])
-def test_resume_discharging_keeps_the_original_deadline(downtime: timedelta) -> None:
-    """The discharge wait ends at the confirmed cut plus the run's minutes, however long the restart took."""
+@pytest.mark.parametrize(
+    ("downtime", "expected"),
+    [
+        (timedelta(minutes=1), Phase.DISCHARGING),
+        (timedelta(minutes=44, seconds=59), Phase.DISCHARGING),
+        (timedelta(minutes=45), Phase.RESTORING_POWER),
+        (timedelta(hours=2), Phase.RESTORING_POWER),
+    ],
+)
+def test_resume_discharging_keeps_the_original_deadline(
+    downtime: timedelta, expected: Phase
+) -> None:
+    """The wait ends at the confirmed cut plus the run's minutes, however long the restart took.
+
+    Once that deadline has passed, power is restored at once, without re-entering the wait.
+    """
     confirmed = T0 + timedelta(minutes=1)
     run = make_run(
         phase=Phase.DISCHARGING,
@@ -168,9 +181,10 @@ def test_resume_discharging_keeps_the_original_deadline(downtime: timedelta) -> 
         discharge_minutes=45,
         phase_ends_at=confirmed + timedelta(minutes=45),
     )
+    deadline = confirmed + timedelta(minutes=45)
     assert resume(run, confirmed + downtime, TIMING) == (
-        Phase.DISCHARGING,
-        confirmed + timedelta(minutes=45),
+        expected,
+        deadline if expected is Phase.DISCHARGING else None,
     )
     assert run.ending is None
 

@@ -212,13 +212,22 @@ def resume(run: Run, now: datetime, timing: Timing) -> tuple[Phase, datetime | N
             run.end_early(Outcome.INTERRUPTED, "restarted_while_cutting_power")
             assert run.off_sent_at is not None
             run.confirmed_off_at = run.off_sent_at + timing.switch_timeout
-            return Phase.DISCHARGING, run.discharge_deadline()
+            return _discharge_or_restore(run, now)
         case Phase.DISCHARGING:
-            return Phase.DISCHARGING, run.discharge_deadline()
+            return _discharge_or_restore(run, now)
         case Phase.STARTING_UP | Phase.VERIFYING:
             return run.phase, run.phase_ends_at
         case _:
             return run.phase, None
+
+
+def _discharge_or_restore(run: Run, now: datetime) -> tuple[Phase, datetime | None]:
+    """Continue the discharge wait, or restore power at once when its deadline passed meanwhile."""
+    deadline = run.discharge_deadline()
+    if deadline <= now:
+        # Re-entering the wait would only write the run once more before power can come back.
+        return Phase.RESTORING_POWER, None
+    return Phase.DISCHARGING, deadline
 
 
 def wait_ends_on_cancel(phase: Phase) -> bool:
