@@ -840,10 +840,15 @@ def main() -> int:
     harness = Harness(workdir, speed, libfaketime)
     error = None
 
-    def _terminate(_signum: int, _frame: object) -> None:
-        raise HarnessError("stopped by a signal (time limit?)")
+    def _terminate(signum: int, _frame: object) -> None:
+        # `timeout` and scripts/e2e signal the whole group, so more may follow: stop once.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        msg = f"stopped by {signal.Signals(signum).name} (time limit or Ctrl-C)"
+        raise HarnessError(msg)
 
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     try:
         print(f"e2e: work folder {workdir}, port {harness.port}")
         harness.prepare()
