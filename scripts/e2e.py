@@ -517,16 +517,17 @@ class Harness:
         self.wait_for("the entry to load", _loaded, 30)
         (registry,) = self.api.ws({"type": "config/entity_registry/list"})
         prefix = f"{self.entry_id}_"
+        ours = [row for row in registry if row.get("config_entry_id") == self.entry_id]
         self.entities = {
             row["unique_id"].removeprefix(prefix): row["entity_id"]
-            for row in registry
-            if row.get("config_entry_id") == self.entry_id and row["unique_id"].startswith(prefix)
+            for row in ours
+            if row["entity_id"].startswith("sensor.")
         }
         self.check(
             "setup",
-            "entities registered",
+            f"{len(ours)} entities registered",
             {"phase", "phase_ends_at", "last_outcome"} <= self.entities.keys(),
-            ", ".join(sorted(self.entities.values())),
+            ", ".join(sorted(row["entity_id"] for row in ours)),
         )
 
     def start_fast(self) -> None:
@@ -695,6 +696,12 @@ class Harness:
             "waits in restoring_power while the breaker is unavailable, with a notification",
             phase == "restoring_power" and f"{DOMAIN}_{self.entry_id}_power" in notes,
             f"phase {phase} at {_hm(self.clock.now())}; notifications {notes}",
+        )
+        self.check(
+            name,
+            "thermostat kept off while power cannot come back",
+            self.value(seed.THERMOSTAT) == "off",
+            f"thermostat {self.value(seed.THERMOSTAT)}",
         )
         (traces,) = self.api.ws(
             {"type": "trace/list", "domain": "script", "item_id": "peer_power_cycle"}
