@@ -438,13 +438,14 @@ class Harness:
         if any(step["done"] for step in steps):
             msg = f"a fresh configuration is already (partly) onboarded: {steps}"
             raise HarnessError(msg)
+        password = secrets.token_urlsafe(16)
         created = client.request(
             f"{base}/api/onboarding/users",
             data={
                 "client_id": client_id,
                 "name": "E2E",
                 "username": USERNAME,
-                "password": secrets.token_urlsafe(16),
+                "password": password,
                 "language": "en",
             },
         )
@@ -456,9 +457,11 @@ class Harness:
             {"client_id": client_id, "redirect_uri": f"{client_id}?auth_callback=1"},
         )
         steps = client.request(f"{base}/api/onboarding")
+        # The owner can also log in like the frontend does (the login flow the demo uses).
+        client.login(base, USERNAME, password)
         self.check(
             "setup",
-            "onboarding API: owner created, tokens issued, every step done",
+            "onboarding API: owner created, tokens issued, every step done; login flow works",
             all(step["done"] for step in steps),
             ", ".join(f"{s['step']}={s['done']}" for s in steps),
         )
