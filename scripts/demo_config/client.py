@@ -2,7 +2,7 @@
 
 Used by scripts/demo (`client.py wait URL USER PASSWORD TIMEOUT PID`: wait until Home Assistant
 answers, log in with the printed credentials and wait for the heat pump's entities) and imported by
-scripts/screenshot. Standard library only.
+scripts/screenshot and scripts/e2e.py. Standard library only.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import urllib.request
 REQUIRED = ("climate.heat_pump", "switch.heat_pump_breaker", "sensor.demo_heat_pump_reset_phase")
 
 
-def _request(
+def request(
     url: str,
     *,
     data: dict[str, Any] | None = None,
@@ -48,7 +48,7 @@ def _request(
 def login(base: str, username: str, password: str) -> str:
     """Log in through the REST login flow, as the frontend does, and return an access token."""
     client_id = f"{base}/"
-    flow = _request(
+    flow = request(
         f"{base}/auth/login_flow",
         data={
             "client_id": client_id,
@@ -56,29 +56,49 @@ def login(base: str, username: str, password: str) -> str:
             "redirect_uri": client_id,
         },
     )
-    result = _request(
+    result = request(
         f"{base}/auth/login_flow/{flow['flow_id']}",
         data={"client_id": client_id, "username": username, "password": password},
     )
     if result.get("type") != "create_entry":
         msg = f"login as {username!r} refused: {result.get('errors') or result}"
         raise RuntimeError(msg)
-    tokens = _request(
-        f"{base}/auth/token",
-        form={"grant_type": "authorization_code", "code": result["result"], "client_id": client_id},
+    return str(tokens_from_code(base, result["result"])["access_token"])
+
+
+def tokens_from_code(base: str, code: str) -> dict[str, Any]:
+    """Exchange an authorization code (login flow or onboarding) for access and refresh tokens."""
+    return dict(
+        request(
+            f"{base}/auth/token",
+            form={"grant_type": "authorization_code", "code": code, "client_id": f"{base}/"},
+        )
     )
-    return str(tokens["access_token"])
+
+
+def refresh(base: str, refresh_token: str) -> dict[str, Any]:
+    """Return a new access token (with its lifetime, `expires_in`) for a refresh token."""
+    return dict(
+        request(
+            f"{base}/auth/token",
+            form={
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": f"{base}/",
+            },
+        )
+    )
 
 
 def states(base: str, token: str) -> dict[str, dict[str, Any]]:
     """Return all states by entity id."""
-    return {s["entity_id"]: s for s in _request(f"{base}/api/states", token=token)}
+    return {s["entity_id"]: s for s in request(f"{base}/api/states", token=token)}
 
 
 def call(base: str, token: str, action: str, data: dict[str, Any]) -> Any:
     """Call an action (`domain.service`)."""
     domain, service = action.split(".", 1)
-    return _request(f"{base}/api/services/{domain}/{service}", data=data, token=token)
+    return request(f"{base}/api/services/{domain}/{service}", data=data, token=token)
 
 
 def _alive(pid: int) -> bool:
@@ -101,9 +121,9 @@ def wait_ready(base: str, username: str, password: str, timeout: float, pid: int
             raise RuntimeError(msg)
         try:
             if token is None:
-                _request(f"{base}/manifest.json")
+                request(f"{base}/manifest.json")
                 token = login(base, username, password)
-                config = _request(f"{base}/api/config", token=token)
+                config = request(f"{base}/api/config", token=token)
                 if config.get("recovery_mode"):
                     msg = "Home Assistant started in recovery mode: the configuration is broken"
                     raise RuntimeError(msg)
