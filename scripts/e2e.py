@@ -385,6 +385,11 @@ class Harness:
         (result,) = self.api.ws({"type": "persistent_notification/get"})
         return [str(item["notification_id"]) for item in result]
 
+    def repairs(self) -> list[str]:
+        """Return the ids of our issues in the Repairs dashboard."""
+        (result,) = self.api.ws({"type": "repairs/list_issues"})
+        return [str(i["issue_id"]) for i in result["issues"] if i["domain"] == DOMAIN]
+
     def changes(self, entity_id: str, start: datetime) -> list[tuple[str, datetime]]:
         """Return the recorded states of an entity since `start` (recorder history over REST)."""
         query = urllib.parse.urlencode(
@@ -702,6 +707,12 @@ class Harness:
         )
         self.check(
             name,
+            "power still off past the deadline is a critical repair issue",
+            f"power_not_restored_{self.entry_id}" in self.repairs(),
+            f"issues {self.repairs()}",
+        )
+        self.check(
+            name,
             "thermostat kept off while power cannot come back",
             self.value(seed.THERMOSTAT) == "off",
             f"thermostat {self.value(seed.THERMOSTAT)}",
@@ -750,8 +761,10 @@ class Harness:
         self.finish_run(name, run_id, deadline, 2, t0)
         self.check(
             name,
-            "notification dismissed",
-            f"{DOMAIN}_{self.entry_id}_power" not in self.notifications(),
+            "notification dismissed and the repair issue gone",
+            f"{DOMAIN}_{self.entry_id}_power" not in self.notifications()
+            and f"power_not_restored_{self.entry_id}" not in self.repairs(),
+            f"issues {self.repairs()}",
         )
         self.observe(
             name,
