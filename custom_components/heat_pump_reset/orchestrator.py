@@ -525,15 +525,23 @@ class ResetController:
                     if await self._switch_to(entity_id, STATE_ON):
                         break
                 attempt += 1
-                _LOGGER.warning(
-                    "Power switch %s is not back on (attempt %s); retrying", entity_id, attempt
-                )
+                # Log once when a switch fails to come back, and once when it does (not per retry).
+                if attempt == 1:
+                    _LOGGER.warning(
+                        "Power switch %s is not back on; retrying until it is", entity_id
+                    )
+                else:
+                    _LOGGER.debug(
+                        "Power switch %s still not back on (attempt %s)", entity_id, attempt
+                    )
                 await self._notify_power_off(entity_id)
                 await self._wait(
                     dt_util.utcnow() + backoff(attempt),
                     [entity_id],
                     partial(self._present, entity_id),
                 )
+            if attempt:
+                _LOGGER.info("Power switch %s is back on after %s retries", entity_id, attempt)
         run.power_on_at = dt_util.utcnow()
         self._dismiss_power_notification()
 
