@@ -293,3 +293,40 @@ def test_translation_keeps_home_assistant_untranslated(language: str) -> None:
     for key, text in english.items():
         if "Home Assistant" in text:
             assert "Home Assistant" in other[key], key
+
+
+# --- Repairs --------------------------------------------------------------------------------
+
+
+def _issue_keys_in_code() -> set[str]:
+    """Return the translation keys of the repair issues the code creates."""
+    keys: set[str] = set()
+    for module, tree in _sources().items():
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute | ast.Name)
+                and (getattr(node.func, "attr", None) or getattr(node.func, "id", None))
+                == "async_create_issue"
+            ):
+                continue
+            key = next((kw.value for kw in node.keywords if kw.arg == "translation_key"), None)
+            assert isinstance(key, ast.Constant), f"{module}:{node.lineno} key is not a literal"
+            keys.add(key.value)
+    return keys
+
+
+def test_repair_issues_and_fix_flows_are_translated() -> None:
+    """Each issue the code raises has a title, and a description or a fix flow whose steps are titled."""
+    issues: dict[str, Any] = STRINGS.get("issues", {})
+    assert _issue_keys_in_code() <= set(issues)
+    for key, texts in issues.items():
+        assert texts.get("title"), key
+        fix_flow = texts.get("fix_flow")
+        assert texts.get("description") or fix_flow, key
+        if fix_flow is not None:
+            assert fix_flow["step"], key
+            for step, step_texts in fix_flow["step"].items():
+                assert step_texts.get("title") or texts.get("title"), f"{key}.{step}"
+            for reason in fix_flow.get("abort", {}).values():
+                assert reason.strip(), key
