@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -74,3 +75,30 @@ async def test_thermostat_without_device_gets_own_device(hass: HomeAssistant) ->
         ("Garage heat pump", {(DOMAIN, config_entry.entry_id)})
     ]
     assert state(hass, "sensor.garage_heat_pump_reset_phase").state == "idle"
+
+
+async def test_entity_categories_and_defaults(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Controls and the run's progress are primary; history is diagnostic; running is off by default."""
+    registry = er.async_get(hass)
+    found = {
+        registered.unique_id.removeprefix(f"{entry.entry_id}_") + f"@{registered.domain}": (
+            registered.entity_category,
+            registered.disabled_by,
+        )
+        for registered in er.async_entries_for_config_entry(registry, entry.entry_id)
+    }
+    assert found == {
+        "reset@button": (None, None),
+        "reset@event": (None, None),
+        "phase@sensor": (None, None),
+        "phase_ends_at@sensor": (None, None),
+        "last_outcome@sensor": (EntityCategory.DIAGNOSTIC, None),
+        "last_reset@sensor": (EntityCategory.DIAGNOSTIC, None),
+        "recent_resets@sensor": (EntityCategory.DIAGNOSTIC, None),
+        "running@binary_sensor": (
+            EntityCategory.DIAGNOSTIC,
+            er.RegistryEntryDisabler.INTEGRATION,
+        ),
+    }

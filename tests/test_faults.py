@@ -304,9 +304,13 @@ async def test_breaker_unavailable_at_restore_comes_back_later(
     heat_pump: HeatPump,
     entry: ConfigEntry,
     notifications: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
     key: str,
 ) -> None:
-    """A breaker offline at restore is never abandoned: on as soon as it returns; a notice meanwhile."""
+    """A breaker offline at restore is never abandoned: on as soon as it returns; a notice meanwhile.
+
+    The log says once that it is not back and once that it is, not at every retry.
+    """
     breaker = getattr(heat_pump, f"switch_{key}")
     await start(hass, entry)
     breaker.set_available(False)
@@ -334,6 +338,13 @@ async def test_breaker_unavailable_at_restore_comes_back_later(
     assert [s.is_on for s in heat_pump.switches] == [True, True]
     assert power_notification(entry) not in notifications
     assert state(hass, PHASE).state == "starting_up"
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert [m for m in warnings if "is not back on" in m] == [
+        f"Power switch switch.breaker_{key} is not back on; retrying until it is"
+    ]
+    back = [r.getMessage() for r in caplog.records if "is back on after" in r.getMessage()]
+    assert len(back) == 1
+    assert back[0].startswith(f"Power switch switch.breaker_{key} is back on after")
     await advance(hass, freezer, STARTUP + timedelta(seconds=5), step=timedelta(seconds=5))
     assert thermostat_settings(heat_pump) == SAVED
     assert_outcome(hass, "succeeded")

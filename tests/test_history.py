@@ -12,6 +12,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Context, Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -134,6 +135,25 @@ async def test_a_finished_run_is_recorded_in_full(
     assert await get_history(hass, entry) == [record]
 
 
+async def test_running_is_on_during_a_run(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Reset running (disabled by default; enabled here as a user would) is on only during a run."""
+    assert hass.states.get(RUNNING) is None
+    er.async_get(hass).async_update_entity(RUNNING, disabled_by=None)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, RUNNING).state == "off"
+    await hass.services.async_call(
+        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+    assert state(hass, RUNNING).state == "on"
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    assert state(hass, RUNNING).state == "off"
+    assert state(hass, OUTCOME).state == "succeeded"
+
+
 async def test_entities_show_the_history(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -141,8 +161,7 @@ async def test_entities_show_the_history(
     entry: ConfigEntry,
     events: list[tuple[str, dict[str, Any]]],
 ) -> None:
-    """Running is on during a run; last reset, recent count and the event entity follow each run."""
-    assert state(hass, RUNNING).state == "off"
+    """Last reset, recent count and the event entity follow each run."""
     assert state(hass, LAST_RESET).state == "unknown"
     assert state(hass, RECENT).state == "0"
     assert state(hass, RECENT).attributes["window_days"] == 30
@@ -150,13 +169,11 @@ async def test_entities_show_the_history(
         DOMAIN, "start_reset", {"config_entry_id": entry.entry_id, "reason": "r1"}, blocking=True
     )
     await settle(hass)
-    assert state(hass, RUNNING).state == "on"
     assert [e for e, _ in events] == ["started"]
     assert events[0][1]["reason"] == "r1"
     # No user on the call: an automation, script or blueprint started it.
     assert events[0][1]["trigger"] == "automation"
     await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
-    assert state(hass, RUNNING).state == "off"
     assert [e for e, _ in events] == ["started", "succeeded"]
     assert events[1][1]["run_id"] == events[0][1]["run_id"]
     assert events[1][1]["detail"] == "verification"

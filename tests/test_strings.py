@@ -194,6 +194,8 @@ def test_entity_translation_keys_in_code_exist() -> None:
         for tree in SOURCES.values()
         for call in calls(tree)
         if keyword(call, "translation_domain") is None
+        # Repair issues name their domain positionally; test_validation.py checks their keys.
+        and not (isinstance(call.func, ast.Attribute) and call.func.attr == "async_create_issue")
         and isinstance(key := keyword(call, "translation_key"), ast.Constant)
     }
     assert literals

@@ -7,6 +7,7 @@ from homeassistant.components.binary_sensor import (  # type: ignore[attr-define
     BinarySensorDeviceClass,
     BinarySensorEntity,
 )
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
@@ -29,6 +30,9 @@ class ResetRunningSensor(HeatPumpResetEntity, BinarySensorEntity):
     """On from a run's start until it has ended, including while it waits to resume."""
 
     _attr_device_class = BinarySensorDeviceClass.RUNNING
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    # The phase sensor (not idle) says the same; kept for automations that want a plain on/off.
+    _attr_entity_registry_enabled_default = False
 
     @property
     def is_on(self) -> bool:

@@ -10,7 +10,6 @@ from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.entity import Entity
 import voluptuous as vol
 
 _device_helpers = importlib.import_module("homeassistant.helpers.device")
@@ -29,21 +28,22 @@ OPTIONS_FLOW_BASE: type[config_entries.OptionsFlow] = getattr(
 OPTIONS_FLOW_RELOADS: bool = OPTIONS_FLOW_BASE is not config_entries.OptionsFlow
 
 
-def link_to_source_device(
-    entity: Entity, hass: HomeAssistant, source_entity_id: str, own_device: DeviceInfo
-) -> None:
-    """Attach `entity` to the source entity's device, or to `own_device` when it has none."""
+def source_device_link(
+    hass: HomeAssistant, source_entity_id: str, own_device: DeviceInfo
+) -> dr.DeviceEntry | DeviceInfo:
+    """Return how to attach to the source entity's device: its entry (2025.8+) or device info.
+
+    `own_device` is returned when the source entity has no device.
+    """
     if _entity_id_to_device is not None:
         device = _entity_id_to_device(hass, source_entity_id)
         if device is not None:
-            entity.device_entry = device
-            return
+            return device
     elif _device_info_from_entity is not None:
         info = _device_info_from_entity(hass, source_entity_id)
         if info is not None:
-            entity._attr_device_info = info
-            return
-    entity._attr_device_info = own_device
+            return info
+    return own_device
 
 
 def ha_schema(schema: vol.Schema) -> Any:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 
-from .compat import link_to_source_device
+from .compat import source_device_link
 from .const import DOMAIN
 from .runtime import HeatPumpResetConfigEntry
 
@@ -21,12 +22,15 @@ class HeatPumpResetEntity(Entity):
         self.controller = entry.runtime_data
         self._attr_translation_key = key
         self._attr_unique_id = f"{entry.entry_id}_{key}"
-        link_to_source_device(
-            self,
+        link = source_device_link(
             self.controller.hass,
             self.controller.thermostat_id,
             DeviceInfo(identifiers={(DOMAIN, entry.entry_id)}, name=entry.title),
         )
+        if isinstance(link, dr.DeviceEntry):
+            self.device_entry = link
+        else:
+            self._attr_device_info = link
 
     async def async_added_to_hass(self) -> None:
         """Follow the controller's changes."""

@@ -640,9 +640,15 @@ class ResetController:
                     if await self._switch_to(entity_id, STATE_ON):
                         break
                 attempt += 1
-                _LOGGER.warning(
-                    "Power switch %s is not back on (attempt %s); retrying", entity_id, attempt
-                )
+                # Log once when a switch fails to come back, and once when it does (not per retry).
+                if attempt == 1:
+                    _LOGGER.warning(
+                        "Power switch %s is not back on; retrying until it is", entity_id
+                    )
+                else:
+                    _LOGGER.debug(
+                        "Power switch %s still not back on (attempt %s)", entity_id, attempt
+                    )
                 await self._notify_power_off(entity_id)
                 # Retry early when a person turns it on, or when an unavailable switch returns; a
                 # switch that refuses or raises waits out the pause (no busy loop).
@@ -651,6 +657,8 @@ class ResetController:
                     [entity_id],
                     partial(self._worth_retrying, entity_id, available),
                 )
+            if attempt:
+                _LOGGER.info("Power switch %s is back on after %s retries", entity_id, attempt)
 
     def _worth_retrying(self, entity_id: str, was_available: bool) -> bool:
         """Whether a switch that did not come on is on now, or has just become available."""

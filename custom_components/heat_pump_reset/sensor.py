@@ -13,6 +13,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
+from homeassistant.const import EntityCategory
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.event import async_track_point_in_utc_time
@@ -88,6 +89,7 @@ SENSORS: tuple[ResetSensorDescription, ...] = (
     ResetSensorDescription(
         key="last_outcome",
         translation_key="last_outcome",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.ENUM,
         options=[outcome.value for outcome in Outcome],
         value_fn=lambda c: c.last["outcome"] if c.last is not None else None,
@@ -96,12 +98,14 @@ SENSORS: tuple[ResetSensorDescription, ...] = (
     ResetSensorDescription(
         key="last_reset",
         translation_key="last_reset",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_finished,
     ),
     ResetSensorDescription(
         key="recent_resets",
         translation_key="recent_resets",
+        entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda c: c.recent_resets(dt_util.utcnow()),
         attributes_fn=_recent_attributes,

@@ -224,7 +224,7 @@ def resume(run: Run, now: datetime, timing: Timing) -> tuple[Phase, datetime | N
 def _discharge_or_restore(run: Run, now: datetime) -> tuple[Phase, datetime | None]:
     """Continue the discharge wait, or restore power at once when its deadline passed meanwhile."""
     deadline = run.discharge_deadline()
-    if deadline <= now:
+    if deadline is not None and deadline <= now:
         # Re-entering the wait would only write the run once more before power can come back.
         return Phase.RESTORING_POWER, None
     return Phase.DISCHARGING, deadline
