@@ -529,11 +529,10 @@ class ResetController:
                     "Power switch %s is not back on (attempt %s); retrying", entity_id, attempt
                 )
                 await self._notify_power_off(entity_id)
-                await self._wait(
-                    dt_util.utcnow() + backoff(attempt),
-                    [entity_id],
-                    partial(self._present, entity_id),
-                )
+                # Retry at once when an unavailable switch returns; one that is available but
+                # refuses or raises waits out the pause (else the retries spin without pause).
+                back = None if self._present(entity_id) else partial(self._present, entity_id)
+                await self._wait(dt_util.utcnow() + backoff(attempt), [entity_id], back)
         run.power_on_at = dt_util.utcnow()
         self._dismiss_power_notification()
 
