@@ -512,8 +512,16 @@ class ResetController:
     async def _discharge(self, run: Run) -> None:
         """Wait out the discharge deadline unless cancelled or someone restores power."""
 
+        # A switch already on when the wait starts was never cut (a restart during the cut): only
+        # one turned on during the wait is power restored by hand.
+        never_cut = {entity_id for entity_id in run.switches if self._is(entity_id, STATE_ON)}
+
         def _power_back() -> bool:
-            return any(self._is(entity_id, STATE_ON) for entity_id in run.switches)
+            return any(
+                self._is(entity_id, STATE_ON)
+                for entity_id in run.switches
+                if entity_id not in never_cut
+            )
 
         result = await self._wait(run.discharge_deadline(), run.switches, _power_back)
         if result is WaitResult.MET:
