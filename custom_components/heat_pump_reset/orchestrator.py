@@ -659,8 +659,15 @@ class ResetController:
             run is None
             or context.id in self._own_contexts
             or context.user_id is None
-            or run.phase in (Phase.IDLE, Phase.STOPPING_THERMOSTAT, Phase.VERIFYING)
+            or run.phase in (Phase.IDLE, Phase.VERIFYING)
         ):
+            return
+        new_state = event.data["new_state"]
+        if run.phase is Phase.STOPPING_THERMOSTAT:
+            # Our off command may still be on its way: what the person set is what goes back.
+            if new_state is not None and _available(new_state):
+                _LOGGER.info("Thermostat %s set by a person while stopping", run.thermostat)
+                run.saved = thermostat.capture(new_state)
             return
         _LOGGER.info(
             "Thermostat %s changed by a person during reset %s", run.thermostat, run.run_id
