@@ -42,6 +42,19 @@ SWITCH_B = "switch.breaker_b"
 SENSOR = "sensor.heat_pump_power"
 
 
+# Scenarios the fault matrix (tests/test_fault_matrix.py) ran and the invariant violations it saw.
+FAULT_MATRIX: dict[str, int] = {"scenarios": 0, "violations": 0}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the fault matrix's summary line when it ran."""
+    if FAULT_MATRIX["scenarios"]:
+        terminalreporter.write_line(
+            f"fault matrix: {FAULT_MATRIX['scenarios']} scenarios run, "
+            f"{FAULT_MATRIX['violations']} invariant violations"
+        )
+
+
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let HA load our integration from custom_components."""

@@ -321,7 +321,18 @@ def test_run_from_minimal_data() -> None:
 
 @pytest.mark.parametrize(
     ("attempt", "seconds"),
-    [(0, 10), (1, 10), (2, 20), (3, 40), (4, 80), (5, 160), (6, 300), (7, 300), (43, 300)],
+    [
+        (0, 10),
+        (1, 10),
+        (2, 20),
+        (3, 40),
+        (4, 80),
+        (5, 160),
+        (6, 300),
+        (7, 300),
+        (43, 300),
+        (10_000, 300),
+    ],
 )
 def test_backoff_doubles_up_to_the_cap(attempt: int, seconds: int) -> None:
     """Retries start at 10 s and double each attempt, capped at 5 minutes."""

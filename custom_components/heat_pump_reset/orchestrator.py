@@ -580,28 +580,45 @@ class ResetController:
     async def _cut_power(self, run: Run) -> None:
         """Turn the power switches off in order, confirming each; any failure ends the run."""
         for index, entity_id in enumerate(run.switches):
-            if run.ending is not None:
-                return
-            if not self._unit_idle():
-                # Safety invariant I1: the thermostat or the unit came back on; do not cut under load.
-                run.end_early(Outcome.FAILED, "unit_started_before_cut")
-                return
-            if not _available(self._state(entity_id)):
-                run.end_early(Outcome.FAILED, f"switch_unavailable:{entity_id}")
+            if run.ending is not None or not self._may_cut(run, entity_id):
                 return
             run.switches_cut = index + 1
             run.off_sent_at = dt_util.utcnow()
             await self._store.async_save_active(run)
+            # The write awaited: check again right before the command (the stored count may now
+            # be one too many, which a restart reads as a cut: the discharge wait is only longer).
+            if run.ending is not None or not self._may_cut(run, entity_id):
+                run.switches_cut = index
+                return
             if not await self._switch_to(entity_id, STATE_OFF):
                 run.end_early(Outcome.FAILED, f"switch_did_not_turn_off:{entity_id}")
                 return
         run.confirmed_off_at = dt_util.utcnow()
 
+    def _may_cut(self, run: Run, entity_id: str) -> bool:
+        """Whether `entity_id` may be turned off now; if not, end the run saying why."""
+        if not self._unit_idle():
+            # Safety invariant I1: the thermostat or the unit came back on; do not cut under load.
+            run.end_early(Outcome.FAILED, "unit_started_before_cut")
+            return False
+        if not _available(self._state(entity_id)):
+            run.end_early(Outcome.FAILED, f"switch_unavailable:{entity_id}")
+            return False
+        return True
+
     async def _discharge(self, run: Run) -> None:
         """Wait out the discharge deadline unless cancelled or someone restores power."""
 
+        # A switch already on when the wait starts was never cut (a restart during the cut): only
+        # one turned on during the wait is power restored by hand.
+        never_cut = {entity_id for entity_id in run.switches if self._is(entity_id, STATE_ON)}
+
         def _power_back() -> bool:
-            return any(self._is(entity_id, STATE_ON) for entity_id in run.switches)
+            return any(
+                self._is(entity_id, STATE_ON)
+                for entity_id in run.switches
+                if entity_id not in never_cut
+            )
 
         result = await self._wait(run.discharge_deadline(), run.switches, _power_back)
         if result is WaitResult.MET:
@@ -776,8 +793,15 @@ class ResetController:
             run is None
             or context.id in self._own_contexts
             or context.user_id is None
-            or run.phase in (Phase.IDLE, Phase.STOPPING_THERMOSTAT, Phase.VERIFYING)
+            or run.phase in (Phase.IDLE, Phase.VERIFYING)
         ):
+            return
+        new_state = event.data["new_state"]
+        if run.phase is Phase.STOPPING_THERMOSTAT:
+            # Our off command may still be on its way: what the person set is what goes back.
+            if new_state is not None and _available(new_state):
+                _LOGGER.info("Thermostat %s set by a person while stopping", run.thermostat)
+                run.saved = thermostat.capture(new_state)
             return
         _LOGGER.info(
             "Thermostat %s changed by a person during reset %s", run.thermostat, run.run_id

@@ -237,7 +237,8 @@ def wait_ends_on_cancel(phase: Phase) -> bool:
 
 def backoff(attempt: int) -> timedelta:
     """Return the pause before power-restore attempt `attempt` (1-based) is retried."""
-    delay: timedelta = BACKOFF_FIRST * (2 ** max(attempt - 1, 0))
+    # Capped exponent: the pause stops growing at BACKOFF_MAX, and a huge attempt count must not overflow.
+    delay: timedelta = BACKOFF_FIRST * (2 ** min(max(attempt - 1, 0), 16))
     return min(delay, BACKOFF_MAX)
 
 

@@ -1,0 +1,820 @@
+"""Fault matrix: every fault injected in every phase of a run, checked against the safety invariants.
+
+I1: power is never cut unless the thermostat reports off and idle (and, with a sensor, no load).
+I2: power is never restored before the discharge deadline, except after a cancel, a person (or the
+    device itself) turning a breaker on, or the entry being removed.
+I3: every run ends with every breaker on, the thermostat settings back (unless a person changed
+    them) and exactly one history record; and nothing logs an unhandled exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Generator, Iterator
+import contextlib
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+import logging
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import Context, Event, HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+    async_fire_time_changed,
+)
+import voluptuous as vol
+
+from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
+from custom_components.heat_pump_reset.const import (
+    CONF_POWER_SENSOR,
+    CONF_STAGGER_SECONDS,
+    CONF_STARTUP_DELAY_MINUTES,
+    CONF_SWITCHES,
+    CONF_THERMOSTAT,
+    DOMAIN,
+)
+from custom_components.heat_pump_reset.sequence import ACTIVE_ACTIONS, Phase, Run
+from custom_components.heat_pump_reset.storage import RunStore
+
+from .conftest import (
+    FAULT_MATRIX,
+    SENSOR,
+    SWITCH_A,
+    SWITCH_B,
+    THERMOSTAT,
+    HeatPump,
+    advance,
+    settle,
+    stored_history,
+)
+from .test_restart import SAVED, boot, kill, store_key, thermostat_settings, touched
+
+DISCHARGE = timedelta(minutes=30)
+THRESHOLD = 100.0
+STEP = timedelta(minutes=1)
+# A fault that makes a device misbehave lasts this long, then the device recovers.
+HOLD = timedelta(minutes=3)
+# A thermostat that refuses or raises recovers within the integration's two restore attempts.
+SHORT_HOLD = timedelta(seconds=60)
+# Longest any scenario may take to end once its faults are cleared (thermostat return is 60 min).
+MAX_RUN = timedelta(hours=3)
+# The test clock fires timers up to 0.5 s early (async_fire_time_changed): allow one second.
+TOLERANCE = timedelta(seconds=1)
+# Details of a cut that did not complete: those breakers already off come back at once by design.
+CUT_ROLLBACK = ("switch_did_not_turn_off", "switch_unavailable", "unit_started_before_cut")
+MISSING = ("unavailable", "unknown")
+
+
+@pytest.fixture
+def options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The entry's options; `indirect` parametrization merges overrides into them."""
+    return {
+        **DEFAULT_OPTIONS,
+        CONF_THERMOSTAT: THERMOSTAT,
+        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
+        CONF_POWER_SENSOR: None,
+        **getattr(request, "param", {}),
+    }
+
+
+# --- The timeline: every state change of the equipment, and the invariants on it ---------------
+
+
+@dataclass
+class Change:
+    """One recorded state change."""
+
+    when: datetime
+    entity_id: str
+    old: str | None
+    new: str | None
+    source: str  # "integration", "person" or "external" (the device itself, injected by the test)
+
+
+@dataclass
+class Timeline:
+    """Records the equipment's state changes; checks I1 as they happen."""
+
+    hass: HomeAssistant
+    sensor: bool
+    person: Context
+    changes: list[Change] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    excuses: list[tuple[datetime, str]] = field(default_factory=list)
+    person_settings: dict[str, Any] | None = None
+    injecting: bool = False
+
+    @contextlib.contextmanager
+    def external(self) -> Iterator[None]:
+        """Label the (synchronous) state changes made inside as the device's own."""
+        self.injecting = True
+        try:
+            yield
+        finally:
+            self.injecting = False
+
+    def excuse(self, why: str) -> None:
+        """Note something that allows power back before the deadline (cancel, removal)."""
+        self.excuses.append((dt_util.utcnow(), why))
+
+    @callback
+    def record(self, event: Event) -> None:
+        """Record a change of the equipment; check I1 on every cut."""
+        entity_id = event.data["entity_id"]
+        if entity_id not in (SWITCH_A, SWITCH_B, THERMOSTAT, SENSOR):
+            return
+        old, new = event.data["old_state"], event.data["new_state"]
+        if event.context.user_id == self.person.user_id:
+            source = "person"
+        elif self.injecting:
+            source = "external"
+        else:
+            source = "integration"
+        change = Change(
+            dt_util.utcnow(),
+            entity_id,
+            old.state if old else None,
+            new.state if new else None,
+            source,
+        )
+        self.changes.append(change)
+        if source == "integration" and change.new == "off" and change.old != "off":
+            if entity_id == THERMOSTAT:
+                return
+            self._check_cut(change)
+
+    def _check_cut(self, change: Change) -> None:
+        """I1: at the moment a breaker goes off, the thermostat is off and idle, the unit unloaded."""
+        climate = self.hass.states.get(THERMOSTAT)
+        action = climate.attributes.get("hvac_action") if climate else None
+        if climate is None or climate.state != "off" or action in ACTIVE_ACTIONS:
+            self.violations.append(
+                f"I1: {change.entity_id} cut while the thermostat was "
+                f"{climate.state if climate else None}/{action}"
+            )
+        if self.sensor:
+            reading = self.hass.states.get(SENSOR)
+            try:
+                value = float(reading.state) if reading else None
+            except ValueError:
+                value = None
+            if value is None or value > THRESHOLD:
+                self.violations.append(f"I1: {change.entity_id} cut with the sensor at {reading}")
+
+    def check_i2(self, outcome: str | None, detail: str | None) -> None:
+        """I2: no breaker back on by the integration before the last cut plus the discharge wait."""
+        switches = (SWITCH_A, SWITCH_B)
+        cuts = [
+            c
+            for c in self.changes
+            if c.source == "integration" and c.entity_id in switches and c.new == "off"
+        ]
+        if not cuts:
+            return
+        cut_entities = {c.entity_id for c in cuts}
+        if (
+            outcome == "failed"
+            and (detail or "").startswith(CUT_ROLLBACK)
+            and cut_entities != set(switches)
+        ):
+            # The cut never completed: no discharge wait began, the breakers off come back at once.
+            return
+        deadline = max(c.when for c in cuts) + DISCHARGE
+        excuses = [when for when, _why in self.excuses] + [
+            c.when
+            for c in self.changes
+            if c.source != "integration" and c.entity_id in switches and c.new == "on"
+        ]
+        for change in self.changes:
+            if not (
+                change.source == "integration"
+                and change.entity_id in switches
+                and change.new == "on"
+                and change.old != "on"
+            ):
+                continue
+            if change.when + TOLERANCE >= deadline:
+                continue
+            if any(when <= change.when for when in excuses):
+                continue
+            self.violations.append(
+                f"I2: {change.entity_id} on at {change.when}, deadline {deadline}"
+            )
+
+    def expected_switch_on(self, entity_id: str) -> bool:
+        """Whether a breaker must end on: unless a person turned it off last."""
+        own = [c for c in self.changes if c.entity_id == entity_id and c.new in ("on", "off")]
+        return not (own and own[-1].source == "person" and own[-1].new == "off")
+
+
+@pytest.fixture
+def timeline(
+    hass: HomeAssistant, entry: ConfigEntry, options: dict[str, Any], hass_admin_user: MockUser
+) -> Generator[Timeline]:
+    """Record the equipment's state changes from the moment our entry is loaded."""
+    recorded = Timeline(
+        hass,
+        sensor=bool(options.get(CONF_POWER_SENSOR)),
+        person=Context(user_id=hass_admin_user.id),
+    )
+    unsub = hass.bus.async_listen("state_changed", recorded.record)
+    yield recorded
+    unsub()
+
+
+# --- Holding a run at the start of a phase ------------------------------------------------------
+
+
+@dataclass
+class Gate:
+    """Blocks the run right after it stored the state that matches, until released."""
+
+    match: Callable[[Run], bool] | None = None
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@pytest.fixture
+def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
+    """Patch the store so a run stops at the gate once, after its write: the fault comes there."""
+    original = RunStore.async_save_active
+    held = Gate()
+
+    async def _save(self: RunStore, run: Run) -> None:
+        await original(self, run)
+        if held.match is not None and held.match(run):
+            held.match = None
+            held.reached.set()
+            await held.release.wait()
+
+    monkeypatch.setattr(RunStore, "async_save_active", _save)
+    return held
+
+
+# Where a fault is injected: the stored state the run just wrote, and the breaker the fault hits
+# (the next one the run commands there).
+POINTS: dict[str, tuple[Callable[[Run], bool], str]] = {
+    "stopping_thermostat": (lambda r: r.phase is Phase.STOPPING_THERMOSTAT, SWITCH_A),
+    "cutting_power": (
+        lambda r: r.phase is Phase.CUTTING_POWER and r.switches_cut == 0,
+        SWITCH_A,
+    ),
+    "cutting_power_partial": (
+        lambda r: r.phase is Phase.CUTTING_POWER and r.switches_cut == 2,
+        SWITCH_B,
+    ),
+    "discharging": (lambda r: r.phase is Phase.DISCHARGING, SWITCH_A),
+    "restoring_power": (lambda r: r.phase is Phase.RESTORING_POWER, SWITCH_A),
+    "starting_up": (lambda r: r.phase is Phase.STARTING_UP, SWITCH_A),
+    "restoring_thermostat": (lambda r: r.phase is Phase.RESTORING_THERMOSTAT, SWITCH_A),
+    "verifying": (lambda r: r.phase is Phase.VERIFYING, SWITCH_A),
+}
+
+
+# --- The faults ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Scene:
+    """What a fault needs."""
+
+    hass: HomeAssistant
+    freezer: FrozenDateTimeFactory
+    pump: HeatPump
+    entry: ConfigEntry
+    storage: dict[str, Any]
+    timeline: Timeline
+    target: str
+    removed: bool = False
+
+    @property
+    def switch(self) -> Any:
+        """The fake breaker the fault hits."""
+        return self.pump.switch_a if self.target == SWITCH_A else self.pump.switch_b
+
+
+type Action = Callable[[Scene], Awaitable[None]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fault:
+    """How to inject a fault, and how (and when) the equipment recovers from it."""
+
+    inject: Action
+    clear: Callable[[Scene], None] | None = None
+    hold: timedelta = HOLD
+    # Clear once power is back on both breakers (a thermostat powered by them).
+    clear_when_powered: bool = False
+    # Inject once the run waits in the phase, not at the gate before the phase's first step.
+    after_release: bool = False
+    sensor: bool = False
+
+
+async def _restart(sc: Scene, downtime: timedelta, *, crash: bool) -> None:
+    """Stop HA (a crash keeps only what the store had written) and start it after `downtime`."""
+    written = copy.deepcopy(sc.storage)
+    await kill(sc.hass, sc.entry)
+    if crash:
+        sc.storage.clear()
+        sc.storage.update(written)
+    await boot(sc.hass, sc.freezer, sc.entry, sc.pump, downtime)
+
+
+async def _reload(sc: Scene) -> None:
+    assert await sc.hass.config_entries.async_reload(sc.entry.entry_id)
+
+
+async def _remove(sc: Scene) -> None:
+    sc.timeline.excuse("entry removed")
+    sc.removed = True
+    await sc.hass.config_entries.async_remove(sc.entry.entry_id)
+
+
+async def _options(sc: Scene) -> None:
+    flow = await sc.hass.config_entries.options.async_init(sc.entry.entry_id)
+    result = await sc.hass.config_entries.options.async_configure(
+        flow["flow_id"], {CONF_STAGGER_SECONDS: 20, CONF_STARTUP_DELAY_MINUTES: 3}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def _clock_jump(sc: Scene) -> None:
+    sc.freezer.move_to(dt_util.utcnow() + timedelta(hours=3))
+    async_fire_time_changed(sc.hass)
+
+
+def _device(change: Callable[[Scene], None]) -> Action:
+    """Return an injection that the device itself makes, synchronously."""
+
+    async def _inject(sc: Scene) -> None:
+        with sc.timeline.external():
+            change(sc)
+
+    return _inject
+
+
+def _switch_available(available: bool) -> Callable[[Scene], None]:
+    def _set(sc: Scene) -> None:
+        with sc.timeline.external():
+            sc.switch.set_available(available)
+
+    return _set
+
+
+def _switch_flag(name: str, value: bool) -> Callable[[Scene], None]:
+    def _set(sc: Scene) -> None:
+        setattr(sc.switch, name, value)
+
+    return _set
+
+
+async def _flap(sc: Scene) -> None:
+    """The breaker reports unavailable, the opposite state, unavailable, then its real state."""
+    real = bool(sc.switch.is_on)
+    for available, is_on in ((False, real), (True, not real), (False, real), (True, real)):
+        with sc.timeline.external():
+            sc.switch._attr_available = available
+            sc.switch.set_on(is_on)
+        await settle(sc.hass)
+
+
+def _person_switch(service: str) -> Action:
+    async def _inject(sc: Scene) -> None:
+        await sc.hass.services.async_call(
+            "switch", service, {"entity_id": sc.target}, blocking=True, context=sc.timeline.person
+        )
+
+    return _inject
+
+
+def _thermostat_available(available: bool) -> Callable[[Scene], None]:
+    def _set(sc: Scene) -> None:
+        with sc.timeline.external():
+            sc.pump.thermostat.powered = available
+            sc.pump.thermostat.set_available(available)
+
+    return _set
+
+
+def _thermostat_refuses(modes: set[str]) -> Callable[[Scene], None]:
+    def _set(sc: Scene) -> None:
+        sc.pump.thermostat.refuse_modes = set(modes)
+
+    return _set
+
+
+def _thermostat_fails(value: bool) -> Callable[[Scene], None]:
+    def _set(sc: Scene) -> None:
+        sc.pump.thermostat.fail = value
+
+    return _set
+
+
+async def _person_thermostat(sc: Scene) -> None:
+    """A person turns the heat back on, with a faster fan and the eco preset."""
+    for service, data in (
+        ("set_hvac_mode", {"hvac_mode": "heat"}),
+        ("set_fan_mode", {"fan_mode": "high"}),
+        ("set_preset_mode", {"preset_mode": "eco"}),
+    ):
+        await sc.hass.services.async_call(
+            "climate",
+            service,
+            {"entity_id": THERMOSTAT, **data},
+            blocking=True,
+            context=sc.timeline.person,
+        )
+    sc.timeline.person_settings = thermostat_settings(sc.pump)
+
+
+def _sensor(value: str | None) -> Callable[[Scene], None]:
+    def _set(sc: Scene) -> None:
+        with sc.timeline.external():
+            if value is None:
+                sc.hass.states.async_remove(SENSOR)
+            else:
+                sc.hass.states.async_set(SENSOR, value)
+
+    return _set
+
+
+FAULTS: dict[str, Fault] = {
+    # Home Assistant and the entry.
+    "ha_stopped": Fault(inject=lambda sc: _restart(sc, timedelta(minutes=1), crash=False)),
+    "ha_killed": Fault(inject=lambda sc: _restart(sc, timedelta(minutes=1), crash=True)),
+    "entry_reloaded": Fault(inject=_reload),
+    "entry_removed": Fault(inject=_remove),
+    "options_changed": Fault(inject=_options),
+    # A power switch.
+    "switch_unavailable": Fault(
+        inject=_device(_switch_available(False)), clear=_switch_available(True)
+    ),
+    "switch_refuses": Fault(
+        inject=_device(_switch_flag("refuse", True)), clear=_switch_flag("refuse", False)
+    ),
+    "switch_raises": Fault(
+        inject=_device(_switch_flag("fail", True)), clear=_switch_flag("fail", False)
+    ),
+    "switch_flaps": Fault(inject=_flap),
+    "switch_on_by_person": Fault(inject=_person_switch("turn_on")),
+    "switch_off_by_person": Fault(inject=_person_switch("turn_off")),
+    # The thermostat.
+    "thermostat_unavailable": Fault(
+        inject=_device(_thermostat_available(False)), clear=_thermostat_available(True)
+    ),
+    "thermostat_refuses_modes": Fault(
+        inject=_device(_thermostat_refuses({"off", "heat"})),
+        clear=_thermostat_refuses(set()),
+        hold=SHORT_HOLD,
+    ),
+    "thermostat_raises": Fault(
+        inject=_device(_thermostat_fails(True)), clear=_thermostat_fails(False), hold=SHORT_HOLD
+    ),
+    "thermostat_changed_by_person": Fault(inject=_person_thermostat),
+    "thermostat_loses_power": Fault(
+        inject=_device(_thermostat_available(False)),
+        clear=_thermostat_available(True),
+        clear_when_powered=True,
+    ),
+    # The power sensor.
+    "sensor_unavailable": Fault(
+        inject=_device(_sensor("unavailable")), clear=_sensor("0"), sensor=True
+    ),
+    "sensor_stuck_high": Fault(inject=_device(_sensor("1500")), clear=_sensor("0"), sensor=True),
+    "sensor_missing": Fault(inject=_device(_sensor(None)), clear=_sensor("0"), sensor=True),
+    # Time.
+    "deadline_passes_while_down": Fault(
+        inject=lambda sc: _restart(sc, timedelta(minutes=40), crash=True)
+    ),
+    "ha_starts_hours_after_deadline": Fault(
+        inject=lambda sc: _restart(sc, timedelta(hours=5), crash=True)
+    ),
+    "clock_jumps_forward": Fault(inject=_clock_jump, after_release=True),
+}
+
+SCENARIOS = [
+    pytest.param(
+        {CONF_POWER_SENSOR: SENSOR} if FAULTS[fault].sensor else {},
+        point,
+        fault,
+        id=f"{point}-{fault}",
+    )
+    for point in POINTS
+    for fault in FAULTS
+]
+
+
+# --- Driving a scenario -------------------------------------------------------------------------
+
+
+def _finished(sc: Scene) -> bool:
+    """Whether the run is over (the entry loaded with no run, or removed)."""
+    if sc.removed:
+        return True
+    entry = sc.hass.config_entries.async_get_entry(sc.entry.entry_id)
+    return (
+        entry is not None
+        and entry.state is ConfigEntryState.LOADED
+        and entry.runtime_data.run is None
+    )
+
+
+def _unhandled(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """Return the log records that show an exception nobody handled."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.ERROR
+        and (
+            record.exc_info is not None
+            or "Error doing job" in record.getMessage()
+            or "Task exception was never retrieved" in record.getMessage()
+        )
+    ]
+
+
+def _check_end(sc: Scene, caplog: pytest.LogCaptureFixture, run_id: str) -> list[str]:
+    """I2 on the whole timeline, and I3 and the log at the end."""
+    tl = sc.timeline
+    problems = list(tl.violations)
+    record: dict[str, Any] | None = None
+    if sc.removed:
+        # Removal deletes the heat pump's files by design: there is no history left to count.
+        if store_key(sc.entry) in sc.storage:
+            problems.append("I3: the store outlived the removed entry")
+    else:
+        runs = stored_history(sc.storage, sc.entry)
+        if [r["run_id"] for r in runs] != [run_id]:
+            problems.append(f"I3: history {[(r['run_id'], r['outcome']) for r in runs]}")
+        else:
+            record = runs[0]
+        if sc.storage[store_key(sc.entry)]["data"]["active"] is not None:
+            problems.append("I3: a run is still stored as active")
+    tl.check_i2(record["outcome"] if record else None, record["detail"] if record else None)
+    problems.extend(v for v in tl.violations if v not in problems)
+    for switch, entity_id in ((sc.pump.switch_a, SWITCH_A), (sc.pump.switch_b, SWITCH_B)):
+        want = tl.expected_switch_on(entity_id)
+        if not switch.available or bool(switch.is_on) != want:
+            problems.append(f"I3: {entity_id} ends {switch.is_on}/{switch.available}, want {want}")
+    want_settings = tl.person_settings if tl.person_settings is not None else SAVED
+    if thermostat_settings(sc.pump) != want_settings:
+        problems.append(f"I3: thermostat ends {thermostat_settings(sc.pump)}, want {want_settings}")
+    problems.extend(f"log: {message}" for message in _unhandled(caplog))
+    return problems
+
+
+@pytest.mark.parametrize(("options", "point", "fault"), SCENARIOS, indirect=["options"])
+async def test_fault_in_phase(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    timeline: Timeline,
+    gate: Gate,
+    caplog: pytest.LogCaptureFixture,
+    point: str,
+    fault: str,
+) -> None:
+    """Inject the fault as the run enters the phase; the run keeps I1-I3 and logs no crash."""
+    FAULT_MATRIX["scenarios"] += 1
+    spec = FAULTS[fault]
+    match, target = POINTS[point]
+    sc = Scene(hass, freezer, heat_pump, entry, hass_storage, timeline, target)
+    if spec.sensor:
+        hass.states.async_set(SENSOR, "0")
+    gate.match = match
+    response = await hass.services.async_call(
+        DOMAIN,
+        "start_reset",
+        {"config_entry_id": entry.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    run_id = str(response["run_id"])
+    await settle(hass)
+    for _ in range(int(MAX_RUN / STEP)):
+        if gate.reached.is_set():
+            break
+        await advance(hass, freezer, STEP, step=STEP)
+    assert gate.reached.is_set(), f"the run never reached {point}"
+
+    if not spec.after_release:
+        await spec.inject(sc)
+    gate.release.set()
+    await settle(hass)
+    if spec.after_release:
+        await spec.inject(sc)
+        await settle(hass)
+    injected_at = dt_util.utcnow()
+
+    cleared = spec.clear is None
+    for _ in range(int(MAX_RUN / STEP)):
+        if not cleared:
+            powered = heat_pump.switch_a.is_on and heat_pump.switch_b.is_on
+            due = (
+                powered if spec.clear_when_powered else dt_util.utcnow() >= injected_at + spec.hold
+            )
+            if due:
+                assert spec.clear is not None
+                spec.clear(sc)
+                cleared = True
+        if cleared and _finished(sc):
+            break
+        await advance(hass, freezer, STEP, step=STEP)
+    # Nothing may happen after the end.
+    await advance(hass, freezer, timedelta(minutes=5), step=STEP)
+    problems = _check_end(sc, caplog, run_id) if _finished(sc) else ["the run never ended"]
+    FAULT_MATRIX["violations"] += len(problems)
+    assert problems == []
+
+
+# --- Bad input ------------------------------------------------------------------------------------
+
+
+def _other_domain(hass: HomeAssistant) -> str:
+    other = MockConfigEntry(domain="test")
+    other.add_to_hass(hass)
+    return other.entry_id
+
+
+# id: (action, data builder, expected translation key, or None for Home Assistant's schema error)
+BAD_INPUT: dict[str, tuple[str, Callable[[HomeAssistant, str], dict[str, Any]], str | None]] = {
+    "start_no_entry_id": ("start_reset", lambda h, e: {}, None),
+    "start_entry_id_none": ("start_reset", lambda h, e: {"config_entry_id": None}, None),
+    "start_entry_id_list": ("start_reset", lambda h, e: {"config_entry_id": [e]}, None),
+    "start_entry_id_int": ("start_reset", lambda h, e: {"config_entry_id": 7}, "entry_not_found"),
+    "start_unknown_entry": (
+        "start_reset",
+        lambda h, e: {"config_entry_id": "nope"},
+        "entry_not_found",
+    ),
+    "start_other_domain": (
+        "start_reset",
+        lambda h, e: {"config_entry_id": _other_domain(h)},
+        "entry_not_found",
+    ),
+    "start_discharge_text": (
+        "start_reset",
+        lambda h, e: {"config_entry_id": e, "discharge_minutes": "soon"},
+        None,
+    ),
+    "start_discharge_list": (
+        "start_reset",
+        lambda h, e: {"config_entry_id": e, "discharge_minutes": [45]},
+        None,
+    ),
+    "start_discharge_too_short": (
+        "start_reset",
+        lambda h, e: {"config_entry_id": e, "discharge_minutes": 29},
+        "discharge_out_of_range",
+    ),
+    "start_discharge_zero": (
+        "start_reset",
+        lambda h, e: {"config_entry_id": e, "discharge_minutes": 0},
+        "discharge_out_of_range",
+    ),
+    "start_discharge_negative": (
+        "start_reset",
+        lambda h, e: {"config_entry_id": e, "discharge_minutes": -30},
+        "discharge_out_of_range",
+    ),
+    "start_discharge_too_long": (
+        "start_reset",
+        lambda h, e: {"config_entry_id": e, "discharge_minutes": 241},
+        "discharge_out_of_range",
+    ),
+    "start_reason_too_long": (
+        "start_reset",
+        lambda h, e: {"config_entry_id": e, "reason": "x" * 256},
+        None,
+    ),
+    "start_reason_dict": (
+        "start_reset",
+        lambda h, e: {"config_entry_id": e, "reason": {"why": "x"}},
+        None,
+    ),
+    "start_unknown_field": (
+        "start_reset",
+        lambda h, e: {"config_entry_id": e, "power": "off"},
+        None,
+    ),
+    "cancel_no_entry_id": ("cancel_reset", lambda h, e: {}, None),
+    "cancel_unknown_entry": (
+        "cancel_reset",
+        lambda h, e: {"config_entry_id": "nope"},
+        "entry_not_found",
+    ),
+    "cancel_nothing_running": (
+        "cancel_reset",
+        lambda h, e: {"config_entry_id": e},
+        "nothing_running",
+    ),
+    "history_no_entry_id": ("get_history", lambda h, e: {}, None),
+    "history_unknown_entry": (
+        "get_history",
+        lambda h, e: {"config_entry_id": "nope"},
+        "entry_not_found",
+    ),
+    "history_limit_zero": ("get_history", lambda h, e: {"config_entry_id": e, "limit": 0}, None),
+    "history_limit_too_big": (
+        "get_history",
+        lambda h, e: {"config_entry_id": e, "limit": 201},
+        None,
+    ),
+    "history_limit_text": (
+        "get_history",
+        lambda h, e: {"config_entry_id": e, "limit": "all"},
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+@pytest.mark.parametrize("loaded", [True, False], ids=["loaded", "unloaded"])
+async def test_bad_input_is_refused_and_touches_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    case: str,
+    loaded: bool,
+) -> None:
+    """Every malformed or impossible call is refused before anything is touched.
+
+    Wrong types and out-of-schema values are refused by Home Assistant's schema check (vol.Invalid,
+    shown by the UI as an invalid-format error); everything the schema accepts but we cannot do
+    raises our translated ServiceValidationError. An unloaded entry is refused as such.
+    """
+    FAULT_MATRIX["scenarios"] += 1
+    action, build, key = BAD_INPUT[case]
+    data = build(hass, entry.entry_id)
+    if not loaded:
+        assert await hass.config_entries.async_unload(entry.entry_id)
+        if key is not None and data.get("config_entry_id") == entry.entry_id:
+            key = "entry_not_loaded"
+    with pytest.raises((ServiceValidationError, vol.Invalid)) as err:
+        await hass.services.async_call(
+            DOMAIN, action, data, blocking=True, return_response=action != "cancel_reset"
+        )
+    if key is None:
+        assert isinstance(err.value, vol.Invalid)
+    else:
+        assert isinstance(err.value, ServiceValidationError)
+        assert err.value.translation_domain == DOMAIN
+        assert err.value.translation_key == key
+    await advance(hass, freezer, timedelta(minutes=5), step=STEP)
+    assert touched(heat_pump) == ([], [], [])
+    assert stored_history(hass_storage, entry) == []
+    assert _unhandled(caplog) == []
+
+
+async def test_twenty_concurrent_starts_make_one_safe_run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    timeline: Timeline,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Twenty starts at once: one run, nineteen translated refusals, and the run keeps I1-I3."""
+    FAULT_MATRIX["scenarios"] += 1
+    results = await asyncio.gather(
+        *(
+            hass.services.async_call(
+                DOMAIN,
+                "start_reset",
+                {"config_entry_id": entry.entry_id},
+                blocking=True,
+                return_response=True,
+            )
+            for _ in range(20)
+        ),
+        return_exceptions=True,
+    )
+    run_ids = [r["run_id"] for r in results if isinstance(r, dict)]
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert len(run_ids) == 1
+    assert all(
+        isinstance(e, ServiceValidationError) and e.translation_key == "already_running"
+        for e in errors
+    )
+    assert len(errors) == 19
+    await advance(hass, freezer, timedelta(hours=1), step=STEP)
+    sc = Scene(hass, freezer, heat_pump, entry, hass_storage, timeline, SWITCH_A)
+    problems = _check_end(sc, caplog, str(run_ids[0]))
+    FAULT_MATRIX["violations"] += len(problems)
+    assert problems == []
+    assert [s.commands for s in heat_pump.switches] == [["off", "on"], ["off", "on"]]
