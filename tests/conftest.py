@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import timedelta
+import os
+from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -44,15 +46,41 @@ SENSOR = "sensor.heat_pump_power"
 
 # Scenarios the fault matrix (tests/test_fault_matrix.py) ran and the invariant violations it saw.
 FAULT_MATRIX: dict[str, int] = {"scenarios": 0, "violations": 0}
+# Violations per (fault, phase) of the matrix; None: the scenario stopped before it was checked.
+FAULT_MATRIX_CELLS: dict[tuple[str, str], int | None] = {}
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the fault matrix's summary line when it ran."""
+    """Print the fault matrix's summary line when it ran; write its table when asked to."""
     if FAULT_MATRIX["scenarios"]:
         terminalreporter.write_line(
             f"fault matrix: {FAULT_MATRIX['scenarios']} scenarios run, "
             f"{FAULT_MATRIX['violations']} invariant violations"
         )
+    if (path := os.environ.get("HPR_FAULT_TABLE")) and FAULT_MATRIX_CELLS:
+        Path(path).write_text(_fault_table(), encoding="utf-8")
+        terminalreporter.write_line(f"fault matrix: table written to {path}")
+
+
+def _fault_table() -> str:
+    """Return the matrix as Markdown: a row per fault, a column per phase; held, or what broke."""
+    faults = list(dict.fromkeys(fault for fault, _ in FAULT_MATRIX_CELLS))
+    points = list(dict.fromkeys(point for _, point in FAULT_MATRIX_CELLS))
+
+    def cell(key: tuple[str, str]) -> str:
+        if key not in FAULT_MATRIX_CELLS:
+            return "-"
+        found = FAULT_MATRIX_CELLS[key]
+        return "not checked" if found is None else ("held" if found == 0 else f"{found} broken")
+
+    lines = [
+        "| fault | " + " | ".join(f"`{p}`" for p in points) + " |",
+        "| --- |" + " :-: |" * len(points),
+    ]
+    lines += [
+        f"| {fault} | " + " | ".join(cell((fault, p)) for p in points) + " |" for fault in faults
+    ]
+    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(autouse=True)

@@ -46,6 +46,7 @@ from custom_components.heat_pump_reset.storage import RunStore
 
 from .conftest import (
     FAULT_MATRIX,
+    FAULT_MATRIX_CELLS,
     SENSOR,
     SWITCH_A,
     SWITCH_B,
@@ -586,6 +587,7 @@ async def test_fault_in_phase(
 ) -> None:
     """Inject the fault as the run enters the phase; the run keeps I1-I3 and logs no crash."""
     FAULT_MATRIX["scenarios"] += 1
+    FAULT_MATRIX_CELLS[fault, point] = None
     spec = FAULTS[fault]
     match, target = POINTS[point]
     sc = Scene(hass, freezer, heat_pump, entry, hass_storage, timeline, target)
@@ -635,6 +637,7 @@ async def test_fault_in_phase(
     await advance(hass, freezer, timedelta(minutes=5), step=STEP)
     problems = _check_end(sc, caplog, run_id) if _finished(sc) else ["the run never ended"]
     FAULT_MATRIX["violations"] += len(problems)
+    FAULT_MATRIX_CELLS[fault, point] = len(problems)
     assert problems == []
 
 
