@@ -406,6 +406,36 @@ async def test_thermostat_that_never_returns_fails_with_power_on(
     assert last_run(hass_storage, entry)["detail"] == "thermostat_did_not_return"
 
 
+@pytest.mark.parametrize(
+    ("refusing", "outcome", "detail"),
+    [
+        (timedelta(minutes=12), "succeeded", "verification"),
+        (THERMOSTAT_RETURN + timedelta(minutes=5), "failed", "thermostat_not_restored:hvac_mode"),
+    ],
+    ids=["refuses_for_12_minutes", "refuses_past_the_return_window"],
+)
+async def test_thermostat_refusing_its_mode_after_power_is_retried(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    refusing: timedelta,
+    outcome: str,
+    detail: str,
+) -> None:
+    """A thermostat refusing its mode is retried through the return window, power left on."""
+    await start(hass, entry)
+    await advance(hass, freezer, UNTIL_RESTORE - timedelta(seconds=20), step=timedelta(seconds=10))
+    heat_pump.thermostat.refuse_modes = {"heat"}
+    await advance(hass, freezer, refusing, step=timedelta(seconds=10))
+    heat_pump.thermostat.refuse_modes = set()
+    await advance(hass, freezer, timedelta(minutes=10) + VERIFY, step=timedelta(seconds=10))
+    assert_outcome(hass, outcome, detail)
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    if outcome == "succeeded":
+        assert thermostat_settings(heat_pump) == SAVED
+
+
 # --- Verification ---------------------------------------------------------------------------
 
 

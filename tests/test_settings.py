@@ -297,20 +297,32 @@ def climate(mode: str = "heat_cool", **attrs: Any) -> State:
     return State(THERMOSTAT, mode, {k: v for k, v in merged.items() if v is not None})
 
 
+# In heat_cool the range is the set point in use; a single temperature reported beside it is not.
+CAPTURED = {k: v for k, v in FULL_SAVED.items() if k != "temperature"}
+RANGE = ["target_temp_low", "target_temp_high"]
+
+
 def test_capture_every_supported_setting() -> None:
     """Every supported, reported setting is captured, keyed by its attribute, with the mode."""
-    assert thermostat.capture(climate()) == FULL_SAVED
+    assert thermostat.capture(climate()) == CAPTURED
+
+
+@pytest.mark.parametrize("mode", ["heat", "cool", "off"])
+def test_capture_keeps_the_single_set_point_outside_range_modes(mode: str) -> None:
+    """A thermostat reporting both keeps the set point its mode uses, so a restore can match it."""
+    saved = thermostat.capture(climate(mode))
+    assert saved["temperature"] == 21.0
+    assert not set(RANGE) & set(saved)
+    assert thermostat.mismatched(saved, climate(mode)) == []
 
 
 @pytest.mark.parametrize(
     ("attrs", "missing"),
     [
         ({"supported_features": int(ALL_FEATURES & ~F.FAN_MODE)}, ["fan_mode"]),
-        ({"supported_features": int(ALL_FEATURES & ~F.TARGET_TEMPERATURE)}, ["temperature"]),
-        (
-            {"supported_features": int(ALL_FEATURES & ~F.TARGET_TEMPERATURE_RANGE)},
-            ["target_temp_low", "target_temp_high"],
-        ),
+        ({"supported_features": int(ALL_FEATURES & ~F.TARGET_TEMPERATURE)}, []),
+        # Without a range, the single set point is the one in use.
+        ({"supported_features": int(ALL_FEATURES & ~F.TARGET_TEMPERATURE_RANGE)}, RANGE),
         ({"supported_features": int(ALL_FEATURES & ~F.TARGET_HUMIDITY)}, ["humidity"]),
         (
             {"supported_features": int(ALL_FEATURES & ~F.SWING_HORIZONTAL_MODE)},
@@ -318,10 +330,10 @@ def test_capture_every_supported_setting() -> None:
         ),
         # Supported but not reported.
         ({"preset_mode": None}, ["preset_mode"]),
-        ({"temperature": None}, ["temperature"]),
-        # Half a range is no range.
-        ({"target_temp_high": None}, ["target_temp_low", "target_temp_high"]),
-        ({"target_temp_low": None}, ["target_temp_low", "target_temp_high"]),
+        ({"temperature": None}, []),
+        # Half a range is no range: the single set point is kept instead.
+        ({"target_temp_high": None}, RANGE),
+        ({"target_temp_low": None}, RANGE),
     ],
     ids=[
         "no_fan",
@@ -340,7 +352,10 @@ def test_capture_skips_what_is_unsupported_or_unreported(
 ) -> None:
     """A setting the thermostat does not support, or does not report, is not captured."""
     saved = thermostat.capture(climate(**attrs))
-    assert saved == {k: v for k, v in FULL_SAVED.items() if k not in missing}
+    expected = {k: v for k, v in CAPTURED.items() if k not in missing}
+    if missing == RANGE:
+        expected["temperature"] = 21.0
+    assert saved == expected
 
 
 def test_capture_without_features_keeps_the_mode() -> None:

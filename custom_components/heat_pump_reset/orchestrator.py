@@ -696,20 +696,29 @@ class ResetController:
         if run.thermostat_overridden:
             _LOGGER.info("Thermostat %s was changed by a person; leaving it as set", run.thermostat)
             return
-        result = await self._wait(
-            dt_util.utcnow() + self.timing.thermostat_return,
-            [run.thermostat],
-            partial(self._present, run.thermostat),
-        )
-        if result is WaitResult.WOKEN:
-            return
-        if result is WaitResult.TIMEOUT:
-            run.end_early(Outcome.FAILED, "thermostat_did_not_return")
-            return
-        # A thermostat that just regained power may drop the first commands: try twice.
-        for _attempt in range(2):
+        # A thermostat that just regained power may drop commands or go away again: keep trying,
+        # with growing pauses, until it has had the whole return window (power is on meanwhile).
+        deadline = dt_util.utcnow() + self.timing.thermostat_return
+        attempt = 0
+        while True:
+            result = await self._wait(
+                deadline, [run.thermostat], partial(self._present, run.thermostat)
+            )
+            if result is WaitResult.WOKEN or run.thermostat_overridden:
+                return
+            if result is WaitResult.TIMEOUT:
+                break
             if await self._apply_settings(run):
                 return
+            attempt += 1
+            pause = min(deadline, dt_util.utcnow() + backoff(attempt))
+            if await self._wait(pause) is WaitResult.WOKEN:
+                return
+            if dt_util.utcnow() >= deadline:
+                break
+        if attempt == 0:
+            run.end_early(Outcome.FAILED, "thermostat_did_not_return")
+            return
         state = self._state(run.thermostat)
         missing = thermostat.mismatched(run.saved, state) if state else list(run.saved)
         run.end_early(Outcome.FAILED, "thermostat_not_restored:" + ",".join(missing))

@@ -42,6 +42,8 @@ _OPTIONAL: Final = (
     (ClimateEntityFeature.TARGET_HUMIDITY, ATTR_HUMIDITY, SERVICE_SET_HUMIDITY),
 )
 _FLOAT_TOLERANCE: Final = 0.01
+# Modes whose set point is a low-high range rather than one temperature.
+_RANGE_MODES: Final = frozenset({HVACMode.HEAT_COOL, HVACMode.AUTO})
 
 type ServiceCall = tuple[str, dict[str, Any]]
 
@@ -56,16 +58,22 @@ def capture(state: State) -> dict[str, Any]:
     features = ClimateEntityFeature(state.attributes.get(ATTR_SUPPORTED_FEATURES, 0))
     attrs = state.attributes
     saved: dict[str, Any] = {ATTR_HVAC_MODE: state.state}
-    if (
+    single = (
         features & ClimateEntityFeature.TARGET_TEMPERATURE
         and attrs.get(ATTR_TEMPERATURE) is not None
-    ):
-        saved[ATTR_TEMPERATURE] = attrs[ATTR_TEMPERATURE]
-    if (
+    )
+    ranged = (
         features & ClimateEntityFeature.TARGET_TEMPERATURE_RANGE
         and attrs.get(ATTR_TARGET_TEMP_LOW) is not None
         and attrs.get(ATTR_TARGET_TEMP_HIGH) is not None
-    ):
+    )
+    if single and ranged:
+        # Both reported: keep the one the mode uses; one set_temperature call cannot restore both.
+        ranged = state.state in _RANGE_MODES
+        single = not ranged
+    if single:
+        saved[ATTR_TEMPERATURE] = attrs[ATTR_TEMPERATURE]
+    if ranged:
         saved[ATTR_TARGET_TEMP_LOW] = attrs[ATTR_TARGET_TEMP_LOW]
         saved[ATTR_TARGET_TEMP_HIGH] = attrs[ATTR_TARGET_TEMP_HIGH]
     for feature, attr, _service in _OPTIONAL:
