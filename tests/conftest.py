@@ -140,13 +140,14 @@ async def heat_pump(hass: HomeAssistant, source_flow: None) -> HeatPump:
 
 
 @pytest.fixture
-def options() -> dict[str, Any]:
-    """The entry's options; tests override this fixture to change them."""
+def options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The entry's options; `indirect` parametrization merges overrides into them."""
     return {
         **DEFAULT_OPTIONS,
         CONF_THERMOSTAT: THERMOSTAT,
         CONF_SWITCHES: [SWITCH_A, SWITCH_B],
         CONF_POWER_SENSOR: None,
+        **getattr(request, "param", {}),
     }
 
 

@@ -23,12 +23,8 @@ from homeassistant.exceptions import ServiceValidationError
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_DISCHARGE_MINUTES,
-    CONF_POWER_SENSOR,
-    CONF_SWITCHES,
-    CONF_THERMOSTAT,
     DOMAIN,
 )
 
@@ -60,18 +56,6 @@ SAVED = {
 DISCHARGE = timedelta(minutes=30)
 STAGGER = timedelta(seconds=10)
 STARTUP = timedelta(minutes=5)
-
-
-@pytest.fixture
-def options(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The entry's options; `indirect` parametrization merges overrides into them."""
-    return {
-        **DEFAULT_OPTIONS,
-        CONF_THERMOSTAT: THERMOSTAT,
-        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
-        CONF_POWER_SENSOR: None,
-        **getattr(request, "param", {}),
-    }
 
 
 @pytest.fixture

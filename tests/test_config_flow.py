@@ -96,18 +96,6 @@ BOUNDS = {
 
 
 @pytest.fixture
-def options(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The entry's options; `indirect` parametrization merges overrides into them."""
-    return {
-        **DEFAULT_OPTIONS,
-        CONF_THERMOSTAT: THERMOSTAT,
-        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
-        CONF_POWER_SENSOR: None,
-        **getattr(request, "param", {}),
-    }
-
-
-@pytest.fixture
 def other_thermostats(hass: HomeAssistant) -> None:
     """A thermostat without an off mode, and a second one with it, both as plain states."""
     hass.states.async_set(NO_OFF, "heat", {"hvac_modes": ["heat"]})

@@ -32,13 +32,10 @@ from pytest_homeassistant_custom_component.common import (
 )
 import voluptuous as vol
 
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_POWER_SENSOR,
     CONF_STAGGER_SECONDS,
     CONF_STARTUP_DELAY_MINUTES,
-    CONF_SWITCHES,
-    CONF_THERMOSTAT,
     DOMAIN,
 )
 from custom_components.heat_pump_reset.sequence import ACTIVE_ACTIONS, Phase, Run
@@ -72,18 +69,6 @@ TOLERANCE = timedelta(seconds=1)
 # Details of a cut that did not complete: those breakers already off come back at once by design.
 CUT_ROLLBACK = ("switch_did_not_turn_off", "switch_unavailable", "unit_started_before_cut")
 MISSING = ("unavailable", "unknown")
-
-
-@pytest.fixture
-def options(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The entry's options; `indirect` parametrization merges overrides into them."""
-    return {
-        **DEFAULT_OPTIONS,
-        CONF_THERMOSTAT: THERMOSTAT,
-        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
-        CONF_POWER_SENSOR: None,
-        **getattr(request, "param", {}),
-    }
 
 
 # --- The timeline: every state change of the equipment, and the invariants on it ---------------

@@ -13,11 +13,8 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 import pytest
 
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_POWER_SENSOR,
-    CONF_SWITCHES,
-    CONF_THERMOSTAT,
     DOMAIN,
 )
 
@@ -25,9 +22,6 @@ from .conftest import (
     OUTCOME,
     PHASE,
     SENSOR,
-    SWITCH_A,
-    SWITCH_B,
-    THERMOSTAT,
     HeatPump,
     advance,
     settle,
@@ -54,18 +48,6 @@ THERMOSTAT_RETURN = timedelta(minutes=60)
 # From the start of a run until the thermostat's settings are sent back, when nothing goes wrong.
 UNTIL_RESTORE = DISCHARGE + STAGGER + STARTUP
 WITH_SENSOR = pytest.mark.parametrize("options", [{CONF_POWER_SENSOR: SENSOR}], indirect=True)
-
-
-@pytest.fixture
-def options(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The entry's options; `indirect` parametrization merges overrides into them."""
-    return {
-        **DEFAULT_OPTIONS,
-        CONF_THERMOSTAT: THERMOSTAT,
-        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
-        CONF_POWER_SENSOR: None,
-        **getattr(request, "param", {}),
-    }
 
 
 @pytest.fixture
