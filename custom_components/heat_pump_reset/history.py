@@ -112,14 +112,9 @@ def next_expiry(records: Iterable[Record], now: datetime, window: timedelta) -> 
 RATE_WINDOW: Final = timedelta(hours=24)
 
 
-def resets_in_last_day(records: Iterable[Record], now: datetime) -> int:
-    """Return how many recorded resets started within the 24 h before `now`."""
-    return len(resets_since(records, now - RATE_WINDOW))
-
-
 def rate_limited(records: Iterable[Record], now: datetime, limit: int) -> int | None:
     """Return the count of resets in the last 24 h when it has reached `limit`, else None."""
-    count = resets_in_last_day(records, now)
+    count = recurring_resets(records, now, RATE_WINDOW, None)
     return count if count >= limit else None
 
 
