@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlow
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, State, callback
@@ -228,3 +229,21 @@ PHASE = "sensor.living_room_reset_phase"
 ENDS_AT = "sensor.living_room_reset_phase_ends"
 OUTCOME = "sensor.living_room_last_reset_outcome"
 BUTTON = "button.living_room_reset_heat_pump"
+
+
+@pytest.fixture
+def notifications(hass: HomeAssistant, entry: ConfigEntry) -> Generator[dict[str, Any]]:
+    """Follow the persistent notifications that exist, by id."""
+    current: dict[str, Any] = {}
+
+    @callback
+    def _updated(update_type: Any, changed: dict[str, Any]) -> None:
+        if update_type == persistent_notification.UpdateType.REMOVED:
+            for notification_id in changed:
+                current.pop(notification_id, None)
+        else:
+            current.update(changed)
+
+    unsub = persistent_notification.async_register_callback(hass, _updated)
+    yield current
+    unsub()

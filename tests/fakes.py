@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.climate import ClimateEntity
@@ -12,12 +13,14 @@ from homeassistant.components.climate.const import (
 )
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.const import ATTR_TEMPERATURE, UnitOfTemperature
+from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.event import async_call_later
 
 
 class FakeSwitch(SwitchEntity):
-    """A relay or smart breaker; `refuse` ignores commands, `fail` raises from them."""
+    """A relay or smart breaker; `refuse` ignores commands, `fail` raises, `lag` applies them late."""
 
     _attr_should_poll = False
 
@@ -27,7 +30,12 @@ class FakeSwitch(SwitchEntity):
         self._attr_is_on = True
         self.refuse = False
         self.fail = False
+        # Commands take effect this long after they were sent, in the order sent (a slow radio
+        # queue); the call returns at once, as a fire-and-forget integration's does.
+        self.lag: timedelta | None = None
         self.commands: list[str] = []
+        # Every state the switch has reported, starting with the first.
+        self.history: list[bool] = [True]
 
     def set_available(self, available: bool) -> None:
         """Make the switch (un)available, as a device dropping off the network."""
@@ -36,6 +44,8 @@ class FakeSwitch(SwitchEntity):
 
     def set_on(self, is_on: bool) -> None:
         """Change the state as if by the device itself."""
+        if is_on != self._attr_is_on:
+            self.history.append(is_on)
         self._attr_is_on = is_on
         self.async_write_ha_state()
 
@@ -43,9 +53,17 @@ class FakeSwitch(SwitchEntity):
         self.commands.append("on" if is_on else "off")
         if self.fail:
             raise HomeAssistantError("relay did not answer")
-        if not self.refuse:
-            self._attr_is_on = is_on
-            self.async_write_ha_state()
+        if self.refuse:
+            return
+        if self.lag is None:
+            self.set_on(is_on)
+            return
+
+        @callback
+        def _land(_now: datetime) -> None:
+            self.set_on(is_on)
+
+        async_call_later(self.hass, self.lag, _land)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Turn the power on."""

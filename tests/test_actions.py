@@ -594,24 +594,22 @@ RUN_PHASES = [
     "verifying",
 ]
 
-# phase: (how to hold the run there, the phases after it, whether the thermostat ends restored)
-CANCEL_CASES: dict[str, tuple[Any, list[str], bool]] = {
-    "stopping_thermostat": (_hold_stopping_thermostat, ["restoring_thermostat"], True),
+# phase: (how to hold the run there, the phases after it)
+CANCEL_CASES: dict[str, tuple[Any, list[str]]] = {
+    "stopping_thermostat": (_hold_stopping_thermostat, ["restoring_thermostat"]),
     "cutting_power": (
         _hold_cutting_power,
         ["restoring_power", "starting_up", "restoring_thermostat"],
-        True,
     ),
     "discharging": (
         _hold_discharging,
         ["restoring_power", "starting_up", "restoring_thermostat"],
-        True,
     ),
-    "restoring_power": (_hold_restoring_power, ["starting_up", "restoring_thermostat"], True),
-    "starting_up": (_hold_starting_up, ["restoring_thermostat"], True),
-    # The cancel ends the wait for a thermostat that has not come back: there is nothing to restore.
-    "restoring_thermostat": (_hold_restoring_thermostat, [], False),
-    "verifying": (_hold_verifying, [], True),
+    "restoring_power": (_hold_restoring_power, ["starting_up", "restoring_thermostat"]),
+    "starting_up": (_hold_starting_up, ["restoring_thermostat"]),
+    # The thermostat is still off: the cancel keeps waiting for it and puts it back when it returns.
+    "restoring_thermostat": (_hold_restoring_thermostat, []),
+    "verifying": (_hold_verifying, []),
 }
 
 
@@ -627,11 +625,15 @@ async def test_cancel_in_every_phase(
     phase: str,
 ) -> None:
     """A cancel ends the run cancelled with power on, never restoring power before the cancel or the deadline."""
-    hold, after, thermostat_restored = CANCEL_CASES[phase]
+    hold, after = CANCEL_CASES[phase]
     release = await hold(hass, freezer, heat_pump, entry)
     assert state(hass, PHASE).state == phase
     cancel_at = state(hass, PHASE).last_updated
     await cancel(hass, entry)
+    if phase == "restoring_thermostat":
+        # The heating is still off: the run keeps waiting for the thermostat instead of ending.
+        await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=30))
+        assert state(hass, PHASE).state == phase
     release()
     await advance(hass, freezer, timedelta(minutes=10), step=timedelta(seconds=5))
 
@@ -642,8 +644,7 @@ async def test_cancel_in_every_phase(
     assert stored["active"] is None
     assert stored_history(hass_storage, entry)[0]["outcome"] == "cancelled"
     assert [s.is_on for s in heat_pump.switches] == [True, True]
-    if thermostat_restored:
-        assert thermostat_settings(heat_pump) == SAVED
+    assert thermostat_settings(heat_pump) == SAVED
     seen = [p for p, _ in phases]
     assert seen == ["idle", *RUN_PHASES[: RUN_PHASES.index(phase) + 1], *after, "idle"]
 
@@ -659,9 +660,10 @@ async def test_cancel_in_every_phase(
         assert ons
         assert min(ons) >= min(cancel_at, min(offs) + DISCHARGE)
     if phase == "cutting_power":
-        # The refusing breaker was never cut; no further off command after the cancel.
+        # No further off command after the cancel; the refusing breaker gets an on all the
+        # same, in case its off lands late.
         assert heat_pump.switch_a.commands == ["off", "on"]
-        assert heat_pump.switch_b.commands == ["off"]
+        assert heat_pump.switch_b.commands == ["off", "on"]
 
 
 @pytest.mark.parametrize("by_hand", [SWITCH_A, SWITCH_B])
@@ -703,3 +705,17 @@ async def test_manual_power_on_during_the_wait(
         "restoring_thermostat",
         "idle",
     ]
+
+
+async def test_breaker_on_by_itself_during_the_wait(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A breaker that comes on without a person (its button, a glitch): restored the same, told apart."""
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=12), step=timedelta(seconds=30))
+    heat_pump.switch_b.set_on(True)
+    await advance(hass, freezer, STARTUP + timedelta(minutes=1), step=timedelta(seconds=5))
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert state(hass, OUTCOME).attributes["detail"] == "power_restored_outside"

@@ -207,11 +207,18 @@ def scene(
     return Scene(hass, freezer, heat_pump, entry, die_after_save)
 
 
+async def _hold_stopping_thermostat_in(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The unit keeps heating after the thermostat is told off."""
+    pump.thermostat.stuck_action = HVACAction.HEATING
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(seconds=30), step=timedelta(seconds=5))
+
+
 async def _hold_stopping_thermostat(sc: Scene) -> None:
     """The unit keeps heating after the thermostat is told off."""
-    sc.pump.thermostat.stuck_action = HVACAction.HEATING
-    await start(sc.hass, sc.entry)
-    await advance(sc.hass, sc.freezer, timedelta(seconds=30), step=timedelta(seconds=5))
+    await _hold_stopping_thermostat_in(sc.hass, sc.freezer, sc.pump, sc.entry)
 
 
 async def _hold_cutting_power_before_cut(sc: Scene) -> None:
@@ -364,6 +371,20 @@ async def test_restart_in_every_phase(
     if offs == 0:
         assert heat_pump.switch_a.commands == []
         assert heat_pump.switch_b.commands == []
+
+
+async def test_cancel_is_kept_across_a_restart_in_the_start_up_delay(scene: Scene) -> None:
+    """A cancel in the start-up delay is on disk at once: a restart right after it still ends cancelled."""
+    hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
+    await _hold_starting_up(scene)
+    await hass.services.async_call(
+        DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await restart(hass, freezer, entry, pump, downtime=SECOND)
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert power(pump) == [True, True]
+    assert thermostat_settings(pump) == SAVED
 
 
 async def test_restart_resumes_only_once_started(
@@ -539,6 +560,61 @@ async def test_reload_mid_discharge_keeps_the_run(
     assert state(hass, OUTCOME).attributes["run_id"] == run_id
 
 
+@pytest.mark.parametrize("hold", [_hold_stopping_thermostat, _hold_cutting_power_partial])
+async def test_reload_before_the_cut_carries_on(
+    scene: Scene, hass_storage: dict[str, Any], hold: Callable[[Scene], Any]
+) -> None:
+    """A reload while stopping the thermostat or cutting power repeats that phase; the run goes on."""
+    hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
+    await hold(scene)
+    phase = state(hass, PHASE).state
+    run_id = state(hass, PHASE).attributes["run_id"]
+    reloaded_at = dt_util.utcnow()
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass)
+    # Still stopping (the unit keeps heating), or the repeated cut went through at once.
+    assert state(hass, PHASE).state == (
+        "discharging" if phase == "cutting_power" else "stopping_thermostat"
+    )
+    assert state(hass, PHASE).attributes["run_id"] == run_id
+    assert stored(hass_storage, entry)["active"]["resumed"] == 1
+    _release_stuck(pump)
+    await advance(hass, freezer, SECOND * 5)
+    assert power(pump) == [False, False]
+    # The wait counts from the cut confirmed after the reload.
+    confirmed = stored_time(hass_storage, entry, "confirmed_off_at")
+    assert confirmed >= reloaded_at
+    await advance_to(hass, freezer, confirmed + DISCHARGE - SECOND)
+    assert power(pump) == [False, False]
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert power(pump) == [True, True]
+    assert thermostat_settings(pump) == SAVED
+    assert state(hass, OUTCOME).state == "succeeded"
+    assert state(hass, OUTCOME).attributes["run_id"] == run_id
+    # Breaker a, cut before the reload, was sent off again (already off: no change).
+    expected_a = ["off", "off", "on"] if phase == "cutting_power" else ["off", "on"]
+    assert (pump.switch_a.commands, pump.switch_b.commands) == (expected_a, ["off", "on"])
+
+
+async def test_set_up_again_long_after_an_unload_is_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+) -> None:
+    """An entry set up again minutes after it was unloaded mid-stop does not carry on: thermostat back, interrupted."""
+    await _hold_stopping_thermostat_in(hass, freezer, heat_pump, entry)
+    await kill(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=2), step=COARSE)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+    _release_stuck(heat_pump)
+    await advance(hass, freezer, timedelta(minutes=5), step=COARSE)
+    assert state(hass, OUTCOME).state == "interrupted"
+    assert thermostat_settings(heat_pump) == SAVED
+    assert (heat_pump.switch_a.commands, heat_pump.switch_b.commands) == ([], [])
+
+
 async def test_options_changed_mid_run_keep_the_run(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -599,6 +675,39 @@ async def test_removing_the_entry_mid_discharge_restores_at_once(
     after = touched(heat_pump)
     await advance(hass, freezer, timedelta(hours=1), step=timedelta(minutes=1))
     assert touched(heat_pump) == after
+
+
+async def test_removing_the_entry_leaves_a_note_of_what_it_could_not_put_back(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    notifications: dict[str, Any],
+) -> None:
+    """Removed mid-discharge with a breaker and the thermostat gone: one goes on, a lasting note names the rest."""
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=COARSE)
+    heat_pump.switch_b.set_available(False)
+    heat_pump.thermostat.set_available(False)
+    # In the background, so that moving time (which waits for ordinary tasks) can drive it.
+    removing = hass.async_create_background_task(
+        hass.config_entries.async_remove(entry.entry_id), "remove mid-run"
+    )
+    # Each breaker gets its confirm timeout (30 s) before the entry is gone.
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    assert removing.done()
+    await settle(hass)
+    assert power(heat_pump) == [True, False]
+    assert heat_pump.thermostat.hvac_mode == "off"
+    note = notifications[f"{DOMAIN}_{entry.entry_id}_left_behind"]
+    assert "switch.breaker_b back on by hand" in note["message"]
+    assert "switch.breaker_a" not in note["message"]
+    assert "climate.living_room could not be set back" in note["message"]
+    assert "hvac_mode heat" in note["message"]
+    # The power notification of the run is gone with it; this one stays until dismissed.
+    assert f"{DOMAIN}_{entry.entry_id}_power" not in notifications
+    await advance(hass, freezer, timedelta(hours=1), step=timedelta(minutes=1))
+    assert f"{DOMAIN}_{entry.entry_id}_left_behind" in notifications
 
 
 async def test_removing_the_entry_with_no_run_touches_nothing(

@@ -98,12 +98,12 @@ def test_next_phase(
         (Phase.DISCHARGING, True),
         (Phase.RESTORING_POWER, False),
         (Phase.STARTING_UP, False),
-        (Phase.RESTORING_THERMOSTAT, True),
+        (Phase.RESTORING_THERMOSTAT, False),
         (Phase.VERIFYING, True),
     ],
 )
 def test_wait_ends_on_cancel(phase: Phase, ends: bool) -> None:
-    """A cancel cuts every wait short except the power restore and the start-up delay."""
+    """A cancel cuts every wait short except the staged restore: power, start-up delay, thermostat."""
     assert wait_ends_on_cancel(phase) is ends
 
 
@@ -140,6 +140,57 @@ def test_resume_after_a_partial_cut_waits_from_the_latest_possible_cut(switches_
     assert ends_at == off_sent_at + timedelta(seconds=30) + timedelta(minutes=30)
     assert run.ending is Outcome.INTERRUPTED
     assert run.detail == "restarted_while_cutting_power"
+
+
+@pytest.mark.parametrize(
+    ("phase", "switches_cut", "ending", "expected", "ending_after"),
+    [
+        (
+            Phase.STOPPING_THERMOSTAT,
+            0,
+            None,
+            (Phase.STOPPING_THERMOSTAT, None),
+            None,
+        ),
+        (Phase.CUTTING_POWER, 0, None, (Phase.CUTTING_POWER, None), None),
+        (Phase.CUTTING_POWER, 1, None, (Phase.CUTTING_POWER, None), None),
+        # Already decided (here a cancel): the reload changes nothing about that.
+        (
+            Phase.STOPPING_THERMOSTAT,
+            0,
+            Outcome.CANCELLED,
+            (Phase.RESTORING_THERMOSTAT, None),
+            Outcome.CANCELLED,
+        ),
+        # Stored before it started stopping: nothing to repeat, the thermostat goes back.
+        (Phase.IDLE, 0, None, (Phase.RESTORING_THERMOSTAT, None), Outcome.INTERRUPTED),
+    ],
+)
+def test_resume_after_a_reload_repeats_stopping_and_cutting(
+    phase: Phase,
+    switches_cut: int,
+    ending: Outcome | None,
+    expected: tuple[Phase, datetime | None],
+    ending_after: Outcome | None,
+) -> None:
+    """A reload (not a restart) repeats the stop or the cut of an undecided run instead of ending it."""
+    run = make_run(phase=phase, switches_cut=switches_cut, off_sent_at=T0 if switches_cut else None)
+    if ending is not None:
+        run.end_early(ending, "cancelled")
+    assert resume(run, T0 + timedelta(seconds=5), TIMING, reloaded=True) == expected
+    assert run.ending is ending_after
+    assert run.confirmed_off_at is None
+    assert run.resumed == 1
+
+
+def test_resume_after_a_reload_mid_discharge_keeps_the_deadline() -> None:
+    """A reload in the discharge wait resumes it with the deadline a restart would keep."""
+    confirmed = T0 + timedelta(minutes=1)
+    run = make_run(phase=Phase.DISCHARGING, switches_cut=2, confirmed_off_at=confirmed)
+    assert resume(run, T0 + timedelta(minutes=5), TIMING, reloaded=True) == (
+        Phase.DISCHARGING,
+        confirmed + timedelta(minutes=30),
+    )
 
 
 def test_resume_after_a_failed_cut_keeps_the_failure() -> None:

@@ -43,6 +43,7 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from . import thermostat
 from .const import (
@@ -111,6 +112,10 @@ _LOGGER = logging.getLogger(__name__)
 _MISSING_STATES: Final = frozenset({STATE_UNAVAILABLE, STATE_UNKNOWN})
 # Contexts of our own service calls, to tell our changes from a person's; a run makes a few dozen.
 _OWN_CONTEXTS_KEPT: Final = 200
+# When each entry was unloaded with a run under way, in this process: its next set-up within
+# RELOAD_GRACE is a reload (the run carries on), not a restart.
+_UNLOADED_MID_RUN: HassKey[dict[str, datetime]] = HassKey("heat_pump_reset_unloaded_mid_run")
+RELOAD_GRACE: Final = timedelta(minutes=1)
 
 
 # Event types of the `reset` event entity: a run started, or ended with one of the outcomes.
@@ -194,6 +199,8 @@ class ResetController:
         self._unsubs: list[CALLBACK_TYPE] = []
         self._notified = False
         self._cancel_pending = False
+        self._cancel_saved: asyncio.Task[None] | None = None
+        self._reloaded = False
 
     @property
     def notification_id(self) -> str:
@@ -204,6 +211,15 @@ class ResetController:
 
     async def async_load(self, *, resume_run: bool = True) -> None:
         """Load the stored run and resume it once Home Assistant is running."""
+        unloaded_at = self.hass.data.setdefault(_UNLOADED_MID_RUN, {}).pop(
+            self.entry.entry_id, None
+        )
+        # A reload, not a restart: this process unloaded the entry mid-run a moment ago.
+        self._reloaded = (
+            unloaded_at is not None
+            and self.hass.state is CoreState.running
+            and dt_util.utcnow() - unloaded_at <= RELOAD_GRACE
+        )
         self.run = await self._store.async_load()
         if not resume_run:
             return
@@ -230,7 +246,7 @@ class ResetController:
         """Continue the stored run where the rules say it continues."""
         run = self.run
         assert run is not None
-        phase, ends_at = resume(run, dt_util.utcnow(), self.timing)
+        phase, ends_at = resume(run, dt_util.utcnow(), self.timing, reloaded=self._reloaded)
         self._spawn(phase, ends_at)
 
     async def async_unload(self) -> None:
@@ -247,25 +263,38 @@ class ResetController:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._task = None
+        if self.run is not None:
+            self.hass.data.setdefault(_UNLOADED_MID_RUN, {})[self.entry.entry_id] = dt_util.utcnow()
 
     async def async_restore_now(self, detail: str) -> None:
-        """Put power and the thermostat back at once; used when the entry goes away mid-run."""
+        """Put power and the thermostat back at once; used when the entry goes away mid-run.
+
+        There is no later retry (the entry is going away), so what could not be put back is left
+        to the household in a notification that stays until dismissed.
+        """
         run = self.run
         if run is None:
             return
         run.end_early(Outcome.CANCELLED, detail)
+        left_off: list[str] = []
         if run.power_was_cut and run.power_on_at is None:
-            for entity_id in run.switches:
-                if not await self._switch_to(entity_id, STATE_ON):
-                    await self._notify_power_off(entity_id)
-                    _LOGGER.error(
-                        "Could not turn %s back on while removing the heat pump reset; turn it on by hand",
-                        entity_id,
-                    )
+            # No stagger: the thermostat is still off, so nothing calls for the compressor yet.
+            left_off = [e for e in run.switches if not await self._switch_to(e, STATE_ON)]
             run.power_on_at = dt_util.utcnow()
-        if run.saved and not run.thermostat_overridden and _available(self._state(run.thermostat)):
-            await self._apply_settings(run)
+        thermostat_back = True
+        if run.saved and not run.thermostat_overridden:
+            thermostat_back = _available(self._state(run.thermostat)) and (
+                await self._apply_settings(run)
+            )
         await self._finish()
+        if left_off or not thermostat_back:
+            _LOGGER.error(
+                "Heat pump reset %s ended (%s) with %s; put them back by hand",
+                run.run_id,
+                detail,
+                ", ".join([*left_off, *([] if thermostat_back else [run.thermostat])]),
+            )
+            await self._notify_left_behind(run, left_off, thermostat_back)
 
     async def async_acknowledge(self, key: str) -> None:
         """Record that the user read repair issue `key`: runs before now no longer count for it."""
@@ -472,6 +501,11 @@ class ResetController:
             )
         run.end_early(Outcome.CANCELLED, "cancelled")
         _LOGGER.info("Cancelling heat pump reset %s in phase %s", run.run_id, run.phase)
+        # Written now, not at the next phase: a restart before then must still know of the cancel.
+        if self._cancel_saved is None:
+            self._cancel_saved = self.hass.async_create_task(
+                self._store.async_save_active(run), f"{DOMAIN} save cancel"
+            )
         if wait_ends_on_cancel(run.phase):
             if self._wake is not None:
                 self._wake()
@@ -543,6 +577,10 @@ class ResetController:
         run = self.run
         assert run is not None
         outcome = run.ending or Outcome.UNVERIFIED
+        if self._cancel_saved is not None:
+            # That write must not land after the one below that clears the active run.
+            await self._cancel_saved
+            self._cancel_saved = None
         await self._store.async_finish(run, outcome, dt_util.utcnow())
         self._dismiss_power_notification()
         self.run = None
@@ -590,7 +628,7 @@ class ResetController:
             if run.ending is not None or not self._may_cut(run, entity_id):
                 run.switches_cut = index
                 return
-            if not await self._switch_to(entity_id, STATE_OFF):
+            if not await self._switch_to(entity_id, STATE_OFF, since=run.off_sent_at):
                 run.end_early(Outcome.FAILED, f"switch_did_not_turn_off:{entity_id}")
                 return
         run.confirmed_off_at = dt_util.utcnow()
@@ -622,7 +660,20 @@ class ResetController:
 
         result = await self._wait(run.discharge_deadline(), run.switches, _power_back)
         if result is WaitResult.MET:
-            run.end_early(Outcome.CANCELLED, "power_restored_by_hand")
+            # A person in Home Assistant, or anything else: the device itself, its own button,
+            # another integration. Either way power is back, and the staged restore follows.
+            by_person = any(
+                (state := self._state(entity_id)) is not None
+                and state.state == STATE_ON
+                and state.context.user_id is not None
+                for entity_id in run.switches
+                if entity_id not in never_cut
+            )
+            detail = "power_restored_by_hand" if by_person else "power_restored_outside"
+            _LOGGER.warning(
+                "Power came back during the discharge wait of reset %s (%s)", run.run_id, detail
+            )
+            run.end_early(Outcome.CANCELLED, detail)
 
     async def _restore_power(self, run: Run) -> None:
         """Turn every switch back on in order; retry until each confirms, however long it takes.
@@ -644,18 +695,25 @@ class ResetController:
     async def _switch_all_on(self, run: Run) -> None:
         """Turn the switches on in order, each confirmed, retrying with a growing pause."""
         commanded = False
-        for entity_id in run.switches:
+        for index, entity_id in enumerate(run.switches):
             attempt = 0
-            while not self._is(entity_id, STATE_ON):
+            # A switch sent an off command that still reports on (a refused cut, or a cut cancelled
+            # or restarted before it confirmed) gets an on command all the same: a slow or queued
+            # off could land after the run, and an on sent after it puts that right.
+            resend = index < run.switches_cut and self._is(entity_id, STATE_ON)
+            while resend or not self._is(entity_id, STATE_ON):
                 if commanded and attempt == 0:
                     await self._wait(dt_util.utcnow() + self.timing.stagger)
-                    if self._is(entity_id, STATE_ON):
+                    if not resend and self._is(entity_id, STATE_ON):
                         break
                 available = _available(self._state(entity_id))
                 if available:
                     commanded = True
                     if await self._switch_to(entity_id, STATE_ON):
                         break
+                if resend:
+                    resend = False
+                    continue
                 attempt += 1
                 # Log once when a switch fails to come back, and once when it does (not per retry).
                 if attempt == 1:
@@ -823,10 +881,20 @@ class ResetController:
         self._own_contexts.append(context.id)
         return context
 
-    async def _call(self, domain: str, service: str, entity_id: str, data: dict[str, Any]) -> bool:
-        """Call an entity service, blocking; return False when it raised."""
+    async def _call(
+        self,
+        domain: str,
+        service: str,
+        entity_id: str,
+        data: dict[str, Any],
+        deadline: datetime | None = None,
+    ) -> bool:
+        """Call an entity service, blocking, until `deadline` at most; return False when it raised."""
+        timeout = self.timing.switch_timeout
+        if deadline is not None:
+            timeout = max(deadline - dt_util.utcnow(), timedelta(0))
         try:
-            async with asyncio.timeout(self.timing.switch_timeout.total_seconds()):
+            async with asyncio.timeout(timeout.total_seconds()):
                 await self.hass.services.async_call(
                     domain,
                     service,
@@ -840,13 +908,18 @@ class ResetController:
             return False
         return True
 
-    async def _switch_to(self, entity_id: str, value: str) -> bool:
-        """Switch a power switch and confirm it reports `value` within the confirm timeout."""
+    async def _switch_to(self, entity_id: str, value: str, since: datetime | None = None) -> bool:
+        """Switch a power switch; confirm it reports `value` within the confirm timeout of `since`.
+
+        The call and the confirmation share that one timeout, counted from `since` (default: now),
+        so a restart mid-cut knows the latest moment a switch could have gone off.
+        """
         service = SERVICE_TURN_ON if value == STATE_ON else SERVICE_TURN_OFF
-        if not await self._call(Platform.SWITCH, service, entity_id, {}):
+        deadline = (since or dt_util.utcnow()) + self.timing.switch_timeout
+        if not await self._call(Platform.SWITCH, service, entity_id, {}, deadline):
             return False
         result = await self._wait(
-            dt_util.utcnow() + self.timing.switch_timeout,
+            deadline,
             [entity_id],
             lambda: self._is(entity_id, value),
             wakeable=False,
@@ -936,9 +1009,43 @@ class ResetController:
             notification_id=self.notification_id,
         )
 
+    async def _notify_left_behind(
+        self, run: Run, left_off: list[str], thermostat_back: bool
+    ) -> None:
+        """Say in plain words what a run ended early could not put back, and what it was."""
+        strings = await async_get_translations(
+            self.hass, self.hass.config.language, "exceptions", [DOMAIN]
+        )
+        lines = []
+        if left_off:
+            lines.append(_power_left_off_text(strings, self.entry.title, left_off))
+        if not thermostat_back:
+            lines.append(_thermostat_left_off_text(strings, self.entry.title, run))
+        persistent_notification.async_create(
+            self.hass,
+            "\n\n".join(lines),
+            title=self.entry.title,
+            notification_id=f"{DOMAIN}_{self.entry.entry_id}_left_behind",
+        )
+
     @callback
     def _dismiss_power_notification(self) -> None:
         """Remove the notification once power is back."""
         if self._notified:
             self._notified = False
             persistent_notification.async_dismiss(self.hass, self.notification_id)
+
+
+def _power_left_off_text(strings: dict[str, str], name: str, entity_ids: list[str]) -> str:
+    """Return the notice that switches are still off and must be turned on by hand."""
+    key = f"component.{DOMAIN}.exceptions.power_left_off"
+    message = strings.get(f"{key}.message", "{name}: turn {entity_ids} back on by hand.")
+    return message.format(name=name, entity_ids=", ".join(entity_ids))
+
+
+def _thermostat_left_off_text(strings: dict[str, str], name: str, run: Run) -> str:
+    """Return the notice that the thermostat must be set back by hand, with its saved settings."""
+    key = f"component.{DOMAIN}.exceptions.thermostat_left_off"
+    message = strings.get(f"{key}.message", "{name}: set {entity_id} back by hand to {settings}.")
+    settings = ", ".join(f"{setting} {value}" for setting, value in run.saved.items())
+    return message.format(name=name, entity_id=run.thermostat, settings=settings)

@@ -193,14 +193,26 @@ def next_phase(run: Run) -> Phase | None:
             return None
 
 
-def resume(run: Run, now: datetime, timing: Timing) -> tuple[Phase, datetime | None]:
+# Phases a reload repeats from their start instead of ending the run.
+_REDONE_AFTER_RELOAD: Final = (Phase.STOPPING_THERMOSTAT, Phase.CUTTING_POWER)
+
+
+def resume(
+    run: Run, now: datetime, timing: Timing, *, reloaded: bool = False
+) -> tuple[Phase, datetime | None]:
     """Decide where a stored run continues after a restart or reload, and that phase's deadline.
 
-    Before power was cut the thermostat is put back and the run ends `interrupted`. A partial cut
-    counts as a cut from the last off command plus the confirm timeout, the latest moment a switch
-    could have gone off, so the discharge wait is never shortened.
+    After a restart, before power was cut the thermostat is put back and the run ends
+    `interrupted`: nobody knows what happened while Home Assistant was down. A partial cut counts as
+    a cut from the last off command plus the confirm timeout, the latest moment a switch could have
+    gone off, so the discharge wait is never shortened. After a reload (a moment ago, in this
+    process) a run still stopping the thermostat or cutting power carries on with that phase.
     """
     run.resumed += 1
+    if reloaded and run.ending is None and run.phase in _REDONE_AFTER_RELOAD:
+        # Stopping and cutting repeat safely: an off command to what is off changes nothing, and
+        # every check before a cut runs again.
+        return run.phase, None
     match run.phase:
         case Phase.IDLE | Phase.STOPPING_THERMOSTAT:
             run.end_early(Outcome.INTERRUPTED, "restarted_before_power_cut")
@@ -231,8 +243,12 @@ def _discharge_or_restore(run: Run, now: datetime) -> tuple[Phase, datetime | No
 
 
 def wait_ends_on_cancel(phase: Phase) -> bool:
-    """Whether a cancel cuts the current phase's wait short (power restore and start-up never are)."""
-    return phase not in (Phase.RESTORING_POWER, Phase.STARTING_UP)
+    """Whether a cancel cuts the current phase's wait short.
+
+    The staged restore is never cut short: power, the start-up delay and putting the thermostat back
+    (a cancel must not leave the heating off). A cancel skips only what comes after them.
+    """
+    return phase not in (Phase.RESTORING_POWER, Phase.STARTING_UP, Phase.RESTORING_THERMOSTAT)
 
 
 def backoff(attempt: int) -> timedelta:
