@@ -207,18 +207,11 @@ def scene(
     return Scene(hass, freezer, heat_pump, entry, die_after_save)
 
 
-async def _hold_stopping_thermostat_in(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
-) -> None:
-    """The unit keeps heating after the thermostat is told off."""
-    pump.thermostat.stuck_action = HVACAction.HEATING
-    await start(hass, entry)
-    await advance(hass, freezer, timedelta(seconds=30), step=timedelta(seconds=5))
-
-
 async def _hold_stopping_thermostat(sc: Scene) -> None:
     """The unit keeps heating after the thermostat is told off."""
-    await _hold_stopping_thermostat_in(sc.hass, sc.freezer, sc.pump, sc.entry)
+    sc.pump.thermostat.stuck_action = HVACAction.HEATING
+    await start(sc.hass, sc.entry)
+    await advance(sc.hass, sc.freezer, timedelta(seconds=30), step=timedelta(seconds=5))
 
 
 async def _hold_cutting_power_before_cut(sc: Scene) -> None:
@@ -596,14 +589,10 @@ async def test_reload_before_the_cut_carries_on(
     assert (pump.switch_a.commands, pump.switch_b.commands) == (expected_a, ["off", "on"])
 
 
-async def test_set_up_again_long_after_an_unload_is_a_restart(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    heat_pump: HeatPump,
-    entry: ConfigEntry,
-) -> None:
+async def test_set_up_again_long_after_an_unload_is_a_restart(scene: Scene) -> None:
     """An entry set up again minutes after it was unloaded mid-stop does not carry on: thermostat back, interrupted."""
-    await _hold_stopping_thermostat_in(hass, freezer, heat_pump, entry)
+    hass, freezer, heat_pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
+    await _hold_stopping_thermostat(scene)
     await kill(hass, entry)
     await advance(hass, freezer, timedelta(minutes=2), step=COARSE)
     assert await hass.config_entries.async_setup(entry.entry_id)
