@@ -584,9 +584,51 @@ async def test_reload_before_the_cut_carries_on(
     assert thermostat_settings(pump) == SAVED
     assert state(hass, OUTCOME).state == "succeeded"
     assert state(hass, OUTCOME).attributes["run_id"] == run_id
-    # Breaker a, cut before the reload, was sent off again (already off: no change).
-    expected_a = ["off", "off", "on"] if phase == "cutting_power" else ["off", "on"]
-    assert (pump.switch_a.commands, pump.switch_b.commands) == (expected_a, ["off", "on"])
+    # Breaker a, cut and off before the reload, is left as it is: one off command each.
+    assert (pump.switch_a.commands, pump.switch_b.commands) == (["off", "on"], ["off", "on"])
+
+
+async def test_cancel_then_reload_at_once_keeps_the_cancel(scene: Scene) -> None:
+    """A reload right after a cancel (while stopping) resumes the cancel: thermostat back, no cut."""
+    hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
+    await _hold_stopping_thermostat(scene)
+    await hass.services.async_call(
+        DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    _release_stuck(pump)
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert thermostat_settings(pump) == SAVED
+    assert (pump.switch_a.commands, pump.switch_b.commands) == ([], [])
+
+
+async def test_reload_mid_cut_never_strands_a_cut_breaker(
+    scene: Scene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unit starts while the repeated cut writes the run: it ends failed, every breaker cut is back on."""
+    hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
+    await _hold_cutting_power_partial(scene)
+    assert power(pump) == [False, True]
+    saved = RunStore.async_save_active
+    writes: list[int] = []
+
+    async def _save_then_start_heating(self: RunStore, run: Run) -> None:
+        await saved(self, run)
+        writes.append(run.switches_cut)
+        if len(writes) == 2:
+            # The first write enters the phase again; the second comes right before an off command.
+            pump.thermostat.stuck_action = HVACAction.HEATING
+            pump.thermostat.async_write_ha_state()
+
+    monkeypatch.setattr(RunStore, "async_save_active", _save_then_start_heating)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert power(pump) == [True, True]
+    assert state(hass, OUTCOME).state == "failed"
+    assert state(hass, OUTCOME).attributes["detail"] == "unit_started_before_cut"
+    # Breaker b never got the off the reload interrupted; it gets an on all the same.
+    assert (pump.switch_a.commands, pump.switch_b.commands) == (["off", "on"], ["on"])
 
 
 async def test_set_up_again_long_after_an_unload_is_a_restart(scene: Scene) -> None:

@@ -12,6 +12,7 @@ from custom_components.heat_pump_reset.sequence import (
     ACTIVE_ACTIONS,
     BACKOFF_FIRST,
     BACKOFF_MAX,
+    RESUME_CUT_MARGIN,
     Outcome,
     Phase,
     Run,
@@ -136,8 +137,9 @@ def test_resume_after_a_partial_cut_waits_from_the_latest_possible_cut(switches_
     run = make_run(phase=Phase.CUTTING_POWER, switches_cut=switches_cut, off_sent_at=off_sent_at)
     phase, ends_at = resume(run, T0 + timedelta(minutes=2), TIMING)
     assert phase is Phase.DISCHARGING
-    assert run.confirmed_off_at == off_sent_at + timedelta(seconds=30)
-    assert ends_at == off_sent_at + timedelta(seconds=30) + timedelta(minutes=30)
+    latest = off_sent_at + timedelta(seconds=30) + RESUME_CUT_MARGIN
+    assert run.confirmed_off_at == latest
+    assert ends_at == latest + timedelta(minutes=30)
     assert run.ending is Outcome.INTERRUPTED
     assert run.detail == "restarted_while_cutting_power"
 

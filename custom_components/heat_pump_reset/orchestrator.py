@@ -263,6 +263,9 @@ class ResetController:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._task = None
+        if self._cancel_saved is not None:
+            # The next controller reads the file: the cancel must be in it.
+            await self._await_cancel_saved()
         if self.run is not None:
             self.hass.data.setdefault(_UNLOADED_MID_RUN, {})[self.entry.entry_id] = dt_util.utcnow()
 
@@ -286,8 +289,8 @@ class ResetController:
             thermostat_back = _available(self._state(run.thermostat)) and (
                 await self._apply_settings(run)
             )
-        await self._finish()
         if left_off or not thermostat_back:
+            # Told before the run is recorded, so that a failing write cannot swallow it.
             _LOGGER.error(
                 "Heat pump reset %s ended (%s) with %s; put them back by hand",
                 run.run_id,
@@ -295,6 +298,7 @@ class ResetController:
                 ", ".join([*left_off, *([] if thermostat_back else [run.thermostat])]),
             )
             await self._notify_left_behind(run, left_off, thermostat_back)
+        await self._finish()
 
     async def async_acknowledge(self, key: str) -> None:
         """Record that the user read repair issue `key`: runs before now no longer count for it."""
@@ -562,6 +566,17 @@ class ResetController:
             unsub()
         await self._finish()
 
+    async def _await_cancel_saved(self) -> None:
+        """Wait for the write a cancel started; a failed write is logged, never raised."""
+        task, self._cancel_saved = self._cancel_saved, None
+        if task is None:
+            return
+        try:
+            # Shielded: cancelling the run's task (an unload) must not cancel the write.
+            await asyncio.shield(task)
+        except Exception:
+            _LOGGER.exception("Could not write the cancel of a heat pump reset to disk")
+
     def _phase_deadline(self, run: Run, phase: Phase, now: datetime) -> datetime | None:
         """Return when a waiting phase ends, for the countdown sensor."""
         if phase is Phase.DISCHARGING:
@@ -577,10 +592,8 @@ class ResetController:
         run = self.run
         assert run is not None
         outcome = run.ending or Outcome.UNVERIFIED
-        if self._cancel_saved is not None:
-            # That write must not land after the one below that clears the active run.
-            await self._cancel_saved
-            self._cancel_saved = None
+        # That write must not land after the one below that clears the active run.
+        await self._await_cancel_saved()
         await self._store.async_finish(run, outcome, dt_util.utcnow())
         self._dismiss_power_notification()
         self.run = None
@@ -616,17 +629,26 @@ class ResetController:
             run.end_early(Outcome.FAILED, "thermostat_did_not_stop")
 
     async def _cut_power(self, run: Run) -> None:
-        """Turn the power switches off in order, confirming each; any failure ends the run."""
+        """Turn the power switches off in order, confirming each; any failure ends the run.
+
+        Repeated after a reload, the switches sent off before it that report off are kept as
+        they are: their checks were made before the cut, and the unit (or a thermostat it powers)
+        may well look different once it lost power. The count of switches sent off never drops
+        below what it was, so the restore turns every one of them back on.
+        """
+        already = run.switches_cut
         for index, entity_id in enumerate(run.switches):
+            if index < already and self._is(entity_id, STATE_OFF):
+                continue
             if run.ending is not None or not self._may_cut(run, entity_id):
                 return
-            run.switches_cut = index + 1
+            run.switches_cut = max(already, index + 1)
             run.off_sent_at = dt_util.utcnow()
             await self._store.async_save_active(run)
             # The write awaited: check again right before the command (the stored count may now
             # be one too many, which a restart reads as a cut: the discharge wait is only longer).
             if run.ending is not None or not self._may_cut(run, entity_id):
-                run.switches_cut = index
+                run.switches_cut = max(already, index)
                 return
             if not await self._switch_to(entity_id, STATE_OFF, since=run.off_sent_at):
                 run.end_early(Outcome.FAILED, f"switch_did_not_turn_off:{entity_id}")
@@ -712,6 +734,12 @@ class ResetController:
                     if await self._switch_to(entity_id, STATE_ON):
                         break
                 if resend:
+                    if self._is(entity_id, STATE_ON):
+                        _LOGGER.warning(
+                            "Power switch %s reports on but did not confirm an on command; if its"
+                            " earlier off command still lands, turn it back on by hand",
+                            entity_id,
+                        )
                     resend = False
                     continue
                 attempt += 1

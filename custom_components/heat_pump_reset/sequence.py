@@ -193,6 +193,9 @@ def next_phase(run: Run) -> Phase | None:
             return None
 
 
+# Added to the latest moment a switch could have confirmed off when a restart finds a cut under way:
+# the store write before the command, or a device that acts late, must not shorten the wait.
+RESUME_CUT_MARGIN: Final = timedelta(minutes=1)
 # Phases a reload repeats from their start instead of ending the run.
 _REDONE_AFTER_RELOAD: Final = (Phase.STOPPING_THERMOSTAT, Phase.CUTTING_POWER)
 
@@ -204,8 +207,8 @@ def resume(
 
     After a restart, before power was cut the thermostat is put back and the run ends
     `interrupted`: nobody knows what happened while Home Assistant was down. A partial cut counts as
-    a cut from the last off command plus the confirm timeout, the latest moment a switch could have
-    gone off, so the discharge wait is never shortened. After a reload (a moment ago, in this
+    a cut from the last off command plus the confirm timeout (the latest moment a switch could have
+    confirmed off) plus a margin, so the discharge wait is never shortened. After a reload (a moment ago, in this
     process) a run still stopping the thermostat or cutting power carries on with that phase.
     """
     run.resumed += 1
@@ -223,7 +226,7 @@ def resume(
                 return Phase.RESTORING_THERMOSTAT, None
             run.end_early(Outcome.INTERRUPTED, "restarted_while_cutting_power")
             assert run.off_sent_at is not None
-            run.confirmed_off_at = run.off_sent_at + timing.switch_timeout
+            run.confirmed_off_at = run.off_sent_at + timing.switch_timeout + RESUME_CUT_MARGIN
             return _discharge_or_restore(run, now)
         case Phase.DISCHARGING:
             return _discharge_or_restore(run, now)
