@@ -472,3 +472,24 @@ async def test_verification_outcomes(
         await advance(hass, freezer, timedelta(seconds=5))
     assert_outcome(hass, outcome)
     assert [s.is_on for s in heat_pump.switches] == [True, True]
+
+
+async def test_thermostat_powered_by_the_first_breaker(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A thermostat that loses power with breaker a: b is not cut, a comes back, the thermostat too."""
+    command = heat_pump.switch_a._command
+
+    async def _command_powering_the_thermostat(is_on: bool) -> None:
+        await command(is_on)
+        heat_pump.thermostat.set_available(is_on)
+
+    heat_pump.switch_a._command = _command_powering_the_thermostat  # type: ignore[method-assign]
+    await start(hass, entry)
+    await advance(
+        hass, freezer, STAGGER + STARTUP + timedelta(minutes=1), step=timedelta(seconds=5)
+    )
+    assert_outcome(hass, "failed", "thermostat_unavailable_before_cut")
+    assert (heat_pump.switch_a.commands, heat_pump.switch_b.commands) == (["off", "on"], [])
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED

@@ -657,6 +657,11 @@ class ResetController:
 
     def _may_cut(self, run: Run, entity_id: str) -> bool:
         """Whether `entity_id` may be turned off now; if not, end the run saying why."""
+        if not _available(self._state(run.thermostat)):
+            # Often a thermostat powered by a switch cut before this one: it cannot show the unit
+            # is idle, so nothing more is cut (README: put that switch last).
+            run.end_early(Outcome.FAILED, "thermostat_unavailable_before_cut")
+            return False
         if not self._unit_idle():
             # Safety invariant I1: the thermostat or the unit came back on; do not cut under load.
             run.end_early(Outcome.FAILED, "unit_started_before_cut")
