@@ -247,3 +247,65 @@ def notifications(hass: HomeAssistant, entry: ConfigEntry) -> Generator[dict[str
     unsub = persistent_notification.async_register_callback(hass, _updated)
     yield current
     unsub()
+
+
+# The fake thermostat's settings before any run (see tests/fakes.py).
+SAVED: dict[str, Any] = {
+    "hvac_mode": "heat",
+    "target_temperature": 21.0,
+    "target_temperature_low": 19.0,
+    "target_temperature_high": 24.0,
+    "fan_mode": "low",
+    "preset_mode": "comfort",
+    "swing_mode": "vertical",
+}
+
+
+def thermostat_settings(pump: HeatPump) -> dict[str, Any]:
+    """Return the fake thermostat's current settings, keyed like SAVED."""
+    climate = pump.thermostat
+    return {
+        "hvac_mode": climate.hvac_mode,
+        "target_temperature": climate.target_temperature,
+        "target_temperature_low": climate.target_temperature_low,
+        "target_temperature_high": climate.target_temperature_high,
+        "fan_mode": climate.fan_mode,
+        "preset_mode": climate.preset_mode,
+        "swing_mode": climate.swing_mode,
+    }
+
+
+def touched(pump: HeatPump) -> tuple[list[Any], list[str], list[str]]:
+    """Return every command the equipment received so far."""
+    return (
+        list(pump.thermostat.calls),
+        list(pump.switch_a.commands),
+        list(pump.switch_b.commands),
+    )
+
+
+def store_key(entry: ConfigEntry) -> str:
+    """Return the store key of the entry's active run."""
+    return f"{DOMAIN}.run.{entry.entry_id}"
+
+
+async def start(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> str:
+    """Start a reset through the action, let it run until its first wait and return its id."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "start_reset",
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=True,
+    )
+    await settle(hass)
+    assert response is not None
+    return str(response["run_id"])
+
+
+async def cancel(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Cancel the running reset through the action and let the run react."""
+    await hass.services.async_call(
+        DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)

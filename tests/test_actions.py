@@ -33,26 +33,22 @@ from .conftest import (
     ENDS_AT,
     OUTCOME,
     PHASE,
+    SAVED,
     SWITCH_A,
     SWITCH_B,
     THERMOSTAT,
     HeatPump,
     advance,
+    cancel,
     settle,
+    start,
     state,
+    store_key,
     stored_history,
+    thermostat_settings,
+    touched,
 )
 
-# The thermostat's settings before any run (see tests/fakes.py).
-SAVED = {
-    "hvac_mode": "heat",
-    "target_temperature": 21.0,
-    "target_temperature_low": 19.0,
-    "target_temperature_high": 24.0,
-    "fan_mode": "low",
-    "preset_mode": "comfort",
-    "swing_mode": "vertical",
-}
 DISCHARGE = timedelta(minutes=30)
 STAGGER = timedelta(seconds=10)
 STARTUP = timedelta(minutes=5)
@@ -78,36 +74,10 @@ def power_log(hass: HomeAssistant) -> Generator[list[tuple[str, str, datetime]]]
     unsub()
 
 
-def store_key(entry: ConfigEntry) -> str:
-    """Return the store key of the entry's run."""
-    return f"{DOMAIN}.run.{entry.entry_id}"
-
-
 def active_run(hass_storage: dict[str, Any], entry: ConfigEntry) -> dict[str, Any] | None:
     """Return the stored active run, if any."""
     stored = hass_storage.get(store_key(entry))
     return None if stored is None else stored["data"]["active"]
-
-
-async def start(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> ServiceResponse:
-    """Start a reset through the action and let it run until its first wait."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "start_reset",
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=True,
-    )
-    await settle(hass)
-    return response
-
-
-async def cancel(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Cancel the running reset through the action and let the run react."""
-    await hass.services.async_call(
-        DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
-    )
-    await settle(hass)
 
 
 async def press_button(hass: HomeAssistant, entry: ConfigEntry) -> None:
@@ -123,29 +93,6 @@ async def call_start(hass: HomeAssistant, entry: ConfigEntry) -> None:
 
 
 TRIGGERS = pytest.mark.parametrize("trigger", [call_start, press_button], ids=["action", "button"])
-
-
-def thermostat_settings(pump: HeatPump) -> dict[str, Any]:
-    """Return the fake thermostat's current settings, keyed like SAVED."""
-    climate = pump.thermostat
-    return {
-        "hvac_mode": climate.hvac_mode,
-        "target_temperature": climate.target_temperature,
-        "target_temperature_low": climate.target_temperature_low,
-        "target_temperature_high": climate.target_temperature_high,
-        "fan_mode": climate.fan_mode,
-        "preset_mode": climate.preset_mode,
-        "swing_mode": climate.swing_mode,
-    }
-
-
-def touched(pump: HeatPump) -> tuple[list[Any], list[str], list[str]]:
-    """Return every command the equipment received so far."""
-    return (
-        list(pump.thermostat.calls),
-        list(pump.switch_a.commands),
-        list(pump.switch_b.commands),
-    )
 
 
 # --- Refusals -------------------------------------------------------------------------------
@@ -231,8 +178,7 @@ async def test_start_refused_while_a_run_is_active(
     trigger: Callable[[HomeAssistant, ConfigEntry], Awaitable[None]],
 ) -> None:
     """A second start during a run is refused with already_running and changes nothing."""
-    response = await start(hass, entry)
-    assert response is not None
+    run_id = await start(hass, entry)
     assert state(hass, PHASE).state == "discharging"
     before = touched(heat_pump)
     with pytest.raises(ServiceValidationError) as err:
@@ -242,10 +188,10 @@ async def test_start_refused_while_a_run_is_active(
     await settle(hass)
     assert touched(heat_pump) == before
     assert state(hass, PHASE).state == "discharging"
-    assert state(hass, PHASE).attributes["run_id"] == response["run_id"]
+    assert state(hass, PHASE).attributes["run_id"] == run_id
     stored = active_run(hass_storage, entry)
     assert stored is not None
-    assert stored["run_id"] == response["run_id"]
+    assert stored["run_id"] == run_id
 
 
 @pytest.mark.parametrize("service", ["start_reset", "cancel_reset"])

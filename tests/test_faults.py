@@ -20,23 +20,18 @@ from custom_components.heat_pump_reset.const import (
 from .conftest import (
     OUTCOME,
     PHASE,
+    SAVED,
     SENSOR,
     HeatPump,
     advance,
     settle,
+    start,
     state,
+    store_key,
     stored_history,
+    thermostat_settings,
 )
 
-SAVED = {
-    "hvac_mode": "heat",
-    "target_temperature": 21.0,
-    "target_temperature_low": 19.0,
-    "target_temperature_high": 24.0,
-    "fan_mode": "low",
-    "preset_mode": "comfort",
-    "swing_mode": "vertical",
-}
 STOP_TIMEOUT = timedelta(seconds=120)
 SWITCH_TIMEOUT = timedelta(seconds=30)
 DISCHARGE = timedelta(minutes=30)
@@ -54,33 +49,11 @@ def power_notification(entry: ConfigEntry) -> str:
     return f"{DOMAIN}_{entry.entry_id}_power"
 
 
-def thermostat_settings(pump: HeatPump) -> dict[str, Any]:
-    """Return the fake thermostat's current settings, keyed like SAVED."""
-    climate = pump.thermostat
-    return {
-        "hvac_mode": climate.hvac_mode,
-        "target_temperature": climate.target_temperature,
-        "target_temperature_low": climate.target_temperature_low,
-        "target_temperature_high": climate.target_temperature_high,
-        "fan_mode": climate.fan_mode,
-        "preset_mode": climate.preset_mode,
-        "swing_mode": climate.swing_mode,
-    }
-
-
 def last_run(hass_storage: dict[str, Any], entry: ConfigEntry) -> dict[str, Any]:
     """Return the stored summary of the last finished run, checking no run is left active."""
-    data = hass_storage[f"{DOMAIN}.run.{entry.entry_id}"]["data"]
+    data = hass_storage[store_key(entry)]["data"]
     assert data["active"] is None
     return stored_history(hass_storage, entry)[0]
-
-
-async def start(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Start a reset and let it run until its first wait."""
-    await hass.services.async_call(
-        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
-    )
-    await settle(hass)
 
 
 def assert_outcome(hass: HomeAssistant, outcome: str, detail: str | None = None) -> None:

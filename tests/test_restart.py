@@ -25,18 +25,22 @@ from custom_components.heat_pump_reset.const import (
 from custom_components.heat_pump_reset.sequence import Phase, Run
 from custom_components.heat_pump_reset.storage import RunStore
 
-from .conftest import ENDS_AT, OUTCOME, PHASE, HeatPump, advance, settle, state, stored_history
+from .conftest import (
+    ENDS_AT,
+    OUTCOME,
+    PHASE,
+    SAVED,
+    HeatPump,
+    advance,
+    settle,
+    start,
+    state,
+    store_key,
+    stored_history,
+    thermostat_settings,
+    touched,
+)
 
-# The thermostat's settings before any run (see tests/fakes.py).
-SAVED = {
-    "hvac_mode": "heat",
-    "target_temperature": 21.0,
-    "target_temperature_low": 19.0,
-    "target_temperature_high": 24.0,
-    "fan_mode": "low",
-    "preset_mode": "comfort",
-    "swing_mode": "vertical",
-}
 DISCHARGE = timedelta(minutes=30)
 STAGGER = timedelta(seconds=10)
 STARTUP = timedelta(minutes=5)
@@ -53,11 +57,6 @@ TO_THE_END = DISCHARGE + STARTUP + VERIFY + timedelta(minutes=5)
 # --- Helpers ----------------------------------------------------------------------------------
 
 
-def store_key(entry: ConfigEntry) -> str:
-    """Return the store key of the entry's runs."""
-    return f"{DOMAIN}.run.{entry.entry_id}"
-
-
 def stored(hass_storage: dict[str, Any], entry: ConfigEntry) -> dict[str, Any]:
     """Return what the entry's store holds on 'disk'."""
     data: dict[str, Any] = hass_storage[store_key(entry)]["data"]
@@ -71,46 +70,9 @@ def stored_time(hass_storage: dict[str, Any], entry: ConfigEntry, key: str) -> d
     return datetime.fromisoformat(value)
 
 
-def touched(pump: HeatPump) -> tuple[list[Any], list[str], list[str]]:
-    """Return every command the equipment received so far."""
-    return (
-        list(pump.thermostat.calls),
-        list(pump.switch_a.commands),
-        list(pump.switch_b.commands),
-    )
-
-
 def power(pump: HeatPump) -> list[bool]:
     """Return whether each breaker is on, in cut order."""
     return [bool(s.is_on) for s in pump.switches]
-
-
-def thermostat_settings(pump: HeatPump) -> dict[str, Any]:
-    """Return the fake thermostat's current settings, keyed like SAVED."""
-    climate = pump.thermostat
-    return {
-        "hvac_mode": climate.hvac_mode,
-        "target_temperature": climate.target_temperature,
-        "target_temperature_low": climate.target_temperature_low,
-        "target_temperature_high": climate.target_temperature_high,
-        "fan_mode": climate.fan_mode,
-        "preset_mode": climate.preset_mode,
-        "swing_mode": climate.swing_mode,
-    }
-
-
-async def start(hass: HomeAssistant, entry: ConfigEntry) -> str:
-    """Start a reset through the action, let it run until its first wait and return its id."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "start_reset",
-        {"config_entry_id": entry.entry_id},
-        blocking=True,
-        return_response=True,
-    )
-    await settle(hass)
-    assert response is not None
-    return str(response["run_id"])
 
 
 async def advance_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
