@@ -380,10 +380,15 @@ class ResetController:
         return datetime.fromisoformat(when) if when else None
 
     @callback
-    def _update_issues(self, _now: datetime | None = None) -> None:
-        """Raise or remove the issues the history calls for; look again when a reset ages out."""
+    def _update_issues(self, now_: datetime | None = None) -> None:
+        """Raise or remove the issues the history calls for; look again when a reset ages out.
+
+        That one timer also tells the entities (Recent resets drops a reset leaving its window).
+        """
         if not self._keeps_issues:
             return
+        if now_ is not None:
+            self._changed()
         now = dt_util.utcnow()
         entry_id, name = self.entry.entry_id, self.entry.title
         count = recurring_due(

@@ -14,13 +14,11 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
-from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .entity import HeatPumpResetEntity
-from .history import next_expiry
 from .orchestrator import ResetController
 from .runtime import HeatPumpResetConfigEntry
 from .sequence import Outcome, Phase
@@ -35,7 +33,6 @@ class ResetSensorDescription(SensorEntityDescription):
     value_fn: Callable[[ResetController], str | int | datetime | None]
     attributes_fn: Callable[[ResetController], Mapping[str, Any] | None] = lambda _c: None
     # When the value next changes by itself (time passing), if it can.
-    refresh_at_fn: Callable[[ResetController], datetime | None] | None = None
 
 
 def _run_attributes(controller: ResetController) -> Mapping[str, Any] | None:
@@ -109,7 +106,6 @@ SENSORS: tuple[ResetSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda c: c.recent_resets(dt_util.utcnow()),
         attributes_fn=_recent_attributes,
-        refresh_at_fn=lambda c: next_expiry(c.history, dt_util.utcnow(), c.recent_window),
     ),
 )
 
@@ -134,39 +130,6 @@ class ResetSensor(HeatPumpResetEntity, SensorEntity):
         """Create the sensor described by `description`."""
         super().__init__(entry, description.key)
         self.entity_description = description
-        self._unsub_refresh: CALLBACK_TYPE | None = None
-
-    async def async_added_to_hass(self) -> None:
-        """Follow the controller, and time for values that change as runs age."""
-        await super().async_added_to_hass()
-        if self.entity_description.refresh_at_fn is not None:
-            self._schedule_refresh()
-            self.async_on_remove(self.controller.async_add_listener(self._schedule_refresh))
-            self.async_on_remove(self._cancel_refresh)
-
-    @callback
-    def _cancel_refresh(self) -> None:
-        """Drop the pending refresh."""
-        if self._unsub_refresh is not None:
-            self._unsub_refresh()
-            self._unsub_refresh = None
-
-    @callback
-    def _schedule_refresh(self) -> None:
-        """Rewrite the state when the value next changes by itself (a reset leaving the window)."""
-        self._cancel_refresh()
-        refresh_at_fn = self.entity_description.refresh_at_fn
-        assert refresh_at_fn is not None
-        if (when := refresh_at_fn(self.controller)) is None:
-            return
-
-        @callback
-        def _refresh(_now: datetime) -> None:
-            self._unsub_refresh = None
-            self.async_write_ha_state()
-            self._schedule_refresh()
-
-        self._unsub_refresh = async_track_point_in_utc_time(self.hass, _refresh, when)
 
     @property
     def native_value(self) -> str | int | datetime | None:
