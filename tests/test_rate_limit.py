@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry
@@ -11,17 +10,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 import pytest
 
-from custom_components.heat_pump_reset.const import DOMAIN
-
-from .conftest import BUTTON, PHASE, HeatPump, advance, settle, state
+from .conftest import BUTTON, PHASE, HeatPump, advance, settle, start, state
 from .test_history import T0, run_once
-
-
-async def start(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> None:
-    """Start a reset through the action."""
-    await hass.services.async_call(
-        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id, **data}, blocking=True
-    )
 
 
 async def test_over_the_limit_is_refused_and_touches_nothing(
