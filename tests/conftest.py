@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from datetime import timedelta
 import os
@@ -36,6 +36,8 @@ from custom_components.heat_pump_reset.const import (
     CONF_THERMOSTAT,
     DOMAIN,
 )
+from custom_components.heat_pump_reset.sequence import Run
+from custom_components.heat_pump_reset.storage import RunStore
 
 from .fakes import FakeSwitch, FakeThermostat
 
@@ -309,3 +311,24 @@ async def cancel(hass: HomeAssistant, entry: ConfigEntry) -> None:
         DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
     )
     await settle(hass)
+
+
+# Arms a simulated death of the process right after the store write a predicate picks.
+Die = Callable[[Callable[[Run], bool]], None]
+
+
+@pytest.fixture
+def die_after_save(monkeypatch: pytest.MonkeyPatch) -> Die:
+    """Make the run stop for good right after the store write that matches: the process died there."""
+    original = RunStore.async_save_active
+    matchers: list[Callable[[Run], bool]] = []
+
+    async def _save(self: RunStore, run: Run) -> None:
+        await original(self, run)
+        if matchers and matchers[0](run):
+            matchers.clear()
+            # Never set: the run hangs here until the entry unloads and cancels it.
+            await asyncio.Event().wait()
+
+    monkeypatch.setattr(RunStore, "async_save_active", _save)
+    return matchers.append

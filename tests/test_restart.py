@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +29,7 @@ from .conftest import (
     OUTCOME,
     PHASE,
     SAVED,
+    Die,
     HeatPump,
     advance,
     settle,
@@ -48,8 +48,6 @@ VERIFY = timedelta(minutes=15)
 SECOND = timedelta(seconds=1)
 COARSE = timedelta(seconds=30)
 
-# Arms a simulated death of the process right after the store write a predicate picks.
-Die = Callable[[Callable[[Run], bool]], None]
 # Long enough for any resumed run in this module to end, verification window included.
 TO_THE_END = DISCHARGE + STARTUP + VERIFY + timedelta(minutes=5)
 
@@ -124,23 +122,6 @@ async def restart(
     """Kill Home Assistant, leave it down for `downtime`, and start it again."""
     await kill(hass, entry)
     await boot(hass, freezer, entry, pump, downtime, during_downtime)
-
-
-@pytest.fixture
-def die_after_save(monkeypatch: pytest.MonkeyPatch) -> Die:
-    """Make the run stop for good right after the store write that matches: the process died there."""
-    original = RunStore.async_save_active
-    matchers: list[Callable[[Run], bool]] = []
-
-    async def _save(self: RunStore, run: Run) -> None:
-        await original(self, run)
-        if matchers and matchers[0](run):
-            matchers.clear()
-            # Never set: the run hangs here until the entry unloads and cancels it.
-            await asyncio.Event().wait()
-
-    monkeypatch.setattr(RunStore, "async_save_active", _save)
-    return matchers.append
 
 
 # --- Holding a run in each phase ------------------------------------------------------------

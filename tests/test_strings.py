@@ -253,7 +253,12 @@ def test_every_exception_key_is_translated_and_used() -> None:
     raised = {key for _module, key, _names in translated_exceptions()}
     formatted = {key for _func, key, _names in formatted_exception_texts()}
     assert raised
-    assert formatted == {"power_not_restored", "power_left_off", "thermostat_left_off"}
+    assert formatted == {
+        "power_not_restored",
+        "power_left_off",
+        "thermostat_left_off",
+        "thermostat_not_restored",
+    }
     assert set(STRINGS["exceptions"]) == raised | formatted
     assert all(STRINGS["exceptions"][key]["message"] for key in raised | formatted)
 

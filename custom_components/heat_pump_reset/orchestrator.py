@@ -199,7 +199,11 @@ class ResetController:
         self._unsubs: list[CALLBACK_TYPE] = []
         self._notified = False
         self._cancel_pending = False
-        self._cancel_saved: asyncio.Task[None] | None = None
+        # A write of the run between phases (a cancel, a person's thermostat change), and whether
+        # another is due; _finish waits for it, so it cannot land after the run is recorded.
+        self._saving: asyncio.Task[None] | None = None
+        self._save_again = False
+        self._finishing = False
         self._reloaded = False
 
     @property
@@ -263,9 +267,8 @@ class ResetController:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._task = None
-        if self._cancel_saved is not None:
-            # The next controller reads the file: the cancel must be in it.
-            await self._await_cancel_saved()
+        # The next controller reads the file: a cancel or a person's change must be in it.
+        await self._await_saving()
         if self.run is not None:
             self.hass.data.setdefault(_UNLOADED_MID_RUN, {})[self.entry.entry_id] = dt_util.utcnow()
 
@@ -502,7 +505,8 @@ class ResetController:
     def async_cancel(self) -> None:
         """Ask the active run to end as soon as it safely can; power always comes back."""
         run = self.run
-        if run is None:
+        if run is None or self._finishing:
+            # A run being recorded has ended already: there is nothing left to cancel.
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="nothing_running",
@@ -511,10 +515,7 @@ class ResetController:
         run.end_early(Outcome.CANCELLED, "cancelled")
         _LOGGER.info("Cancelling heat pump reset %s in phase %s", run.run_id, run.phase)
         # Written now, not at the next phase: a restart before then must still know of the cancel.
-        if self._cancel_saved is None:
-            self._cancel_saved = self.hass.async_create_task(
-                self._store.async_save_active(run), f"{DOMAIN} save cancel"
-            )
+        self._save_soon()
         if wait_ends_on_cancel(run.phase):
             if self._wake is not None:
                 self._wake()
@@ -571,16 +572,31 @@ class ResetController:
             unsub()
         await self._finish()
 
-    async def _await_cancel_saved(self) -> None:
-        """Wait for the write a cancel started; a failed write is logged, never raised."""
-        task, self._cancel_saved = self._cancel_saved, None
+    @callback
+    def _save_soon(self) -> None:
+        """Write the run to disk now, between phases; a change while it writes is written after."""
+        self._save_again = True
+        if self._saving is None or self._saving.done():
+            self._saving = self.hass.async_create_task(
+                self._save_while_asked(), f"{DOMAIN} save {self.entry.title}"
+            )
+
+    async def _save_while_asked(self) -> None:
+        """Write the run until no change is left unwritten (never once it is being recorded)."""
+        while self._save_again and self.run is not None and not self._finishing:
+            self._save_again = False
+            await self._store.async_save_active(self.run)
+
+    async def _await_saving(self) -> None:
+        """Wait for a write `_save_soon` started; a failed write is logged, never raised."""
+        task, self._saving = self._saving, None
         if task is None:
             return
         try:
             # Shielded: cancelling the run's task (an unload) must not cancel the write.
             await asyncio.shield(task)
         except Exception:
-            _LOGGER.exception("Could not write the cancel of a heat pump reset to disk")
+            _LOGGER.exception("Could not write a heat pump reset to disk")
 
     def _phase_deadline(self, run: Run, phase: Phase, now: datetime) -> datetime | None:
         """Return when a waiting phase ends, for the countdown sensor."""
@@ -597,11 +613,13 @@ class ResetController:
         run = self.run
         assert run is not None
         outcome = run.ending or Outcome.UNVERIFIED
+        self._finishing = True
         # That write must not land after the one below that clears the active run.
-        await self._await_cancel_saved()
+        await self._await_saving()
         await self._store.async_finish(run, outcome, dt_util.utcnow())
         self._dismiss_power_notification()
         self.run = None
+        self._finishing = False
         self._task = None
         self._update_issues()
         _LOGGER.info("Heat pump reset %s ended: %s (%s)", run.run_id, outcome, run.detail or "-")
@@ -725,14 +743,47 @@ class ResetController:
         async_manage_power(self.hass, self.entry.entry_id, self.entry.title, [])
 
     async def _switch_all_on(self, run: Run) -> None:
+        """Turn the switches on, and again any that went off meanwhile, until all are on together.
+
+        A relay that falls back off during the stagger (a contactor that did not latch) is turned
+        on again after a growing pause; one a person turned off in Home Assistant is left off.
+        """
+        passes = 0
+        while True:
+            await self._switch_each_on(run, resend=passes == 0)
+            dropped = [
+                e for e in run.switches if not self._is(e, STATE_ON) and not self._off_by_person(e)
+            ]
+            if not dropped:
+                return
+            passes += 1
+            _LOGGER.warning(
+                "Power switch %s went off again during the restore; turning it on again", dropped
+            )
+            await self._wait(dt_util.utcnow() + backoff(passes))
+
+    def _off_by_person(self, entity_id: str) -> bool:
+        """Whether a person in Home Assistant turned the switch off (not the run, not the device)."""
+        state = self._state(entity_id)
+        return (
+            state is not None
+            and state.state == STATE_OFF
+            and state.context.user_id is not None
+            and state.context.id not in self._own_contexts
+        )
+
+    async def _switch_each_on(self, run: Run, *, resend: bool) -> None:
         """Turn the switches on in order, each confirmed, retrying with a growing pause."""
         commanded = False
+        first_pass = resend
         for index, entity_id in enumerate(run.switches):
             attempt = 0
+            if not first_pass and self._off_by_person(entity_id):
+                continue
             # A switch sent an off command that still reports on (a refused cut, or a cut cancelled
             # or restarted before it confirmed) gets an on command all the same: a slow or queued
             # off could land after the run, and an on sent after it puts that right.
-            resend = index < run.switches_cut and self._is(entity_id, STATE_ON)
+            resend = first_pass and index < run.switches_cut and self._is(entity_id, STATE_ON)
             while resend or not self._is(entity_id, STATE_ON):
                 if commanded and attempt == 0:
                     await self._wait(dt_util.utcnow() + self.timing.stagger)
@@ -814,10 +865,20 @@ class ResetController:
                 break
         if attempt == 0:
             run.end_early(Outcome.FAILED, "thermostat_did_not_return")
-            return
-        state = self._state(run.thermostat)
-        missing = thermostat.mismatched(run.saved, state) if state else list(run.saved)
-        run.end_early(Outcome.FAILED, "thermostat_not_restored:" + ",".join(missing))
+        else:
+            state = self._state(run.thermostat)
+            missing = thermostat.mismatched(run.saved, state) if state else list(run.saved)
+            run.end_early(Outcome.FAILED, "thermostat_not_restored:" + ",".join(missing))
+        # Power is on but the heating may be off: the household must hear of it.
+        strings = await async_get_translations(
+            self.hass, self.hass.config.language, "exceptions", [DOMAIN]
+        )
+        persistent_notification.async_create(
+            self.hass,
+            _thermostat_not_back_text(strings, self.entry.title, run),
+            title=self.entry.title,
+            notification_id=f"{DOMAIN}_{self.entry.entry_id}_thermostat",
+        )
 
     async def _verify(self, run: Run) -> None:
         """Watch for the unit starting within the verification window."""
@@ -901,17 +962,22 @@ class ResetController:
             or run.phase in (Phase.IDLE, Phase.VERIFYING)
         ):
             return
-        new_state = event.data["new_state"]
-        if run.phase is Phase.STOPPING_THERMOSTAT:
-            # Our off command may still be on its way: what the person set is what goes back.
-            if new_state is not None and _available(new_state):
-                _LOGGER.info("Thermostat %s set by a person while stopping", run.thermostat)
-                run.saved = thermostat.capture(new_state)
+        new_state, old_state = event.data["new_state"], event.data["old_state"]
+        if new_state is None or not _available(new_state):
             return
-        _LOGGER.info(
-            "Thermostat %s changed by a person during reset %s", run.thermostat, run.run_id
-        )
-        run.thermostat_overridden = True
+        # Only what the person changed: the rest of the state may be the run's own off.
+        changed = thermostat.changed_settings(old_state, new_state)
+        if run.phase is Phase.STOPPING_THERMOSTAT or "hvac_mode" not in changed:
+            # Our off may still be on its way, or the person left the mode as the run set it
+            # (say, a new set point): what they changed goes back with the rest.
+            _LOGGER.info("Thermostat %s: a person set %s", run.thermostat, sorted(changed))
+            run.saved.update(changed)
+        else:
+            _LOGGER.info(
+                "Thermostat %s changed by a person during reset %s", run.thermostat, run.run_id
+            )
+            run.thermostat_overridden = True
+        self._save_soon()
 
     def _context(self) -> Context:
         """Return a fresh context for our own service calls and remember it."""
@@ -1084,6 +1150,14 @@ def _power_left_off_text(strings: dict[str, str], name: str, entity_ids: list[st
 def _thermostat_left_off_text(strings: dict[str, str], name: str, run: Run) -> str:
     """Return the notice that the thermostat must be set back by hand, with its saved settings."""
     key = f"component.{DOMAIN}.exceptions.thermostat_left_off"
+    message = strings.get(f"{key}.message", "{name}: set {entity_id} back by hand to {settings}.")
+    settings = ", ".join(f"{setting} {value}" for setting, value in run.saved.items())
+    return message.format(name=name, entity_id=run.thermostat, settings=settings)
+
+
+def _thermostat_not_back_text(strings: dict[str, str], name: str, run: Run) -> str:
+    """Return the notice that the thermostat did not take its settings back after the reset."""
+    key = f"component.{DOMAIN}.exceptions.thermostat_not_restored"
     message = strings.get(f"{key}.message", "{name}: set {entity_id} back by hand to {settings}.")
     settings = ", ".join(f"{setting} {value}" for setting, value in run.saved.items())
     return message.format(name=name, entity_id=run.thermostat, settings=settings)

@@ -23,7 +23,12 @@ from homeassistant.components.climate.const import (
     ClimateEntityFeature,
     HVACMode,
 )
-from homeassistant.const import ATTR_SUPPORTED_FEATURES, ATTR_TEMPERATURE
+from homeassistant.const import (
+    ATTR_SUPPORTED_FEATURES,
+    ATTR_TEMPERATURE,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
 from homeassistant.core import State
 
 ATTR_HVAC_MODE: Final = "hvac_mode"
@@ -42,6 +47,8 @@ _OPTIONAL: Final = (
     (ClimateEntityFeature.TARGET_HUMIDITY, ATTR_HUMIDITY, SERVICE_SET_HUMIDITY),
 )
 _FLOAT_TOLERANCE: Final = 0.01
+# States of a thermostat that reports no settings.
+_GONE: Final = frozenset({STATE_UNAVAILABLE, STATE_UNKNOWN})
 # Modes whose set point is a low-high range rather than one temperature.
 _RANGE_MODES: Final = frozenset({HVACMode.HEAT_COOL, HVACMode.AUTO})
 
@@ -51,6 +58,13 @@ type ServiceCall = tuple[str, dict[str, Any]]
 def supports_off(state: State) -> bool:
     """Whether the thermostat offers HVAC mode off."""
     return HVACMode.OFF in (state.attributes.get(ATTR_HVAC_MODES) or ())
+
+
+def changed_settings(old: State | None, new: State) -> dict[str, Any]:
+    """Return the settings `new` reports differently from `old` (all of them without `old`)."""
+    before = capture(old) if old is not None and old.state not in _GONE else {}
+    after = capture(new)
+    return {key: value for key, value in after.items() if before.get(key) != value}
 
 
 def capture(state: State) -> dict[str, Any]:
