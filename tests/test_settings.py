@@ -16,7 +16,17 @@ from pytest_homeassistant_custom_component.common import MockUser
 from custom_components.heat_pump_reset import thermostat
 from custom_components.heat_pump_reset.const import DOMAIN
 
-from .conftest import OUTCOME, PHASE, THERMOSTAT, HeatPump, advance, settle, state
+from .conftest import (
+    OUTCOME,
+    PHASE,
+    SAVED,
+    THERMOSTAT,
+    HeatPump,
+    advance,
+    settle,
+    state,
+    thermostat_settings,
+)
 
 DISCHARGE = timedelta(minutes=30)
 STAGGER = timedelta(seconds=10)
@@ -225,7 +235,11 @@ async def test_person_changing_the_thermostat_mid_run_is_respected(
     hold: Callable[[HomeAssistant, FrozenDateTimeFactory], Any],
     change: str,
 ) -> None:
-    """A person's change while the run holds the thermostat off is kept: the saved settings are not sent."""
+    """A person's change while the run holds the thermostat off is kept.
+
+    A new mode means they took over: nothing more is sent. A change that leaves the run's `off`
+    (a set point, a preset) goes back with the saved settings, so the heating comes back too.
+    """
     service, data, expected = PERSON_CHANGES[change]
     await start(hass, entry)
     await hold(hass, freezer)
@@ -240,13 +254,17 @@ async def test_person_changing_the_thermostat_mid_run_is_respected(
     person_set = state(hass, THERMOSTAT)
     calls_after_person = len(heat_pump.thermostat.calls)
     await run_to_end(hass, freezer)
-    # Nothing more was sent to the thermostat after the person's change.
-    assert len(heat_pump.thermostat.calls) == calls_after_person
     after = state(hass, THERMOSTAT)
-    assert after.state == person_set.state
-    assert dict(after.attributes) == dict(person_set.attributes)
     for key, value in expected.items():
         assert (after.state if key == "state" else after.attributes[key]) == value
+    if change == "mode":
+        # Nothing more was sent to the thermostat after the person's change.
+        assert len(heat_pump.thermostat.calls) == calls_after_person
+        assert after.state == person_set.state
+        assert dict(after.attributes) == dict(person_set.attributes)
+    else:
+        key = {"temperature": "target_temperature", "preset": "preset_mode"}[change]
+        assert thermostat_settings(heat_pump) == SAVED | {key: next(iter(expected.values()))}
     # Power is still put back in full.
     assert [s.is_on for s in heat_pump.switches] == [True, True]
 
