@@ -218,14 +218,16 @@ async def test_cancel_while_the_run_is_recorded_does_not_bring_it_back(
     writing = active._async_write_data  # the test plugin's in-memory "disk" write
     refused: list[str | None] = []
 
-    async def _write(path: str, data: dict[str, Any]) -> None:
+    async def _write(*args: Any) -> None:
+        # (path, data) on Home Assistant 2025.4, (data) on 2026.x: the data comes last.
+        data = args[-1]
         if data["data"] == {"active": None} and controller.run:
             # The second press of "cancel" is handled while the clearing write is on its way
             # to disk (in Home Assistant: in the executor, the store's write lock held).
             with pytest.raises(ServiceValidationError) as err:
                 controller.async_cancel()
             refused.append(err.value.translation_key)
-        await writing(path, data)
+        await writing(*args)
 
     active._async_write_data = _write
     heat_pump.thermostat.stuck_action = HVACAction.HEATING
