@@ -74,26 +74,17 @@ def translated_exceptions() -> list[tuple[str, str, set[str]]]:
 
 
 def formatted_exception_texts() -> list[tuple[str, str, set[str]]]:
-    """Return (function, key, format() keywords) where code formats an exceptions text itself."""
+    """Return (module, key, placeholder names) of every `notice(key, ...)` made for a notification."""
     found = []
-    for tree in SOURCES.values():
-        for func in ast.walk(tree):
-            if not isinstance(func, ast.AsyncFunctionDef | ast.FunctionDef):
+    for module, tree in SOURCES.items():
+        for call in calls(tree):
+            if not (isinstance(call.func, ast.Name) and call.func.id == "notice"):
                 continue
-            texts = [
-                node.value
-                for node in ast.walk(func)
-                if isinstance(node, ast.Constant) and isinstance(node.value, str)
-            ]
-            keys = {m.group(1) for t in texts if (m := re.search(r"exceptions\.(\w+)$", t))}
-            formats = [
-                {kw.arg for kw in call.keywords if kw.arg}
-                for call in calls(func)
-                if isinstance(call.func, ast.Attribute) and call.func.attr == "format"
-            ]
-            for key in keys:
-                assert len(formats) == 1, f"{func.name}: one format() per translated text"
-                found.append((func.name, key, formats[0]))
+            key = call.args[0]
+            assert isinstance(key, ast.Constant), f"{module}:{call.lineno} key is not a literal"
+            names = {kw.arg for kw in call.keywords}
+            assert None not in names, f"{module}:{call.lineno} placeholders passed as **kwargs"
+            found.append((module, key.value, names))
     return found
 
 

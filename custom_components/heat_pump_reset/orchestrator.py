@@ -123,6 +123,8 @@ EVENT_STARTED: Final = "started"
 EVENT_TYPES: Final = [EVENT_STARTED, *(outcome.value for outcome in Outcome)]
 
 type EventListener = Callable[[str, dict[str, Any]], None]
+# A translated text for a notification: its key under `exceptions` and its placeholders.
+type Notice = tuple[str, dict[str, str]]
 
 
 class WaitResult(Enum):
@@ -870,14 +872,14 @@ class ResetController:
             missing = thermostat.mismatched(run.saved, state) if state else list(run.saved)
             run.end_early(Outcome.FAILED, "thermostat_not_restored:" + ",".join(missing))
         # Power is on but the heating may be off: the household must hear of it.
-        strings = await async_get_translations(
-            self.hass, self.hass.config.language, "exceptions", [DOMAIN]
-        )
-        persistent_notification.async_create(
-            self.hass,
-            _thermostat_not_back_text(strings, self.entry.title, run),
-            title=self.entry.title,
-            notification_id=f"{DOMAIN}_{self.entry.entry_id}_thermostat",
+        await self._post(
+            f"{DOMAIN}_{self.entry.entry_id}_thermostat",
+            notice(
+                "thermostat_not_restored",
+                name=self.entry.title,
+                entity_id=run.thermostat,
+                settings=_settings_text(run),
+            ),
         )
 
     async def _verify(self, run: Run) -> None:
@@ -1101,35 +1103,46 @@ class ResetController:
         if self._notified:
             return
         self._notified = True
-        strings = await async_get_translations(
-            self.hass, self.hass.config.language, "exceptions", [DOMAIN]
-        )
-        prefix = f"component.{DOMAIN}.exceptions.power_not_restored"
-        message = strings.get(f"{prefix}.message", "Power to {name} could not be restored.")
-        persistent_notification.async_create(
-            self.hass,
-            message.format(name=self.entry.title, entity_id=entity_id),
-            title=self.entry.title,
-            notification_id=self.notification_id,
+        await self._post(
+            self.notification_id,
+            notice("power_not_restored", name=self.entry.title, entity_id=entity_id),
         )
 
     async def _notify_left_behind(
         self, run: Run, left_off: list[str], thermostat_back: bool
     ) -> None:
         """Say in plain words what a run ended early could not put back, and what it was."""
+        notices = []
+        if left_off:
+            notices.append(
+                notice("power_left_off", name=self.entry.title, entity_ids=", ".join(left_off))
+            )
+        if not thermostat_back:
+            notices.append(
+                notice(
+                    "thermostat_left_off",
+                    name=self.entry.title,
+                    entity_id=run.thermostat,
+                    settings=_settings_text(run),
+                )
+            )
+        await self._post(f"{DOMAIN}_{self.entry.entry_id}_left_behind", *notices)
+
+    async def _post(self, notification_id: str, *notices: Notice) -> None:
+        """Post a persistent notification of translated texts, a paragraph each."""
         strings = await async_get_translations(
             self.hass, self.hass.config.language, "exceptions", [DOMAIN]
         )
-        lines = []
-        if left_off:
-            lines.append(_power_left_off_text(strings, self.entry.title, left_off))
-        if not thermostat_back:
-            lines.append(_thermostat_left_off_text(strings, self.entry.title, run))
         persistent_notification.async_create(
             self.hass,
-            "\n\n".join(lines),
+            "\n\n".join(
+                strings.get(
+                    f"component.{DOMAIN}.exceptions.{key}.message", "{name}: " + key
+                ).format(**placeholders)
+                for key, placeholders in notices
+            ),
             title=self.entry.title,
-            notification_id=f"{DOMAIN}_{self.entry.entry_id}_left_behind",
+            notification_id=notification_id,
         )
 
     @callback
@@ -1140,24 +1153,11 @@ class ResetController:
             persistent_notification.async_dismiss(self.hass, self.notification_id)
 
 
-def _power_left_off_text(strings: dict[str, str], name: str, entity_ids: list[str]) -> str:
-    """Return the notice that switches are still off and must be turned on by hand."""
-    key = f"component.{DOMAIN}.exceptions.power_left_off"
-    message = strings.get(f"{key}.message", "{name}: turn {entity_ids} back on by hand.")
-    return message.format(name=name, entity_ids=", ".join(entity_ids))
+def notice(key: str, **placeholders: str) -> Notice:
+    """Return the exceptions text `key` of strings.json with its placeholders, for `_post`."""
+    return key, placeholders
 
 
-def _thermostat_left_off_text(strings: dict[str, str], name: str, run: Run) -> str:
-    """Return the notice that the thermostat must be set back by hand, with its saved settings."""
-    key = f"component.{DOMAIN}.exceptions.thermostat_left_off"
-    message = strings.get(f"{key}.message", "{name}: set {entity_id} back by hand to {settings}.")
-    settings = ", ".join(f"{setting} {value}" for setting, value in run.saved.items())
-    return message.format(name=name, entity_id=run.thermostat, settings=settings)
-
-
-def _thermostat_not_back_text(strings: dict[str, str], name: str, run: Run) -> str:
-    """Return the notice that the thermostat did not take its settings back after the reset."""
-    key = f"component.{DOMAIN}.exceptions.thermostat_not_restored"
-    message = strings.get(f"{key}.message", "{name}: set {entity_id} back by hand to {settings}.")
-    settings = ", ".join(f"{setting} {value}" for setting, value in run.saved.items())
-    return message.format(name=name, entity_id=run.thermostat, settings=settings)
+def _settings_text(run: Run) -> str:
+    """Return the run's saved thermostat settings in words a person can set by hand."""
+    return ", ".join(f"{setting} {value}" for setting, value in run.saved.items())
