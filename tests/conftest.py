@@ -14,7 +14,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlow
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant, State, callback
+from homeassistant.core import Context, HomeAssistant, State, callback
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -291,7 +291,9 @@ def store_key(entry: ConfigEntry) -> str:
     return f"{DOMAIN}.run.{entry.entry_id}"
 
 
-async def start(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> str:
+async def start(
+    hass: HomeAssistant, entry: ConfigEntry, context: Context | None = None, **data: Any
+) -> str:
     """Start a reset through the action, let it run until its first wait and return its id."""
     response = await hass.services.async_call(
         DOMAIN,
@@ -299,6 +301,7 @@ async def start(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> str:
         {"config_entry_id": entry.entry_id, **data},
         blocking=True,
         return_response=True,
+        context=context,
     )
     await settle(hass)
     assert response is not None
@@ -332,3 +335,19 @@ def die_after_save(monkeypatch: pytest.MonkeyPatch) -> Die:
 
     monkeypatch.setattr(RunStore, "async_save_active", _save)
     return matchers.append
+
+
+# The default timings (config_flow.DEFAULT_OPTIONS) as the tests expect them, and time steps.
+DISCHARGE = timedelta(minutes=30)
+STAGGER = timedelta(seconds=10)
+STARTUP = timedelta(minutes=5)
+VERIFY = timedelta(minutes=15)
+SWITCH_TIMEOUT = timedelta(seconds=30)
+STOP_TIMEOUT = timedelta(seconds=120)
+THERMOSTAT_RETURN = timedelta(minutes=60)
+SECOND = timedelta(seconds=1)
+COARSE = timedelta(seconds=30)
+# A whole run with the default timings: discharge, stagger, start-up and a little verifying.
+FULL_RUN = timedelta(minutes=37)
+# Long enough for any resumed run to end, verification window included.
+TO_THE_END = DISCHARGE + STARTUP + VERIFY + timedelta(minutes=5)

@@ -30,10 +30,13 @@ from custom_components.heat_pump_reset.const import (
 
 from .conftest import (
     BUTTON,
+    DISCHARGE,
     ENDS_AT,
     OUTCOME,
     PHASE,
     SAVED,
+    STAGGER,
+    STARTUP,
     SWITCH_A,
     SWITCH_B,
     THERMOSTAT,
@@ -48,10 +51,6 @@ from .conftest import (
     thermostat_settings,
     touched,
 )
-
-DISCHARGE = timedelta(minutes=30)
-STAGGER = timedelta(seconds=10)
-STARTUP = timedelta(minutes=5)
 
 
 @pytest.fixture

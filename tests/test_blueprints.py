@@ -23,13 +23,21 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
-from .conftest import OUTCOME, PHASE, HeatPump, advance, settle, state, stored_history
+from .conftest import (
+    FULL_RUN,
+    OUTCOME,
+    PHASE,
+    HeatPump,
+    advance,
+    settle,
+    state,
+    stored_history,
+)
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "heat_pump_reset"
 OUTAGE = "heat_pump_reset/reset_after_power_outage.yaml"
 NOTIFY = "heat_pump_reset/notify_reset_outcome.yaml"
 UPS = "input_boolean.ups_on_mains"
-FULL_RUN = timedelta(minutes=37)
 
 
 @pytest.mark.parametrize("path", sorted(BLUEPRINTS.glob("*.yaml")), ids=lambda p: p.name)

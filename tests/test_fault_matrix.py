@@ -42,8 +42,10 @@ from custom_components.heat_pump_reset.sequence import ACTIVE_ACTIONS, Phase, Ru
 from custom_components.heat_pump_reset.storage import RunStore
 
 from .conftest import (
+    DISCHARGE,
     FAULT_MATRIX,
     FAULT_MATRIX_CELLS,
+    SAVED,
     SENSOR,
     SWITCH_A,
     SWITCH_B,
@@ -51,11 +53,13 @@ from .conftest import (
     HeatPump,
     advance,
     settle,
+    store_key,
     stored_history,
+    thermostat_settings,
+    touched,
 )
-from .test_restart import SAVED, boot, kill, store_key, thermostat_settings, touched
+from .test_restart import boot, kill
 
-DISCHARGE = timedelta(minutes=30)
 THRESHOLD = 100.0
 STEP = timedelta(minutes=1)
 # A fault that makes a device misbehave lasts this long, then the device recovers.

@@ -18,10 +18,17 @@ from custom_components.heat_pump_reset.const import (
 )
 
 from .conftest import (
+    DISCHARGE,
     OUTCOME,
     PHASE,
     SAVED,
     SENSOR,
+    STAGGER,
+    STARTUP,
+    STOP_TIMEOUT,
+    SWITCH_TIMEOUT,
+    THERMOSTAT_RETURN,
+    VERIFY,
     HeatPump,
     advance,
     settle,
@@ -32,13 +39,6 @@ from .conftest import (
     thermostat_settings,
 )
 
-STOP_TIMEOUT = timedelta(seconds=120)
-SWITCH_TIMEOUT = timedelta(seconds=30)
-DISCHARGE = timedelta(minutes=30)
-STAGGER = timedelta(seconds=10)
-STARTUP = timedelta(minutes=5)
-VERIFY = timedelta(minutes=15)
-THERMOSTAT_RETURN = timedelta(minutes=60)
 # From the start of a run until the thermostat's settings are sent back, when nothing goes wrong.
 UNTIL_RESTORE = DISCHARGE + STAGGER + STARTUP
 WITH_SENSOR = pytest.mark.parametrize("options", [{CONF_POWER_SENSOR: SENSOR}], indirect=True)

@@ -26,15 +26,23 @@ from custom_components.heat_pump_reset.const import DOMAIN
 from custom_components.heat_pump_reset.diagnostics import async_get_config_entry_diagnostics
 from custom_components.heat_pump_reset.history import HISTORY_LIMIT
 
-from .conftest import OUTCOME, PHASE, HeatPump, advance, settle, state, stored_history
+from .conftest import (
+    FULL_RUN,
+    OUTCOME,
+    PHASE,
+    HeatPump,
+    advance,
+    settle,
+    start,
+    state,
+    stored_history,
+)
 
 LAST_RESET = "sensor.living_room_last_reset"
 RECENT = "sensor.living_room_recent_resets"
 RUNNING = "binary_sensor.living_room_reset_running"
 EVENT = "event.living_room_reset"
 T0 = datetime(2026, 1, 15, 6, 0, tzinfo=UTC)
-# A whole run with the default timings: stop, 30 min wait, stagger, 5 min start-up, verification.
-FULL_RUN = timedelta(minutes=37)
 
 
 @pytest.fixture
@@ -64,19 +72,10 @@ async def run_once(
     **data: Any,
 ) -> str:
     """Start a reset through the action and let it run to its end; return its run id."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "start_reset",
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=True,
-        context=context,
-    )
-    assert response is not None
-    await settle(hass)
+    run_id = await start(hass, entry, context, **data)
     await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
     assert state(hass, PHASE).state == "idle"
-    return str(response["run_id"])
+    return run_id
 
 
 async def get_history(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> list[dict[str, Any]]:

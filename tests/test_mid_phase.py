@@ -21,10 +21,16 @@ from custom_components.heat_pump_reset.const import DOMAIN
 from custom_components.heat_pump_reset.sequence import Phase
 
 from .conftest import (
+    COARSE,
+    DISCHARGE,
     OUTCOME,
     PHASE,
     SAVED,
+    SECOND,
+    STAGGER,
+    STARTUP,
     THERMOSTAT,
+    TO_THE_END,
     Die,
     HeatPump,
     advance,
@@ -36,14 +42,6 @@ from .conftest import (
     thermostat_settings,
 )
 from .test_restart import power, restart
-
-DISCHARGE = timedelta(minutes=30)
-STAGGER = timedelta(seconds=10)
-STARTUP = timedelta(minutes=5)
-VERIFY = timedelta(minutes=15)
-SECOND = timedelta(seconds=1)
-COARSE = timedelta(seconds=30)
-TO_THE_END = DISCHARGE + STARTUP + VERIFY + timedelta(minutes=5)
 
 
 async def person_sets(

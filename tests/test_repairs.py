@@ -24,11 +24,20 @@ from custom_components.heat_pump_reset.const import (
     DOMAIN,
 )
 
-from .conftest import PHASE, SWITCH_A, SWITCH_B, HeatPump, advance, settle, state, stored_history
+from .conftest import (
+    DISCHARGE,
+    PHASE,
+    SWITCH_A,
+    SWITCH_B,
+    HeatPump,
+    advance,
+    settle,
+    start,
+    state,
+    stored_history,
+)
 from .test_history import T0, run_once
-from .test_rate_limit import start
 
-DISCHARGE = timedelta(minutes=30)
 # A run whose unit never starts also waits out the 15-minute verification window.
 NO_START_RUN = timedelta(minutes=37 + 16)
 

@@ -25,10 +25,17 @@ from custom_components.heat_pump_reset.sequence import Phase, Run
 from custom_components.heat_pump_reset.storage import RunStore
 
 from .conftest import (
+    COARSE,
+    DISCHARGE,
     ENDS_AT,
     OUTCOME,
     PHASE,
     SAVED,
+    SECOND,
+    STAGGER,
+    STARTUP,
+    TO_THE_END,
+    VERIFY,
     Die,
     HeatPump,
     advance,
@@ -40,17 +47,6 @@ from .conftest import (
     thermostat_settings,
     touched,
 )
-
-DISCHARGE = timedelta(minutes=30)
-STAGGER = timedelta(seconds=10)
-STARTUP = timedelta(minutes=5)
-VERIFY = timedelta(minutes=15)
-SECOND = timedelta(seconds=1)
-COARSE = timedelta(seconds=30)
-
-# Long enough for any resumed run in this module to end, verification window included.
-TO_THE_END = DISCHARGE + STARTUP + VERIFY + timedelta(minutes=5)
-
 
 # --- Helpers ----------------------------------------------------------------------------------
 

@@ -14,28 +14,28 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.heat_pump_reset import thermostat
-from custom_components.heat_pump_reset.const import DOMAIN
 
 from .conftest import (
+    COARSE,
+    DISCHARGE,
     OUTCOME,
     PHASE,
     SAVED,
+    STAGGER,
+    STARTUP,
     THERMOSTAT,
+    VERIFY,
     HeatPump,
     advance,
     settle,
+    start,
     state,
     thermostat_settings,
 )
 
-DISCHARGE = timedelta(minutes=30)
-STAGGER = timedelta(seconds=10)
-STARTUP = timedelta(minutes=5)
-VERIFY = timedelta(minutes=15)
 # From the start of a run until the thermostat's settings are sent back, when nothing goes wrong.
 UNTIL_RESTORE = DISCHARGE + STAGGER + STARTUP
 # Coarse time steps fire each timer up to one step late: allow for it.
-COARSE = timedelta(seconds=30)
 RESTORED = UNTIL_RESTORE + 3 * COARSE
 # Long enough for any run in this module to end, verification window included.
 WHOLE_RUN = UNTIL_RESTORE + VERIFY + timedelta(minutes=1)
@@ -43,14 +43,6 @@ WHOLE_RUN = UNTIL_RESTORE + VERIFY + timedelta(minutes=1)
 F = ClimateEntityFeature
 # The fake thermostat's features, without the optional settings.
 BASE_FEATURES = F.TURN_OFF | F.TURN_ON
-
-
-async def start(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Start a reset and let it run until its first wait."""
-    await hass.services.async_call(
-        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
-    )
-    await settle(hass)
 
 
 async def run_to_end(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
