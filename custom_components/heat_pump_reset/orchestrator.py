@@ -703,24 +703,14 @@ class ResetController:
         # one turned on during the wait is power restored by hand.
         never_cut = {entity_id for entity_id in run.switches if self._is(entity_id, STATE_ON)}
 
-        def _power_back() -> bool:
-            return any(
-                self._is(entity_id, STATE_ON)
-                for entity_id in run.switches
-                if entity_id not in never_cut
-            )
+        def _back_on() -> list[str]:
+            return [e for e in run.switches if e not in never_cut and self._is(e, STATE_ON)]
 
-        result = await self._wait(run.discharge_deadline(), run.switches, _power_back)
+        result = await self._wait(run.discharge_deadline(), run.switches, lambda: bool(_back_on()))
         if result is WaitResult.MET:
             # A person in Home Assistant, or anything else: the device itself, its own button,
             # another integration. Either way power is back, and the staged restore follows.
-            by_person = any(
-                (state := self._state(entity_id)) is not None
-                and state.state == STATE_ON
-                and state.context.user_id is not None
-                for entity_id in run.switches
-                if entity_id not in never_cut
-            )
+            by_person = any(self._changed_by_person(e) for e in _back_on())
             detail = "power_restored_by_hand" if by_person else "power_restored_outside"
             _LOGGER.warning(
                 "Power came back during the discharge wait of reset %s (%s)", run.run_id, detail
@@ -752,7 +742,7 @@ class ResetController:
         """
         passes = 0
         while True:
-            await self._switch_each_on(run, resend=passes == 0)
+            await self._switch_each_on(run, first_pass=passes == 0)
             dropped = [
                 e for e in run.switches if not self._is(e, STATE_ON) and not self._off_by_person(e)
             ]
@@ -764,20 +754,9 @@ class ResetController:
             )
             await self._wait(dt_util.utcnow() + backoff(passes))
 
-    def _off_by_person(self, entity_id: str) -> bool:
-        """Whether a person in Home Assistant turned the switch off (not the run, not the device)."""
-        state = self._state(entity_id)
-        return (
-            state is not None
-            and state.state == STATE_OFF
-            and state.context.user_id is not None
-            and state.context.id not in self._own_contexts
-        )
-
-    async def _switch_each_on(self, run: Run, *, resend: bool) -> None:
+    async def _switch_each_on(self, run: Run, *, first_pass: bool) -> None:
         """Turn the switches on in order, each confirmed, retrying with a growing pause."""
         commanded = False
-        first_pass = resend
         for index, entity_id in enumerate(run.switches):
             attempt = 0
             if not first_pass and self._off_by_person(entity_id):
@@ -956,11 +935,9 @@ class ResetController:
     def _watch_thermostat(self, event: Event[EventStateChangedData]) -> None:
         """Note a person changing the thermostat while the run holds it off."""
         run = self.run
-        context = event.context
         if (
             run is None
-            or context.id in self._own_contexts
-            or context.user_id is None
+            or not self._by_person(event.context)
             or run.phase in (Phase.IDLE, Phase.VERIFYING)
         ):
             return
@@ -980,6 +957,19 @@ class ResetController:
             )
             run.thermostat_overridden = True
         self._save_soon()
+
+    def _by_person(self, context: Context) -> bool:
+        """Whether a change came from a person in Home Assistant (not from the run, not a device)."""
+        return context.user_id is not None and context.id not in self._own_contexts
+
+    def _changed_by_person(self, entity_id: str) -> bool:
+        """Whether a person in Home Assistant made the entity's last change."""
+        state = self._state(entity_id)
+        return state is not None and self._by_person(state.context)
+
+    def _off_by_person(self, entity_id: str) -> bool:
+        """Whether a person in Home Assistant turned the switch off (not the run, not the device)."""
+        return self._is(entity_id, STATE_OFF) and self._changed_by_person(entity_id)
 
     def _context(self) -> Context:
         """Return a fresh context for our own service calls and remember it."""
