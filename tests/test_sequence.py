@@ -251,6 +251,33 @@ def test_resume_timed_phases_keep_their_deadline(phase: Phase) -> None:
     assert run.ending is None
 
 
+def test_resume_verifying_after_its_window_passed_watches_a_whole_window() -> None:
+    """A window that ended while nobody watched is not judged: a whole new one starts now."""
+    run = make_run(phase=Phase.VERIFYING, switches_cut=2, phase_ends_at=T0)
+    now = T0 + timedelta(hours=2)
+    assert resume(run, now, TIMING) == (Phase.VERIFYING, now + TIMING.verify_window)
+    assert run.ending is None
+
+
+@pytest.mark.parametrize(
+    ("phase", "longest"),
+    [(Phase.STARTING_UP, TIMING.startup_delay), (Phase.VERIFYING, TIMING.verify_window)],
+)
+def test_resume_never_waits_longer_than_the_phase_lasts(phase: Phase, longest: timedelta) -> None:
+    """A deadline written while the clock ran a year ahead is cut to the phase's own length."""
+    run = make_run(phase=phase, switches_cut=2, phase_ends_at=T0 + timedelta(days=365))
+    assert resume(run, T0, TIMING) == (phase, T0 + longest)
+
+
+def test_resume_discharging_written_while_the_clock_ran_ahead_waits_a_whole_wait() -> None:
+    """A cut confirmed at a time a year ahead: the whole wait from now, not a year."""
+    run = make_run(
+        phase=Phase.DISCHARGING, switches_cut=2, confirmed_off_at=T0 + timedelta(days=365)
+    )
+    assert resume(run, T0, TIMING) == (Phase.DISCHARGING, T0 + TIMING.discharge)
+    assert run.confirmed_off_at == T0
+
+
 @pytest.mark.parametrize("phase", [Phase.RESTORING_POWER, Phase.RESTORING_THERMOSTAT])
 def test_resume_restoring_phases_start_over(phase: Phase) -> None:
     """Restoring power or the thermostat simply continues, without a deadline."""

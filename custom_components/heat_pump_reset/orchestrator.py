@@ -568,6 +568,10 @@ class ResetController:
                         ends_at = None
                         continue
                     run.end_early(Outcome.FAILED, f"internal_error_in_{phase}")
+                    if phase is Phase.DISCHARGING:
+                        # An error is no reason to put power back early: the wait is kept (a
+                        # cancel still ends it).
+                        await self._wait(run.discharge_deadline())
                 phase = next_phase(run)
                 ends_at = None
         finally:

@@ -227,18 +227,45 @@ def resume(
             run.end_early(Outcome.INTERRUPTED, "restarted_while_cutting_power")
             assert run.off_sent_at is not None
             run.confirmed_off_at = run.off_sent_at + timing.switch_timeout + RESUME_CUT_MARGIN
-            return _discharge_or_restore(run, now)
+            return _discharge_or_restore(run, now, timing)
         case Phase.DISCHARGING:
-            return _discharge_or_restore(run, now)
-        case Phase.STARTING_UP | Phase.VERIFYING:
-            return run.phase, run.phase_ends_at
+            return _discharge_or_restore(run, now, timing)
+        case Phase.STARTING_UP:
+            return run.phase, _within(run.phase_ends_at, now, timing.startup_delay)
+        case Phase.VERIFYING:
+            if run.phase_ends_at is None or run.phase_ends_at <= now:
+                # The window ended while nobody watched the unit: judging it now would call a unit
+                # that started and stopped meanwhile `no_start`. It gets a whole window of its own.
+                return run.phase, now + timing.verify_window
+            return run.phase, _within(run.phase_ends_at, now, timing.verify_window)
         case _:
             return run.phase, None
 
 
-def _discharge_or_restore(run: Run, now: datetime) -> tuple[Phase, datetime | None]:
-    """Continue the discharge wait, or restore power at once when its deadline passed meanwhile."""
+def _within(ends_at: datetime | None, now: datetime, longest: timedelta) -> datetime | None:
+    """Return a stored deadline, or `now + longest` when it lies further ahead than that.
+
+    A deadline further away than the phase lasts was written while the clock ran ahead (a host
+    whose real-time clock was wrong until network time arrived): kept, it would hold the run, and
+    power, for as long as the clock was wrong.
+    """
+    if ends_at is not None and ends_at - now > longest:
+        return now + longest
+    return ends_at
+
+
+def _discharge_or_restore(run: Run, now: datetime, timing: Timing) -> tuple[Phase, datetime | None]:
+    """Continue the discharge wait, or restore power at once when its deadline passed meanwhile.
+
+    A deadline further away than a whole wait (a clock that ran ahead when the cut was written)
+    restarts the wait from now: the whole wait, never less, and never for as long as the clock
+    was wrong.
+    """
     deadline = run.discharge_deadline()
+    longest = timedelta(minutes=run.discharge_minutes) + timing.switch_timeout + RESUME_CUT_MARGIN
+    if deadline is not None and deadline - now > longest:
+        run.confirmed_off_at = now
+        deadline = run.discharge_deadline()
     if deadline is not None and deadline <= now:
         # Re-entering the wait would only write the run once more before power can come back.
         return Phase.RESTORING_POWER, None
