@@ -103,6 +103,22 @@ def async_manage_missing(
 
 
 @callback
+def async_forget_unwrapped(hass: HomeAssistant, entry_id: str, wrapped: list[str]) -> None:
+    """Remove missing-entity issues of entities the heat pump no longer wraps (Reconfigure dropped them)."""
+    registry = ir.async_get(hass)
+    for (domain, ident), issue in list(registry.issues.items()):
+        data = issue.data
+        if (
+            domain == DOMAIN
+            and data is not None
+            and data.get("entry_id") == entry_id
+            and data.get("key") == ISSUE_MISSING_ENTITY
+            and data.get(CONF_ENTITY_ID) not in wrapped
+        ):
+            ir.async_delete_issue(hass, DOMAIN, ident)
+
+
+@callback
 def async_delete_all(hass: HomeAssistant, entry_id: str) -> None:
     """Remove every issue of a heat pump (the entry is being removed)."""
     registry = ir.async_get(hass)

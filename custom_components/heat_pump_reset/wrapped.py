@@ -21,7 +21,7 @@ from homeassistant.helpers.event import (
 
 from .compat import OPTIONS_FLOW_RELOADS
 from .const import CONF_POWER_SENSOR, CONF_SWITCHES, CONF_THERMOSTAT
-from .issues import async_manage_missing
+from .issues import async_forget_unwrapped, async_manage_missing
 
 if TYPE_CHECKING:
     from .runtime import HeatPumpResetConfigEntry
@@ -63,6 +63,7 @@ def async_follow(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) -> CALLBA
     """Follow the wrapped entities until the entry unloads; return the function that stops it."""
     ids = wrapped_ids(dict(entry.options))
     registry = er.async_get(hass)
+    async_forget_unwrapped(hass, entry.entry_id, ids)
 
     @callback
     def _check(entity_id: str) -> None:
