@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_RECONFIGURE, ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 
-from custom_components.heat_pump_reset.const import CONF_SWITCHES, DOMAIN
+from custom_components.heat_pump_reset.const import (
+    CONF_SWITCHES,
+    CONF_THERMOSTAT,
+    DOMAIN,
+)
 
-from .conftest import SWITCH_A, SWITCH_B, HeatPump, settle
+from .conftest import (
+    SWITCH_A,
+    SWITCH_B,
+    THERMOSTAT,
+    HeatPump,
+    advance,
+    settle,
+    start,
+    store_key,
+)
 
 
 def missing_issues(hass: HomeAssistant, entry: ConfigEntry) -> set[str]:
@@ -38,3 +55,26 @@ async def test_an_entity_dropped_from_the_heat_pump_takes_its_removal_issue_alon
     await settle(hass)
     assert entry.options[CONF_SWITCHES] == [SWITCH_A]
     assert missing_issues(hass, entry) == set()
+
+
+async def test_reconfigure_mid_run_resumes_the_run_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Reconfigure reloads the entry once: a run under way is stopped and resumed once, not twice."""
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_THERMOSTAT: THERMOSTAT, CONF_SWITCHES: [SWITCH_B, SWITCH_A]},
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await settle(hass)
+    assert entry.options[CONF_SWITCHES] == [SWITCH_B, SWITCH_A]
+    assert hass_storage[store_key(entry)]["data"]["active"]["resumed"] == 1

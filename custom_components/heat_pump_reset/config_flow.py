@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult, OptionsFlow
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_NAME
 from homeassistant.core import callback
 from homeassistant.helpers import selector
 import voluptuous as vol
 
 from . import thermostat
-from .compat import OPTIONS_FLOW_BASE, ha_schema
+from .compat import OPTIONS_FLOW_BASE, OPTIONS_FLOW_RELOADS, ha_schema
 from .const import (
     CONF_DISCHARGE_MINUTES,
     CONF_MAX_RESETS_PER_DAY,
@@ -188,6 +188,23 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
         ).extend(_entities_schema(user_input or {}).schema)
         return self.async_show_form(step_id="user", data_schema=ha_schema(schema), errors=errors)
 
+    def _update_and_reload(
+        self, entry: ConfigEntry[Any], *, unique_id: str, options: dict[str, Any]
+    ) -> ConfigFlowResult:
+        """Save the entry and reload it once.
+
+        Before 2025.8 the entry's update listener reloads it on any change, so a reload scheduled
+        here as well would stop and resume a run under way twice.
+        """
+        if OPTIONS_FLOW_RELOADS:
+            return self.async_update_reload_and_abort(entry, unique_id=unique_id, options=options)
+        if not self.hass.config_entries.async_update_entry(
+            entry, unique_id=unique_id, options=options
+        ):
+            # Nothing changed, so no listener reloads: reload as the newer releases do.
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_abort(reason="reconfigure_successful")
+
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -199,7 +216,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
             if user_input[CONF_THERMOSTAT] != entry.unique_id:
                 self._abort_if_unique_id_configured()
             if not (errors := self._validate(user_input)):
-                return self.async_update_reload_and_abort(
+                return self._update_and_reload(
                     entry,
                     unique_id=user_input[CONF_THERMOSTAT],
                     options={**entry.options, **self._entities(user_input)},
