@@ -242,8 +242,11 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
     """Patch the store so a run stops at the gate once, after its write: the fault comes there."""
     original = RunStore.async_save_active
     held = Gate()
+    DISK["full"] = False
 
     async def _save(self: RunStore, run: Run) -> None:
+        if DISK["full"]:
+            raise OSError(28, "No space left on device")
         await original(self, run)
         if held.match is not None and held.match(run):
             held.match = None
@@ -252,6 +255,17 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
 
     monkeypatch.setattr(RunStore, "async_save_active", _save)
     return held
+
+
+# A full or failing disk: every write of the active run raises while this is set.
+DISK = {"full": False}
+
+
+def _disk_full(full: bool) -> Callable[[Scene], None]:
+    def _set(_sc: Scene) -> None:
+        DISK["full"] = full
+
+    return _set
 
 
 # Where a fault is injected: the stored state the run just wrote, and the breaker the fault hits
@@ -485,6 +499,8 @@ FAULTS: dict[str, Fault] = {
     ),
     "sensor_stuck_high": Fault(inject=_device(_sensor("1500")), clear=_sensor("0"), sensor=True),
     "sensor_missing": Fault(inject=_device(_sensor(None)), clear=_sensor("0"), sensor=True),
+    # The disk (full, read-only, failing): writes of the active run raise.
+    "disk_full": Fault(inject=_device(_disk_full(True)), clear=_disk_full(False)),
     # Time.
     "deadline_passes_while_down": Fault(
         inject=lambda sc: _restart(sc, timedelta(minutes=40), crash=True)

@@ -556,7 +556,14 @@ class ResetController:
                     ends_at = self._phase_deadline(run, phase, now)
                 run.enter(phase, now, ends_at)
                 self._cancel_pending = False
-                await self._store.async_save_active(run)
+                if not await self._save(run) and not run.power_was_cut and run.ending is None:
+                    # Write before act: a restart could not tell what this phase did to the
+                    # equipment, so nothing is touched; the thermostat goes back as it was.
+                    run.end_early(Outcome.FAILED, "store_write_failed")
+                    self._changed()
+                    phase = next_phase(run)
+                    ends_at = None
+                    continue
                 self._changed()
                 try:
                     await steps[phase](run)
@@ -577,6 +584,19 @@ class ResetController:
         finally:
             unsub()
         await self._finish()
+
+    async def _save(self, run: Run) -> bool:
+        """Write the run now; return False (logged, never raised) when the disk refuses it.
+
+        Once power is cut nothing stops for a failed write: power must come back all the same.
+        """
+        try:
+            await self._store.async_save_active(run)
+        except Exception as err:  # noqa: BLE001
+            # Handled: a full or read-only disk is no crash of ours, and the run decides on.
+            _LOGGER.error("Could not write heat pump reset %s to disk: %s", run.run_id, err)
+            return False
+        return True
 
     @callback
     def _save_soon(self) -> None:
@@ -622,7 +642,12 @@ class ResetController:
         self._finishing = True
         # That write must not land after the one below that clears the active run.
         await self._await_saving()
-        await self._store.async_finish(run, outcome, dt_util.utcnow())
+        try:
+            await self._store.async_finish(run, outcome, dt_util.utcnow())
+        except Exception as err:  # noqa: BLE001
+            # The run is over all the same; the file still holds it active, so a restart finishes
+            # it again (its record replaces, never doubles, this one).
+            _LOGGER.error("Could not record heat pump reset %s on disk: %s", run.run_id, err)
         self._dismiss_power_notification()
         self.run = None
         self._finishing = False
@@ -673,7 +698,11 @@ class ResetController:
                 return
             run.switches_cut = max(already, index + 1)
             run.off_sent_at = dt_util.utcnow()
-            await self._store.async_save_active(run)
+            if not await self._save(run):
+                # No cut that a restart could not find on disk.
+                run.switches_cut = max(already, index)
+                run.end_early(Outcome.FAILED, "store_write_failed")
+                return
             # The write awaited: check again right before the command (the stored count may now
             # be one too many, which a restart reads as a cut: the discharge wait is only longer).
             if run.ending is not None or not self._may_cut(run, entity_id):
