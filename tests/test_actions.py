@@ -43,6 +43,7 @@ from .conftest import (
     SWITCH_A,
     SWITCH_B,
     THERMOSTAT,
+    TO_THE_END,
     HeatPump,
     advance,
     cancel,
@@ -911,3 +912,31 @@ async def test_shared_issue_raised_when_both_load_together(
     found = shared_issue(hass, SWITCH_A)
     assert found is not None
     assert found.translation_placeholders == {"entity_id": SWITCH_A, "names": "Bedroom, Heat pump"}
+
+
+async def test_switches_of_a_run_under_way_count_as_used(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A breaker a running reset still holds off is in use, even once reconfigured away, until it ends."""
+    await start(hass, entry)
+    assert state(hass, PHASE).state == "discharging"
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_SWITCHES: [SWITCH_B]}
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass)
+    assert state(hass, PHASE).state == "discharging"
+    other = await add_bedroom(hass, entry, BEDROOM_THERMOSTAT, [SWITCH_A])
+    found = shared_issue(hass, SWITCH_A)
+    assert found is not None
+    with pytest.raises(ServiceValidationError) as err:
+        await start_on(hass, other)
+    assert err.value.translation_key == "shared_entity"
+    assert not heat_pump.switch_a.is_on
+
+    await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=10))
+    assert state(hass, PHASE).state == "idle"
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert shared_issue(hass, SWITCH_A) is None
+    await start_on(hass, other)
+    await cancel(hass, other)

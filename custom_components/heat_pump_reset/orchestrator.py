@@ -654,6 +654,9 @@ class ResetController:
         self._finishing = False
         self._task = None
         self._update_issues()
+        if self._keeps_issues:
+            # The run may have switched entities the options no longer name (a reconfigure mid-run).
+            async_update_shared(self.hass)
         _LOGGER.info("Heat pump reset %s ended: %s (%s)", run.run_id, outcome, run.detail or "-")
         self._changed()
         self._fire(
