@@ -19,7 +19,7 @@ from homeassistant.core import (
     ServiceResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError, Unauthorized
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockGroup, MockUser
@@ -875,6 +875,23 @@ async def test_user_who_may_not_control_one_switch_cannot_start(
             context=Context(user_id=user.id),
         )
     assert err.value.entity_id == SWITCH_B
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])
+
+
+@pytest.mark.parametrize("service", ["start_reset", "cancel_reset"])
+async def test_unknown_user_is_refused(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, service: str
+) -> None:
+    """A call naming a user Home Assistant does not know is refused, as core refuses it."""
+    with pytest.raises(UnknownUser):
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            {"config_entry_id": entry.entry_id},
+            blocking=True,
+            context=Context(user_id="no_such_user"),
+        )
     await settle(hass)
     assert touched(heat_pump) == ([], [], [])
 
