@@ -49,7 +49,7 @@ from homeassistant.const import (
     Platform,
     UnitOfTemperature,
 )
-from homeassistant.core import CoreState, HomeAssistant, callback
+from homeassistant.core import Context, CoreState, HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.event import async_call_later
@@ -60,6 +60,7 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockModule,
     MockPlatform,
+    MockUser,
     async_test_home_assistant,
     mock_config_flow,
     mock_integration,
@@ -564,16 +565,19 @@ class Bench:
         return elapsed
 
     async def start_all(self, hass: HomeAssistant, pumps: list[Pump]) -> None:
-        """Start a reset on every heat pump at once, each call in its own task (as automations)."""
+        """Start a reset on every heat pump at once, each call in its own task (as a person would)."""
         loop = asyncio.get_running_loop()
+        # force: one heat pump runs many times a simulated day, over the daily limit; only a call
+        # with a user (a person) may force, so the calls carry the owner's.
+        person = Context(user_id=MockUser(is_owner=True).add_to_hass(hass).id)
         calls = [
             loop.create_task(
                 hass.services.async_call(
                     DOMAIN,
                     const.SERVICE_START_RESET,
-                    # force: one heat pump runs many times a simulated day, over the daily limit.
                     {const.ATTR_CONFIG_ENTRY_ID: p.entry_id, "reason": "bench", "force": True},
                     blocking=True,
+                    context=person,
                 )
             )
             for p in pumps

@@ -19,12 +19,15 @@ from homeassistant.core import (
     ServiceResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
+from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockUser
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockGroup, MockUser
 
 from custom_components.heat_pump_reset.const import (
     CONF_DISCHARGE_MINUTES,
+    CONF_SWITCHES,
+    CONF_THERMOSTAT,
     DOMAIN,
 )
 
@@ -40,6 +43,7 @@ from .conftest import (
     SWITCH_A,
     SWITCH_B,
     THERMOSTAT,
+    TO_THE_END,
     HeatPump,
     advance,
     cancel,
@@ -664,3 +668,292 @@ async def test_breaker_on_by_itself_during_the_wait(
     assert thermostat_settings(heat_pump) == SAVED
     assert state(hass, OUTCOME).state == "cancelled"
     assert state(hass, OUTCOME).attributes["detail"] == "power_restored_outside"
+
+
+# --- Two heat pumps on one switch or thermostat (issue 11, item 2) --------------------------
+
+BEDROOM_THERMOSTAT = "climate.bedroom"
+SWITCH_C = "switch.breaker_c"
+
+
+async def add_bedroom(
+    hass: HomeAssistant, entry: ConfigEntry, thermostat: str, switches: list[str]
+) -> ConfigEntry:
+    """Load a second heat pump ("Bedroom"), as an entry edited by hand or an older release made."""
+    hass.states.async_set(BEDROOM_THERMOSTAT, "heat", {"hvac_modes": ["off", "heat"]})
+    hass.states.async_set(SWITCH_C, "on")
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        title="Bedroom",
+        data={},
+        options={**entry.options, CONF_THERMOSTAT: thermostat, CONF_SWITCHES: switches},
+        unique_id=BEDROOM_THERMOSTAT,
+    )
+    other.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(other.entry_id)
+    await hass.async_block_till_done()
+    assert other.state is ConfigEntryState.LOADED
+    return other
+
+
+def shared_issue(hass: HomeAssistant, entity_id: str) -> ir.IssueEntry | None:
+    """Return the issue that heat pumps share `entity_id`, if raised."""
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"shared_entity_{entity_id}")
+
+
+async def start_on(hass: HomeAssistant, target: ConfigEntry) -> None:
+    """Call the start action of `target` (no response asked)."""
+    await hass.services.async_call(
+        DOMAIN, "start_reset", {"config_entry_id": target.entry_id}, blocking=True
+    )
+
+
+SHARING = pytest.mark.parametrize(
+    ("thermostat", "switches", "shared"),
+    [
+        (BEDROOM_THERMOSTAT, [SWITCH_A], SWITCH_A),
+        (BEDROOM_THERMOSTAT, [SWITCH_C, SWITCH_B], SWITCH_B),
+        (THERMOSTAT, [SWITCH_C], THERMOSTAT),
+    ],
+    ids=["switch", "second_switch", "thermostat"],
+)
+
+
+@SHARING
+async def test_heat_pumps_sharing_an_entity_refuse_to_start(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    thermostat: str,
+    switches: list[str],
+    shared: str,
+) -> None:
+    """Neither heat pump starts (action or button), nothing is switched, and Repairs names both."""
+    other = await add_bedroom(hass, entry, thermostat, switches)
+    found = shared_issue(hass, shared)
+    assert found is not None
+    assert found.severity is ir.IssueSeverity.ERROR
+    assert not found.is_fixable
+    assert found.translation_placeholders == {"entity_id": shared, "names": "Bedroom, Heat pump"}
+    assert [i for (d, i) in ir.async_get(hass).issues if d == DOMAIN] == [found.issue_id]
+
+    for target, trigger, others in (
+        (entry, start_on, "Bedroom"),
+        (other, start_on, "Heat pump"),
+        (entry, press_button, "Bedroom"),
+    ):
+        with pytest.raises(ServiceValidationError) as err:
+            await trigger(hass, target)
+        assert err.value.translation_domain == DOMAIN
+        assert err.value.translation_key == "shared_entity"
+        assert err.value.translation_placeholders == {
+            "name": target.title,
+            "entity_id": shared,
+            "others": others,
+        }
+        assert shared in str(err.value)
+        assert others in str(err.value)
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert state(hass, PHASE).state == "idle"
+    assert active_run(hass_storage, entry) is None
+    assert active_run(hass_storage, other) is None
+
+    # Once the other heat pump is removed, the issue goes and a reset starts again.
+    assert await hass.config_entries.async_remove(other.entry_id)
+    await hass.async_block_till_done()
+    assert shared_issue(hass, shared) is None
+    await start(hass, entry)
+    assert state(hass, PHASE).state == "discharging"
+
+
+async def test_shared_issue_goes_when_the_other_heat_pump_gets_its_own_switch(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The sharing ends with an options change and reload: the issue goes, both start again."""
+    other = await add_bedroom(hass, entry, BEDROOM_THERMOSTAT, [SWITCH_A])
+    assert shared_issue(hass, SWITCH_A) is not None
+    hass.config_entries.async_update_entry(
+        other, options={**other.options, CONF_SWITCHES: [SWITCH_C]}
+    )
+    assert await hass.config_entries.async_reload(other.entry_id)
+    await hass.async_block_till_done()
+    assert shared_issue(hass, SWITCH_A) is None
+    await start(hass, entry)
+    assert state(hass, PHASE).state == "discharging"
+
+
+async def test_shared_issue_goes_when_the_other_heat_pump_unloads(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Only loaded heat pumps can reset: unloading the other one ends the sharing."""
+    other = await add_bedroom(hass, entry, BEDROOM_THERMOSTAT, [SWITCH_A])
+    assert shared_issue(hass, SWITCH_A) is not None
+    assert await hass.config_entries.async_unload(other.entry_id)
+    await hass.async_block_till_done()
+    assert shared_issue(hass, SWITCH_A) is None
+    await start(hass, entry)
+    assert state(hass, PHASE).state == "discharging"
+
+
+# --- Permissions (issue 11, item 20) ---------------------------------------------------------
+
+
+async def test_read_only_user_can_neither_start_nor_cancel(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_read_only_user: MockUser,
+    hass_admin_user: MockUser,
+) -> None:
+    """A user who may not switch the breaker may not cut it through a reset, nor end one."""
+    read_only = Context(user_id=hass_read_only_user.id)
+    # Home Assistant refuses this user the breaker itself ...
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            "switch", "turn_off", {"entity_id": SWITCH_A}, blocking=True, context=read_only
+        )
+    # ... and so does the reset, forced or not.
+    for data in ({}, {"force": True}):
+        with pytest.raises(Unauthorized) as err:
+            await hass.services.async_call(
+                DOMAIN,
+                "start_reset",
+                {"config_entry_id": entry.entry_id, **data},
+                blocking=True,
+                context=read_only,
+            )
+        assert err.value.user_id == hass_read_only_user.id
+        assert err.value.entity_id == THERMOSTAT
+        assert err.value.permission == "control"
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])
+    assert state(hass, PHASE).state == "idle"
+
+    await start(hass, entry, Context(user_id=hass_admin_user.id))
+    assert state(hass, PHASE).state == "discharging"
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            "cancel_reset",
+            {"config_entry_id": entry.entry_id},
+            blocking=True,
+            context=read_only,
+        )
+    await settle(hass)
+    assert state(hass, PHASE).state == "discharging"
+    assert [s.is_on for s in heat_pump.switches] == [False, False]
+    # Reading the history needs no control.
+    response = await hass.services.async_call(
+        DOMAIN,
+        "get_history",
+        {"config_entry_id": entry.entry_id},
+        blocking=True,
+        return_response=True,
+        context=read_only,
+    )
+    assert response == {"runs": []}
+
+
+async def test_user_who_may_not_control_one_switch_cannot_start(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Control of the thermostat and one breaker is not enough: every wrapped entity is checked."""
+    group = MockGroup(name="Partial")
+    group.policy = {
+        "entities": {"entity_ids": {THERMOSTAT: True, SWITCH_A: True, SWITCH_B: {"read": True}}}
+    }
+    user = MockUser(groups=[group.add_to_hass(hass)]).add_to_hass(hass)
+    with pytest.raises(Unauthorized) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "start_reset",
+            {"config_entry_id": entry.entry_id},
+            blocking=True,
+            context=Context(user_id=user.id),
+        )
+    assert err.value.entity_id == SWITCH_B
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])
+
+
+@pytest.mark.parametrize("service", ["start_reset", "cancel_reset"])
+async def test_unknown_user_is_refused(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, service: str
+) -> None:
+    """A call naming a user Home Assistant does not know is refused, as core refuses it."""
+    with pytest.raises(UnknownUser):
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            {"config_entry_id": entry.entry_id},
+            blocking=True,
+            context=Context(user_id="no_such_user"),
+        )
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])
+
+
+async def test_automation_calls_are_not_checked_for_a_user(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A call without a user (an automation, a script) is not a person's: as in core, no check."""
+    await start(hass, entry, Context())
+    assert state(hass, PHASE).state == "discharging"
+    await cancel(hass, entry)
+    assert heat_pump.switch_a.is_on
+
+
+async def test_shared_issue_raised_when_both_load_together(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Loaded side by side (as at start-up, both setting up at once), the sharing is still seen."""
+    hass.states.async_set(BEDROOM_THERMOSTAT, "heat", {"hvac_modes": ["off", "heat"]})
+    other = MockConfigEntry(
+        domain=DOMAIN,
+        title="Bedroom",
+        data={},
+        options={**entry.options, CONF_THERMOSTAT: BEDROOM_THERMOSTAT, CONF_SWITCHES: [SWITCH_A]},
+        unique_id=BEDROOM_THERMOSTAT,
+    )
+    other.add_to_hass(hass)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    await asyncio.gather(
+        hass.config_entries.async_setup(entry.entry_id),
+        hass.config_entries.async_setup(other.entry_id),
+    )
+    await hass.async_block_till_done()
+    found = shared_issue(hass, SWITCH_A)
+    assert found is not None
+    assert found.translation_placeholders == {"entity_id": SWITCH_A, "names": "Bedroom, Heat pump"}
+
+
+async def test_switches_of_a_run_under_way_count_as_used(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A breaker a running reset still holds off is in use, even once reconfigured away, until it ends."""
+    await start(hass, entry)
+    assert state(hass, PHASE).state == "discharging"
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_SWITCHES: [SWITCH_B]}
+    )
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass)
+    assert state(hass, PHASE).state == "discharging"
+    other = await add_bedroom(hass, entry, BEDROOM_THERMOSTAT, [SWITCH_A])
+    found = shared_issue(hass, SWITCH_A)
+    assert found is not None
+    with pytest.raises(ServiceValidationError) as err:
+        await start_on(hass, other)
+    assert err.value.translation_key == "shared_entity"
+    assert not heat_pump.switch_a.is_on
+
+    await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=10))
+    assert state(hass, PHASE).state == "idle"
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert shared_issue(hass, SWITCH_A) is None
+    await start_on(hass, other)
+    await cancel(hass, other)

@@ -510,7 +510,7 @@ async def test_reconfigure_to_another_thermostat_moves_the_unique_id(
     """Picking a free thermostat with an off mode updates the entry and its unique id."""
     result = await start_reconfigure(hass, entry)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], entities_input(thermostat=OTHER_THERMOSTAT)
+        result["flow_id"], entities_input(thermostat=OTHER_THERMOSTAT, switches=[SWITCH_A])
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.ABORT
@@ -520,7 +520,7 @@ async def test_reconfigure_to_another_thermostat_moves_the_unique_id(
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data.thermostat_id == OTHER_THERMOSTAT
 
-    # The old thermostat is free again: it can get its own heat pump reset.
+    # The old thermostat and switch B are free again: they can get their own heat pump reset.
     result = await start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_NAME: "Second", **entities_input(switches=[SWITCH_B])}
@@ -606,3 +606,102 @@ async def test_reconfigure_during_discharge_keeps_the_run_entities(
     await advance(hass, freezer, timedelta(minutes=30, seconds=15), step=timedelta(seconds=5))
     assert [s.is_on for s in heat_pump.switches] == [True, True]
     assert state(hass, PHASE).state == "starting_up"
+
+
+# --- A switch or thermostat belongs to one heat pump (issue 11, item 2) ---------------------
+
+SWITCH_C = "switch.breaker_c"
+
+
+def bedroom(
+    thermostat: str = OTHER_THERMOSTAT, switches: list[str] | None = None
+) -> MockConfigEntry:
+    """Return a second heat pump ("Bedroom"), not yet added, wrapping the given entities."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Bedroom",
+        data={},
+        options={
+            **DEFAULT_OPTIONS,
+            **entities_input(thermostat=thermostat, switches=switches or [SWITCH_C]),
+        },
+        # An entry edited by hand, or set up by an older release, may name another thermostat.
+        unique_id="climate.edited_by_hand",
+    )
+
+
+@pytest.mark.parametrize("picked", [[SWITCH_A], [SWITCH_C, SWITCH_B]], ids=["first", "second"])
+async def test_user_step_refuses_a_switch_another_heat_pump_uses(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    other_thermostats: None,
+    picked: list[str],
+) -> None:
+    """A power switch of another heat pump is refused with a form error naming that heat pump."""
+    hass.states.async_set(SWITCH_C, "on")
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Bedroom", **entities_input(thermostat=OTHER_THERMOSTAT, switches=picked)},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_SWITCHES: "switch_in_use"}
+    assert result["description_placeholders"] == {"switch": picked[-1], "switch_owner": "Heat pump"}
+    assert our_entries(hass) == [entry]
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Bedroom", **entities_input(thermostat=OTHER_THERMOSTAT, switches=[SWITCH_C])},
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_user_step_refuses_a_thermostat_another_heat_pump_uses(
+    hass: HomeAssistant, heat_pump: HeatPump, other_thermostats: None
+) -> None:
+    """A thermostat another entry wraps (its unique id says otherwise) is refused, naming it."""
+    bedroom().add_to_hass(hass)
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Again", **entities_input(thermostat=OTHER_THERMOSTAT, switches=[SWITCH_A])},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_THERMOSTAT: "thermostat_in_use"}
+    assert result["description_placeholders"] == {"thermostat_owner": "Bedroom"}
+    assert len(our_entries(hass)) == 1
+
+
+async def test_reconfigure_refuses_a_switch_another_heat_pump_uses(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, other_thermostats: None
+) -> None:
+    """Reconfigure refuses another heat pump's switch or thermostat; the entry stays as it was."""
+    hass.states.async_set(SWITCH_C, "on")
+    bedroom().add_to_hass(hass)
+    before = dict(entry.options)
+    controller = entry.runtime_data
+    result = await start_reconfigure(hass, entry)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], entities_input(switches=[SWITCH_A, SWITCH_C])
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_SWITCHES: "switch_in_use"}
+    assert result["description_placeholders"] == {"switch": SWITCH_C, "switch_owner": "Bedroom"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], entities_input(thermostat=OTHER_THERMOSTAT)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_THERMOSTAT: "thermostat_in_use"}
+    assert result["description_placeholders"] == {"thermostat_owner": "Bedroom"}
+    await hass.async_block_till_done()
+    assert dict(entry.options) == before
+    assert entry.runtime_data is controller
+
+    # Its own switches are not "another heat pump's".
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], entities_input(switches=[SWITCH_B])
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"

@@ -6,9 +6,12 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 import pytest
+from pytest_homeassistant_custom_component.common import MockUser
+
+from custom_components.heat_pump_reset.const import DOMAIN
 
 from .conftest import BUTTON, PHASE, HeatPump, advance, settle, start, state
 from .test_history import T0, run_once
@@ -40,16 +43,48 @@ async def test_over_the_limit_is_refused_and_touches_nothing(
 
 
 async def test_force_starts_over_the_limit(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_admin_user: MockUser,
 ) -> None:
-    """A person who passes force: true starts a reset over the limit."""
+    """A person (a call with a user) who passes force: true starts a reset over the limit."""
     freezer.move_to(T0)
     await run_once(hass, freezer, entry)
     await run_once(hass, freezer, entry)
-    await start(hass, entry, force=True)
+    await start(hass, entry, Context(user_id=hass_admin_user.id), force=True)
     await settle(hass)
     assert state(hass, PHASE).state == "discharging"
     assert [switch.is_on for switch in heat_pump.switches] == [False, False]
+
+
+@pytest.mark.parametrize("over_the_limit", [True, False], ids=["over", "under"])
+async def test_an_automation_cannot_force(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    over_the_limit: bool,
+) -> None:
+    """force: true from a call without a user (an automation, a script) is refused, touching nothing."""
+    freezer.move_to(T0)
+    if over_the_limit:
+        await run_once(hass, freezer, entry)
+        await run_once(hass, freezer, entry)
+    for switch in heat_pump.switches:
+        switch.commands.clear()
+    for context in (None, Context()):
+        with pytest.raises(ServiceValidationError) as err:
+            await start(hass, entry, context, force=True)
+        assert err.value.translation_domain == DOMAIN
+        assert err.value.translation_key == "force_needs_person"
+        assert err.value.translation_placeholders == {"name": "Heat pump"}
+        assert "person" in str(err.value)
+    await settle(hass)
+    assert state(hass, PHASE).state == "idle"
+    assert [switch.commands for switch in heat_pump.switches] == [[], []]
+    assert [switch.is_on for switch in heat_pump.switches] == [True, True]
 
 
 async def test_the_window_slides_after_24_hours(

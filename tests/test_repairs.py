@@ -14,13 +14,14 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import CLIENT_ID, MockUser
+from pytest_homeassistant_custom_component.common import CLIENT_ID, MockConfigEntry, MockUser
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.heat_pump_reset.const import (
     CONF_MAX_RESETS_PER_DAY,
     CONF_RECURRENCE_COUNT,
     CONF_SWITCHES,
+    CONF_THERMOSTAT,
     DOMAIN,
 )
 
@@ -325,6 +326,46 @@ async def test_removed_switch_is_replaced_through_the_fix_flow(
     assert entry.options[CONF_SWITCHES] == [SWITCH_A, "switch.new_breaker"]
     assert entry.state is ConfigEntryState.LOADED
     assert raised(hass) == set()
+
+
+@pytest.mark.usefixtures("repairs")
+async def test_fix_flow_refuses_an_entity_of_another_heat_pump(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_client: ClientSessionGenerator,
+    hass_admin_user: MockUser,
+) -> None:
+    """The replacement of a removed breaker cannot be another heat pump's breaker or thermostat."""
+    hass.states.async_set("climate.bedroom", "heat", {"hvac_modes": ["off", "heat"]})
+    hass.states.async_set("switch.breaker_c", "on")
+    hass.states.async_set("switch.new_breaker", "on")
+    MockConfigEntry(
+        domain=DOMAIN,
+        title="Bedroom",
+        data={},
+        options={
+            **entry.options,
+            CONF_THERMOSTAT: "climate.bedroom",
+            CONF_SWITCHES: ["switch.breaker_c"],
+        },
+        unique_id="climate.bedroom",
+    ).add_to_hass(hass)
+    er.async_get(hass).async_remove(SWITCH_B)
+    await hass.async_block_till_done()
+    found = issue(hass, "missing_entity", entry, f"_{SWITCH_B}")
+
+    client = await fresh_client(hass, hass_client, hass_admin_user)
+    flow = await start_fix(client, found)
+    flow = await submit(client, flow, {"entity_id": "switch.breaker_c"})
+    assert flow["errors"] == {"entity_id": "in_use"}
+    assert flow["description_placeholders"]["owner"] == "Bedroom"
+    assert entry.options[CONF_SWITCHES] == [SWITCH_A, SWITCH_B]
+    assert (await submit(client, flow, {"entity_id": "switch.new_breaker"}))["type"] == (
+        "create_entry"
+    )
+    await hass.async_block_till_done()
+    assert entry.options[CONF_SWITCHES] == [SWITCH_A, "switch.new_breaker"]
 
 
 @pytest.mark.parametrize(

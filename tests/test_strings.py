@@ -396,6 +396,8 @@ def test_flow_errors_and_aborts_are_translated() -> None:
         "thermostat_no_off",
         "no_switches",
         "duplicate_switches",
+        "thermostat_in_use",
+        "switch_in_use",
     }
     assert aborts == {"already_configured", "reconfigure_successful"}
     assert set(STRINGS["config"]["error"]) == errors

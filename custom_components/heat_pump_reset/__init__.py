@@ -13,7 +13,7 @@ from .issues import async_delete_all
 from .orchestrator import ResetController
 from .runtime import HeatPumpResetConfigEntry
 from .services import async_setup_services
-from .wrapped import async_follow
+from .wrapped import async_follow, async_watch_shared
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -36,6 +36,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: HeatPumpResetConfigEntry
     await controller.async_load()
     entry.runtime_data = controller
     entry.async_on_unload(async_follow(hass, entry))
+    # Two loaded heat pumps on one switch or thermostat: Repairs says so (their resets are refused),
+    # from the moment this one is loaded until it starts unloading (a reload checks again).
+    entry.async_on_unload(async_watch_shared(hass, entry))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if not OPTIONS_FLOW_RELOADS:
         entry.async_on_unload(entry.add_update_listener(_async_reload))

@@ -11,7 +11,7 @@ from homeassistant.core import callback
 from homeassistant.helpers import selector
 import voluptuous as vol
 
-from . import thermostat
+from . import thermostat, wrapped
 from .compat import OPTIONS_FLOW_BASE, OPTIONS_FLOW_RELOADS, ha_schema
 from .const import (
     CONF_DISCHARGE_MINUTES,
@@ -147,20 +147,39 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
         """Return the timings editor."""
         return HeatPumpResetOptionsFlow()
 
-    def _validate(self, user_input: dict[str, Any]) -> dict[str, str]:
-        """Return form errors for the picked entities."""
+    def _validate(
+        self, user_input: dict[str, Any], entry_id: str | None = None
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """Return form errors for the picked entities, and the placeholders their texts use.
+
+        A thermostat or switch another heat pump (any entry but `entry_id`) switches is refused:
+        a reset of one would cut the other's power while it runs.
+        """
         errors: dict[str, str] = {}
-        state = self.hass.states.get(user_input[CONF_THERMOSTAT])
+        placeholders: dict[str, str] = {}
+        thermostat_id = user_input[CONF_THERMOSTAT]
+        state = self.hass.states.get(thermostat_id)
         if state is None:
             errors[CONF_THERMOSTAT] = "thermostat_not_found"
         elif not thermostat.supports_off(state):
             errors[CONF_THERMOSTAT] = "thermostat_no_off"
+        elif owner := wrapped.owner_elsewhere(self.hass, thermostat_id, entry_id):
+            errors[CONF_THERMOSTAT] = "thermostat_in_use"
+            placeholders["thermostat_owner"] = owner
         switches = user_input.get(CONF_SWITCHES) or []
+        in_use = (
+            (switch, owner)
+            for switch in switches
+            if (owner := wrapped.owner_elsewhere(self.hass, switch, entry_id))
+        )
         if not switches:
             errors[CONF_SWITCHES] = "no_switches"
         elif len(set(switches)) != len(switches):
             errors[CONF_SWITCHES] = "duplicate_switches"
-        return errors
+        elif shared := next(in_use, None):
+            errors[CONF_SWITCHES] = "switch_in_use"
+            placeholders["switch"], placeholders["switch_owner"] = shared
+        return errors, placeholders
 
     @staticmethod
     def _entities(user_input: dict[str, Any]) -> dict[str, Any]:
@@ -174,10 +193,12 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Pick a name, the thermostat, the power switches and an optional power sensor."""
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             await self.async_set_unique_id(user_input[CONF_THERMOSTAT])
             self._abort_if_unique_id_configured()
-            if not (errors := self._validate(user_input)):
+            errors, placeholders = self._validate(user_input)
+            if not errors:
                 return self.async_create_entry(
                     title=user_input[CONF_NAME],
                     data={},
@@ -186,7 +207,12 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
         schema = vol.Schema(
             {vol.Required(CONF_NAME, default="Heat pump"): selector.TextSelector()}
         ).extend(_entities_schema(user_input or {}).schema)
-        return self.async_show_form(step_id="user", data_schema=ha_schema(schema), errors=errors)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=ha_schema(schema),
+            errors=errors,
+            description_placeholders=placeholders or None,
+        )
 
     def _update_and_reload(
         self, entry: ConfigEntry[Any], *, unique_id: str, options: dict[str, Any]
@@ -211,11 +237,13 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
         """Change the wrapped entities of an existing heat pump."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         if user_input is not None:
             await self.async_set_unique_id(user_input[CONF_THERMOSTAT])
             if user_input[CONF_THERMOSTAT] != entry.unique_id:
                 self._abort_if_unique_id_configured()
-            if not (errors := self._validate(user_input)):
+            errors, placeholders = self._validate(user_input, entry.entry_id)
+            if not errors:
                 return self._update_and_reload(
                     entry,
                     unique_id=user_input[CONF_THERMOSTAT],
@@ -225,6 +253,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reconfigure",
             data_schema=ha_schema(_entities_schema(user_input or dict(entry.options))),
             errors=errors,
+            description_placeholders=placeholders or None,
         )
 
 

@@ -13,6 +13,7 @@ from .const import (
     ISSUE_NO_START,
     ISSUE_POWER_NOT_RESTORED,
     ISSUE_RECURRING_RESETS,
+    ISSUE_SHARED_ENTITY,
 )
 
 CONF_ENTITY_ID: Final = "entity_id"
@@ -116,6 +117,34 @@ def async_forget_unwrapped(hass: HomeAssistant, entry_id: str, wrapped: list[str
             and data.get(CONF_ENTITY_ID) not in wrapped
         ):
             ir.async_delete_issue(hass, DOMAIN, ident)
+
+
+@callback
+def async_manage_shared(hass: HomeAssistant, shared: dict[str, list[str]]) -> None:
+    """Raise an issue per entity that heat pumps share (`shared`: entity id -> their names).
+
+    Every other sharing issue is removed: its heat pumps no longer share it (or are not loaded).
+    """
+    registry = ir.async_get(hass)
+    for (domain, ident), issue in list(registry.issues.items()):
+        data = issue.data or {}
+        if (
+            domain == DOMAIN
+            and data.get("key") == ISSUE_SHARED_ENTITY
+            and data.get(CONF_ENTITY_ID) not in shared
+        ):
+            ir.async_delete_issue(hass, DOMAIN, ident)
+    for entity_id, names in shared.items():
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            f"{ISSUE_SHARED_ENTITY}_{entity_id}",
+            data={"key": ISSUE_SHARED_ENTITY, CONF_ENTITY_ID: entity_id},
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_SHARED_ENTITY,
+            translation_placeholders={"entity_id": entity_id, "names": ", ".join(names)},
+        )
 
 
 @callback

@@ -103,6 +103,7 @@ from .sequence import (
     wait_ends_on_cancel,
 )
 from .storage import RunStore
+from .wrapped import async_update_shared
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -425,6 +426,14 @@ class ResetController:
         """Return the active run's phase, or idle."""
         return self.run.phase if self.run is not None else Phase.IDLE
 
+    @property
+    def switched_ids(self) -> list[str]:
+        """Return the thermostat and power switches this heat pump switches (a run's under way too)."""
+        ids = [self.thermostat_id, *self.switch_ids]
+        if self.run is not None:
+            ids += [self.run.thermostat, *self.run.switches]
+        return list(dict.fromkeys(ids))
+
     # --- Starting and cancelling -----------------------------------------------------------
 
     @callback
@@ -457,6 +466,7 @@ class ResetController:
                 translation_key="already_running",
                 translation_placeholders={"name": self.entry.title, "phase": self.run.phase},
             )
+        self._refuse_shared()
         now = dt_util.utcnow()
         if (
             not force
@@ -502,6 +512,26 @@ class ResetController:
             {"run_id": self.run.run_id, "trigger": trigger.value, "reason": reason},
         )
         return self.run.run_id
+
+    @callback
+    def _refuse_shared(self) -> None:
+        """Refuse a start while another loaded heat pump switches one of our entities.
+
+        Its reset would cut our power while we run, or bring it back during our discharge wait.
+        The flows refuse such a pick; this catches an entry edited by hand or by an older release.
+        """
+        for entity_id, entries in async_update_shared(self.hass).items():
+            others = [e.title for e in entries if e.entry_id != self.entry.entry_id]
+            if len(others) < len(entries):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="shared_entity",
+                    translation_placeholders={
+                        "name": self.entry.title,
+                        "entity_id": entity_id,
+                        "others": ", ".join(sorted(others)),
+                    },
+                )
 
     @callback
     def async_cancel(self) -> None:
@@ -653,6 +683,9 @@ class ResetController:
         self._finishing = False
         self._task = None
         self._update_issues()
+        if self._keeps_issues:
+            # The run may have switched entities the options no longer name (a reconfigure mid-run).
+            async_update_shared(self.hass)
         _LOGGER.info("Heat pump reset %s ended: %s (%s)", run.run_id, outcome, run.detail or "-")
         self._changed()
         self._fire(

@@ -91,6 +91,7 @@ class ReplaceEntityFlow(_EntryFlow):
             return self.async_abort(reason="entry_not_loaded")
         domain = split_entity_id(self._missing)[0]
         errors: dict[str, str] = {}
+        placeholders = dict(self._placeholders)
         if user_input is not None:
             new = user_input[CONF_ENTITY_ID]
             state = self.hass.states.get(new)
@@ -100,6 +101,12 @@ class ReplaceEntityFlow(_EntryFlow):
                 errors[CONF_ENTITY_ID] = "thermostat_no_off"
             elif new in wrapped.wrapped_ids(dict(entry.options)):
                 errors[CONF_ENTITY_ID] = "already_wrapped"
+            elif domain != "sensor" and (
+                owner := wrapped.owner_elsewhere(self.hass, new, entry.entry_id)
+            ):
+                # A switch or thermostat belongs to one heat pump (a sensor may be read by several).
+                errors[CONF_ENTITY_ID] = "in_use"
+                placeholders["owner"] = owner
             else:
                 await wrapped.async_replace(self.hass, entry, self._missing, new)
                 return self.async_create_entry(data={})
@@ -113,7 +120,7 @@ class ReplaceEntityFlow(_EntryFlow):
         return self.async_show_form(
             step_id="replace",
             data_schema=ha_schema(schema),
-            description_placeholders=self._placeholders,
+            description_placeholders=placeholders,
             errors=errors,
         )
 

@@ -5,6 +5,7 @@ This module is pure: no Home Assistant import. The orchestrator performs what it
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -323,3 +324,16 @@ def verified_outcome(start_seen: bool, demand_seen: bool, observable: bool) -> O
     if demand_seen and observable:
         return Outcome.NO_START
     return Outcome.UNVERIFIED
+
+
+def shared_entities(wrapped: Mapping[str, Iterable[str]]) -> dict[str, list[str]]:
+    """Return each entity two or more heat pumps switch, with those heat pumps (keys of `wrapped`).
+
+    A power switch or a thermostat belongs to one heat pump: a reset of one would cut the power of
+    the other while it runs, and turn it back on during the other's discharge wait.
+    """
+    users: dict[str, list[str]] = {}
+    for heat_pump, entity_ids in wrapped.items():
+        for entity_id in dict.fromkeys(entity_ids):
+            users.setdefault(entity_id, []).append(heat_pump)
+    return {entity_id: found for entity_id, found in users.items() if len(found) > 1}

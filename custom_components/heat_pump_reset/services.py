@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
     HomeAssistant,
@@ -10,7 +11,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
@@ -70,12 +71,41 @@ def _controller(hass: HomeAssistant, call: ServiceCall) -> ResetController:
     return entry.runtime_data
 
 
+async def _check_permission(
+    hass: HomeAssistant, call: ServiceCall, controller: ResetController
+) -> None:
+    """Refuse a person who may not control every entity the action switches, as core would.
+
+    A call without a user (an automation, a script) is not checked, as in core.
+    """
+    if call.context.user_id is None:
+        return
+    user = await hass.auth.async_get_user(call.context.user_id)
+    if user is None:
+        raise UnknownUser(context=call.context)
+    for entity_id in controller.switched_ids:
+        if not user.permissions.check_entity(entity_id, POLICY_CONTROL):
+            raise Unauthorized(context=call.context, entity_id=entity_id, permission=POLICY_CONTROL)
+
+
+def _check_force(call: ServiceCall, controller: ResetController) -> None:
+    """Refuse force from a call without a user: only a person may go over the daily limit."""
+    if call.data[ATTR_FORCE] and call.context.user_id is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="force_needs_person",
+            translation_placeholders={"name": controller.entry.title},
+        )
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions once for the integration."""
 
     async def _start(call: ServiceCall) -> ServiceResponse:
         controller = _controller(hass, call)
+        await _check_permission(hass, call, controller)
+        _check_force(call, controller)
         # A call that carries a user was made by a person; one without came from an automation,
         # a script or a blueprint.
         trigger = Trigger.ACTION if call.context.user_id is not None else Trigger.AUTOMATION
@@ -88,7 +118,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
         return {ATTR_RUN_ID: run_id} if call.return_response else None
 
     async def _cancel(call: ServiceCall) -> None:
-        _controller(hass, call).async_cancel()
+        controller = _controller(hass, call)
+        await _check_permission(hass, call, controller)
+        controller.async_cancel()
 
     async def _history(call: ServiceCall) -> ServiceResponse:
         controller = _controller(hass, call)

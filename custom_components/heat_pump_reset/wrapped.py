@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import (
     CALLBACK_TYPE,
@@ -20,8 +21,9 @@ from homeassistant.helpers.event import (
 )
 
 from .compat import OPTIONS_FLOW_RELOADS
-from .const import CONF_POWER_SENSOR, CONF_SWITCHES, CONF_THERMOSTAT
-from .issues import async_forget_unwrapped, async_manage_missing
+from .const import CONF_POWER_SENSOR, CONF_SWITCHES, CONF_THERMOSTAT, DOMAIN
+from .issues import async_forget_unwrapped, async_manage_missing, async_manage_shared
+from .sequence import shared_entities
 
 if TYPE_CHECKING:
     from .runtime import HeatPumpResetConfigEntry
@@ -31,6 +33,57 @@ def wrapped_ids(options: dict[str, Any]) -> list[str]:
     """Return the thermostat, the power switches and the sensor (when set) of the options."""
     sensor = options.get(CONF_POWER_SENSOR)
     return [options[CONF_THERMOSTAT], *options[CONF_SWITCHES], *([sensor] if sensor else [])]
+
+
+def switched_ids(options: dict[str, Any]) -> list[str]:
+    """Return the entities a heat pump switches: its thermostat and power switches (not the sensor)."""
+    thermostat_id = options.get(CONF_THERMOSTAT)
+    return [*([thermostat_id] if thermostat_id else []), *options.get(CONF_SWITCHES, [])]
+
+
+@callback
+def owner_elsewhere(hass: HomeAssistant, entity_id: str, entry_id: str | None) -> str | None:
+    """Return the name of another heat pump (any entry but `entry_id`) that switches `entity_id`."""
+    for other in hass.config_entries.async_entries(DOMAIN):
+        if other.entry_id != entry_id and entity_id in switched_ids(dict(other.options)):
+            return other.title
+    return None
+
+
+@callback
+def async_update_shared(hass: HomeAssistant) -> dict[str, list[ConfigEntry[Any]]]:
+    """Return the entities loaded heat pumps share, with those heat pumps; raise or clear the issues."""
+    loaded = {
+        entry.entry_id: entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.state is ConfigEntryState.LOADED
+    }
+    switched: dict[str, list[str]] = {
+        entry_id: entry.runtime_data.switched_ids for entry_id, entry in loaded.items()
+    }
+    shared = {
+        entity_id: [loaded[entry_id] for entry_id in entry_ids]
+        for entity_id, entry_ids in shared_entities(switched).items()
+    }
+    async_manage_shared(
+        hass,
+        {
+            entity_id: sorted(entry.title for entry in entries)
+            for entity_id, entries in shared.items()
+        },
+    )
+    return shared
+
+
+@callback
+def async_watch_shared(hass: HomeAssistant, entry: ConfigEntry[Any]) -> CALLBACK_TYPE:
+    """Update the sharing issues whenever `entry` is loaded or starts unloading; return the remover."""
+
+    @callback
+    def _state_changed() -> None:
+        async_update_shared(hass)
+
+    return entry.async_on_state_change(_state_changed)
 
 
 def replace_in_options(options: dict[str, Any], old: str, new: str) -> dict[str, Any]:
