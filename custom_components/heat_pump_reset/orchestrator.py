@@ -490,7 +490,7 @@ class ResetController:
                 )
         climate = self._state(self.thermostat_id)
         assert climate is not None
-        self.run = Run(
+        run = self.run = Run(
             run_id=uuid4().hex,
             trigger=trigger,
             reason=reason,
@@ -502,16 +502,18 @@ class ResetController:
         )
         _LOGGER.info(
             "Starting heat pump reset %s for %s (%s)",
-            self.run.run_id,
+            run.run_id,
             self.entry.title,
             reason or trigger,
         )
-        self._spawn(Phase.STOPPING_THERMOSTAT, None)
+        # Told before the run is driven: a run that ends at once (its first step may finish it
+        # before the task yields) must not be announced as started after it ended.
         self._fire(
             EVENT_STARTED,
-            {"run_id": self.run.run_id, "trigger": trigger.value, "reason": reason},
+            {"run_id": run.run_id, "trigger": trigger.value, "reason": reason},
         )
-        return self.run.run_id
+        self._spawn(Phase.STOPPING_THERMOSTAT, None)
+        return run.run_id
 
     @callback
     def _refuse_shared(self) -> None:
@@ -704,6 +706,10 @@ class ResetController:
         """Turn the thermostat off and wait until it and the unit are idle."""
         if not await self._call(
             Platform.CLIMATE, SERVICE_SET_HVAC_MODE, run.thermostat, {"hvac_mode": "off"}
+        ) and not (
+            # Some thermostats list `off` but go off only through `climate.turn_off`.
+            thermostat.supports_turn_off(self._state(run.thermostat))
+            and await self._call(Platform.CLIMATE, SERVICE_TURN_OFF, run.thermostat, {})
         ):
             run.end_early(Outcome.FAILED, "thermostat_refused_off")
             return

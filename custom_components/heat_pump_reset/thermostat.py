@@ -60,6 +60,14 @@ def supports_off(state: State) -> bool:
     return HVACMode.OFF in (state.attributes.get(ATTR_HVAC_MODES) or ())
 
 
+def supports_turn_off(state: State | None) -> bool:
+    """Whether the thermostat offers `climate.turn_off`."""
+    if state is None:
+        return False
+    features = ClimateEntityFeature(state.attributes.get(ATTR_SUPPORTED_FEATURES, 0))
+    return bool(features & ClimateEntityFeature.TURN_OFF)
+
+
 def changed_settings(old: State | None, new: State) -> dict[str, Any]:
     """Return the settings `new` reports differently from `old` (all of them without `old`)."""
     before = capture(old) if old is not None and old.state not in _GONE else {}
