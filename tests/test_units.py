@@ -7,6 +7,7 @@ converters before any comparison; a unit that cannot be converted reads as unrea
 from __future__ import annotations
 
 from datetime import timedelta
+import json
 import math
 from typing import Any
 
@@ -18,6 +19,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
@@ -32,6 +34,7 @@ from custom_components.heat_pump_reset.const import (
     CONF_THERMOSTAT,
     DOMAIN,
 )
+from custom_components.heat_pump_reset.sequence import Run, Trigger, above_threshold
 
 from .conftest import (
     DISCHARGE,
@@ -336,7 +339,11 @@ def _unit_of(validator: Any) -> str | None:
     [
         ({CONF_POWER_SENSOR: SENSOR}, "kW", {CONF_POWER_THRESHOLD: "W"}),
         ({CONF_POWER_SENSOR: SENSOR}, "mA", {CONF_CURRENT_THRESHOLD: "A"}),
-        ({CONF_POWER_SENSOR: SENSOR}, None, {CONF_POWER_THRESHOLD: "W", CONF_CURRENT_THRESHOLD: "A"}),
+        (
+            {CONF_POWER_SENSOR: SENSOR},
+            None,
+            {CONF_POWER_THRESHOLD: "W", CONF_CURRENT_THRESHOLD: "A"},
+        ),
         ({CONF_POWER_SENSOR: None}, "W", {CONF_POWER_THRESHOLD: "W", CONF_CURRENT_THRESHOLD: "A"}),
     ],
     indirect=["options"],
@@ -365,7 +372,7 @@ async def test_options_show_the_threshold_with_its_unit(
         if _field(result, key) is not None
     }
     assert fields == shown
-    submitted = {**_timings(), **{key: 2.5 for key in shown}}
+    submitted = {**_timings(), **dict.fromkeys(shown, 2.5)}
     result = await hass.config_entries.options.async_configure(result["flow_id"], submitted)
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -473,7 +480,9 @@ async def test_migration_of_the_old_threshold(
     assert migrated.runtime_data.sensor_id == migrated.options[CONF_POWER_SENSOR]
 
 
-async def test_migration_reads_the_registered_unit(hass: HomeAssistant, heat_pump: HeatPump) -> None:
+async def test_migration_reads_the_registered_unit(
+    hass: HomeAssistant, heat_pump: HeatPump
+) -> None:
     """At start-up the sensor may not be loaded yet: the unit comes from the entity registry."""
     registry = er.async_get(hass)
     entity = registry.async_get_or_create(
@@ -624,3 +633,43 @@ async def test_run_stored_before_the_sensor_was_kept_uses_the_entry_sensor(
     set_power(hass, "2", "kW")
     await settle(hass)
     assert state(hass, OUTCOME).state == "succeeded"
+
+
+def test_run_keeps_sensor_fields_through_the_store() -> None:
+    """The sensor and thresholds round-trip; a run stored before them loads as not kept."""
+    run = Run(
+        run_id="abc",
+        trigger=Trigger.ACTION,
+        reason=None,
+        thermostat=THERMOSTAT,
+        switches=[SWITCH_A],
+        discharge_minutes=30,
+        started_at=dt_util.utcnow(),
+        power_sensor=SENSOR,
+        power_threshold=250.0,
+        current_threshold=1.5,
+        sensor_kept=True,
+    )
+    assert Run.from_dict(json.loads(json.dumps(run.to_dict()))) == run
+    older = run.to_dict()
+    for key in ("power_sensor", "power_threshold", "current_threshold", "sensor_kept"):
+        del older[key]
+    loaded = Run.from_dict(older)
+    assert not loaded.sensor_kept
+    assert loaded.power_sensor is None
+
+
+@pytest.mark.parametrize(
+    ("reading", "threshold", "expected"),
+    [
+        (None, 100.0, None),
+        (100.0, 100.0, False),
+        (100.1, 100.0, True),
+        (-100.1, 100.0, True),
+        (-40.0, 100.0, False),
+        (0.0, 0.0, False),
+    ],
+)
+def test_above_threshold(reading: float | None, threshold: float, expected: bool | None) -> None:
+    """Above the threshold by magnitude is running; at it is idle; unreadable is neither."""
+    assert above_threshold(reading, threshold) is expected

@@ -932,7 +932,8 @@ class ResetController:
         The reading is converted to W or A (by its own unit) and compared with that threshold.
         """
         run = self.run
-        assert run is not None and run.power_sensor is not None
+        assert run is not None
+        assert run.power_sensor is not None
         converted = reading(self._state(run.power_sensor))
         if converted is None:
             return None
