@@ -556,11 +556,7 @@ async def test_actions_refuse_infinite_or_nan_numbers(
 
 @WITH_SENSOR
 async def test_run_keeps_its_sensor_after_a_reconfigure(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    heat_pump: HeatPump,
-    entry: ConfigEntry,
-    hass_storage: dict[str, Any],
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
     """A sensor dropped by a Reconfigure mid-run still verifies the start of the run it began."""
     set_power(hass, "0", "W")
