@@ -35,6 +35,7 @@ from custom_components.heat_pump_reset.const import (
     CONF_SWITCHES,
     CONF_THERMOSTAT,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
 )
 from custom_components.heat_pump_reset.sequence import Run
 from custom_components.heat_pump_reset.storage import RunStore
@@ -45,6 +46,13 @@ THERMOSTAT = "climate.living_room"
 SWITCH_A = "switch.breaker_a"
 SWITCH_B = "switch.breaker_b"
 SENSOR = "sensor.heat_pump_power"
+
+
+def set_power(
+    hass: HomeAssistant, reading: str, unit: str | None = "W", entity_id: str = SENSOR
+) -> None:
+    """Set the power (or current) sensor's reading, in `unit` (None: a sensor without a unit)."""
+    hass.states.async_set(entity_id, reading, {} if unit is None else {"unit_of_measurement": unit})
 
 
 # Scenarios the fault matrix (tests/test_fault_matrix.py) ran and the invariant violations it saw.
@@ -159,7 +167,12 @@ async def entry(hass: HomeAssistant, heat_pump: HeatPump, options: dict[str, Any
     """Add and load our entry for the fake heat pump."""
     assert await async_setup_component(hass, "persistent_notification", {})
     config_entry = MockConfigEntry(
-        domain=DOMAIN, title="Heat pump", data={}, options=options, unique_id=THERMOSTAT
+        domain=DOMAIN,
+        title="Heat pump",
+        data={},
+        options=options,
+        unique_id=THERMOSTAT,
+        minor_version=ENTRY_MINOR_VERSION,
     )
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)

@@ -21,6 +21,7 @@ import voluptuous as vol
 
 from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
+    CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_MAX_RESETS_PER_DAY,
     CONF_POWER_SENSOR,
@@ -47,6 +48,7 @@ from .conftest import (
     THERMOSTAT,
     HeatPump,
     advance,
+    set_power,
     settle,
     state,
 )
@@ -63,6 +65,7 @@ TIMING_KEYS = [
     CONF_STAGGER_SECONDS,
     CONF_VERIFY_MINUTES,
     CONF_POWER_THRESHOLD,
+    CONF_CURRENT_THRESHOLD,
     CONF_MAX_RESETS_PER_DAY,
     CONF_RECURRENCE_COUNT,
     CONF_RECURRENCE_DAYS,
@@ -76,6 +79,7 @@ NEW_TIMINGS = {
     CONF_STAGGER_SECONDS: 20,
     CONF_VERIFY_MINUTES: 30,
     CONF_POWER_THRESHOLD: 50.5,
+    CONF_CURRENT_THRESHOLD: 1.5,
     CONF_MAX_RESETS_PER_DAY: 4,
     CONF_RECURRENCE_COUNT: 5,
     CONF_RECURRENCE_DAYS: 60,
@@ -89,6 +93,7 @@ BOUNDS = {
     CONF_STAGGER_SECONDS: (0, 300),
     CONF_VERIFY_MINUTES: (1, 120),
     CONF_POWER_THRESHOLD: (0, 100000),
+    CONF_CURRENT_THRESHOLD: (0, 1000),
     CONF_MAX_RESETS_PER_DAY: (1, 10),
     CONF_RECURRENCE_COUNT: (2, 10),
     CONF_RECURRENCE_DAYS: (1, 365),
@@ -195,6 +200,7 @@ async def test_user_step_creates_entry_with_default_timings(
     hass: HomeAssistant, heat_pump: HeatPump, switches: list[str], sensor: str | None
 ) -> None:
     """The entry is titled by the name, keeps no data, and holds default timings plus the entities."""
+    set_power(hass, "0")
     result = await start_user_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
@@ -212,6 +218,7 @@ async def test_user_step_creates_entry_with_default_timings(
         CONF_STAGGER_SECONDS: 10,
         CONF_VERIFY_MINUTES: 15,
         CONF_POWER_THRESHOLD: 100.0,
+        CONF_CURRENT_THRESHOLD: 0.5,
         CONF_MAX_RESETS_PER_DAY: 2,
         CONF_RECURRENCE_COUNT: 3,
         CONF_RECURRENCE_DAYS: 30,
@@ -342,7 +349,7 @@ async def test_options_refuse_out_of_range_values(
 async def test_options_accept_the_bounds(
     hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, end: int
 ) -> None:
-    """Every timing accepts both ends of its range, stored as whole numbers (threshold: a float)."""
+    """Every timing accepts both ends of its range, stored as whole numbers (thresholds: floats)."""
     chosen = {key: bounds[end] for key, bounds in BOUNDS.items()}
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(result["flow_id"], chosen)
@@ -350,7 +357,8 @@ async def test_options_accept_the_bounds(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     for key, value in chosen.items():
         assert entry.options[key] == value
-        assert type(entry.options[key]) is (float if key == CONF_POWER_THRESHOLD else int)
+        thresholds = (CONF_POWER_THRESHOLD, CONF_CURRENT_THRESHOLD)
+        assert type(entry.options[key]) is (float if key in thresholds else int)
 
 
 async def test_options_save_merged_and_reload_the_entry(
@@ -384,7 +392,8 @@ async def test_options_save_merged_and_reload_the_entry(
         verify_window=timedelta(minutes=30),
         thermostat_return=old_controller.timing.thermostat_return,
     )
-    assert controller.threshold == 50.5
+    assert controller.power_threshold == 50.5
+    assert controller.current_threshold == 1.5
     assert controller.switch_ids == [SWITCH_A, SWITCH_B]
     assert state(hass, PHASE).state == "idle"
 
@@ -481,6 +490,8 @@ async def test_reconfigure_updates_entities_and_reloads(
     sensor: str | None,
 ) -> None:
     """New entities are saved (order kept, timings untouched), the flow aborts successful, the entry reloads."""
+    set_power(hass, "0")
+    set_power(hass, "0", "kW", entity_id="sensor.other_power")
     old_controller = entry.runtime_data
     result = await start_reconfigure(hass, entry)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], submitted)

@@ -52,6 +52,7 @@ from .conftest import (
     THERMOSTAT,
     HeatPump,
     advance,
+    set_power,
     settle,
     store_key,
     stored_history,
@@ -450,7 +451,7 @@ def _sensor(value: str | None) -> Callable[[Scene], None]:
             if value is None:
                 sc.hass.states.async_remove(SENSOR)
             else:
-                sc.hass.states.async_set(SENSOR, value)
+                set_power(sc.hass, value)
 
     return _set
 
@@ -602,7 +603,7 @@ async def test_fault_in_phase(
     match, target = POINTS[point]
     sc = Scene(hass, freezer, heat_pump, entry, hass_storage, timeline, target)
     if spec.sensor:
-        hass.states.async_set(SENSOR, "0")
+        set_power(hass, "0")
     gate.match = match
     response = await hass.services.async_call(
         DOMAIN,

@@ -31,6 +31,7 @@ from .conftest import (
     VERIFY,
     HeatPump,
     advance,
+    set_power,
     settle,
     start,
     state,
@@ -136,7 +137,7 @@ async def test_sensor_not_proving_stop_blocks_the_cut(
 ) -> None:
     """A sensor above the threshold, unreadable or missing: no cut, failed after the stop timeout."""
     if reading is not None:
-        hass.states.async_set(SENSOR, reading)
+        set_power(hass, reading)
     await start(hass, entry)
     assert heat_pump.thermostat.hvac_mode == "off"
     await advance(hass, freezer, STOP_TIMEOUT - timedelta(seconds=5), step=timedelta(seconds=5))
@@ -158,12 +159,12 @@ async def test_sensor_dropping_below_threshold_lets_the_cut_proceed(
     idle_reading: str,
 ) -> None:
     """The cut waits for the compressor to wind down, then proceeds at once (at or below threshold)."""
-    hass.states.async_set(SENSOR, "1800")
+    set_power(hass, "1800")
     await start(hass, entry)
     await advance(hass, freezer, timedelta(seconds=45), step=timedelta(seconds=5))
     assert state(hass, PHASE).state == "stopping_thermostat"
     assert heat_pump.switch_a.commands == []
-    hass.states.async_set(SENSOR, idle_reading)
+    set_power(hass, idle_reading)
     await settle(hass)
     assert state(hass, PHASE).state == "discharging"
     assert [s.is_on for s in heat_pump.switches] == [False, False]
@@ -177,12 +178,12 @@ async def test_sensor_shows_start_when_thermostat_reports_idle(
     entry: ConfigEntry,
 ) -> None:
     """With a sensor, power drawn after the restore counts as a start even if hvac_action says idle."""
-    hass.states.async_set(SENSOR, "0")
+    set_power(hass, "0")
     await start(hass, entry)
     heat_pump.thermostat.stuck_action = HVACAction.IDLE
     await advance(hass, freezer, UNTIL_RESTORE + timedelta(minutes=2), step=timedelta(seconds=10))
     assert state(hass, PHASE).state == "verifying"
-    hass.states.async_set(SENSOR, "1200")
+    set_power(hass, "1200")
     await settle(hass)
     assert_outcome(hass, "succeeded", "verification")
 

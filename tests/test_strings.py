@@ -398,12 +398,14 @@ def test_flow_errors_and_aborts_are_translated() -> None:
         "duplicate_switches",
         "thermostat_in_use",
         "switch_in_use",
+        "sensor_unit",
     }
     assert aborts == {"already_configured", "reconfigure_successful"}
     assert set(STRINGS["config"]["error"]) == errors
     assert set(STRINGS["config"]["abort"]) == aborts
-    # The options flow has no errors or aborts of its own.
-    assert set(STRINGS["options"]) == {"step"}
+    # The options flow's one error: the sensor's unit can no longer be converted; no aborts.
+    assert set(STRINGS["options"]) == {"step", "error"}
+    assert set(STRINGS["options"]["error"]) == {"sensor_unit"}
 
 
 def _field_names(result: dict[str, Any]) -> set[str]:

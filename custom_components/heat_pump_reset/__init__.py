@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import logging
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
 from .compat import OPTIONS_FLOW_RELOADS
-from .const import DOMAIN
+from .const import (
+    CONF_CURRENT_THRESHOLD,
+    CONF_POWER_SENSOR,
+    CONF_POWER_THRESHOLD,
+    DEFAULT_CURRENT_THRESHOLD,
+    DEFAULT_POWER_THRESHOLD,
+    DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
+)
 from .issues import async_delete_all
 from .orchestrator import ResetController
+from .reading import SensorKind, kind_of, sensor_unit, to_threshold_unit
 from .runtime import HeatPumpResetConfigEntry
+from .sequence import migrated_threshold
 from .services import async_setup_services
 from .wrapped import async_follow, async_watch_shared
+
+_LOGGER = logging.getLogger(__name__)
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -27,6 +42,41 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions."""
     async_setup_services(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) -> bool:
+    """Bring options stored by an older release up to date; refuse those of a newer one."""
+    if entry.version > ENTRY_VERSION:
+        return False
+    if entry.minor_version < 2:
+        # 1.1 kept one running threshold compared with the raw reading in the sensor's own unit;
+        # 1.2 keeps one in W (power sensor) and one in A (current sensor).
+        options = dict(entry.options)
+        old = float(options.get(CONF_POWER_THRESHOLD, DEFAULT_POWER_THRESHOLD))
+        sensor = options.get(CONF_POWER_SENSOR)
+        unit = sensor_unit(hass, sensor) if sensor else None
+        converted = to_threshold_unit(old, unit)
+        kind = kind_of(unit)
+        for key, of_kind, default in (
+            (CONF_POWER_THRESHOLD, SensorKind.POWER, DEFAULT_POWER_THRESHOLD),
+            (CONF_CURRENT_THRESHOLD, SensorKind.CURRENT, DEFAULT_CURRENT_THRESHOLD),
+        ):
+            in_unit = converted[1] if converted is not None and converted[0] is of_kind else None
+            options[key] = migrated_threshold(
+                old, DEFAULT_POWER_THRESHOLD, default, in_unit, kind_known=kind is not None
+            )
+        _LOGGER.info(
+            "Running threshold of %s (%s in the sensor's unit %s) is now %s W / %s A",
+            entry.title,
+            old,
+            unit,
+            options[CONF_POWER_THRESHOLD],
+            options[CONF_CURRENT_THRESHOLD],
+        )
+        hass.config_entries.async_update_entry(
+            entry, options=options, minor_version=ENTRY_MINOR_VERSION
+        )
     return True
 
 

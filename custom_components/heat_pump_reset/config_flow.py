@@ -14,6 +14,7 @@ import voluptuous as vol
 from . import thermostat, wrapped
 from .compat import OPTIONS_FLOW_BASE, OPTIONS_FLOW_RELOADS, ha_schema
 from .const import (
+    CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_MAX_RESETS_PER_DAY,
     CONF_POWER_SENSOR,
@@ -27,6 +28,7 @@ from .const import (
     CONF_SWITCHES,
     CONF_THERMOSTAT,
     CONF_VERIFY_MINUTES,
+    DEFAULT_CURRENT_THRESHOLD,
     DEFAULT_DISCHARGE_MINUTES,
     DEFAULT_MAX_RESETS_PER_DAY,
     DEFAULT_POWER_THRESHOLD,
@@ -38,9 +40,12 @@ from .const import (
     DEFAULT_SWITCH_TIMEOUT_SECONDS,
     DEFAULT_VERIFY_MINUTES,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
     MAX_DISCHARGE_MINUTES,
     MIN_DISCHARGE_MINUTES,
 )
+from .reading import THRESHOLD_UNITS, SensorKind, kind_of, sensor_unit
 
 DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_DISCHARGE_MINUTES: DEFAULT_DISCHARGE_MINUTES,
@@ -50,6 +55,7 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_STAGGER_SECONDS: DEFAULT_STAGGER_SECONDS,
     CONF_VERIFY_MINUTES: DEFAULT_VERIFY_MINUTES,
     CONF_POWER_THRESHOLD: DEFAULT_POWER_THRESHOLD,
+    CONF_CURRENT_THRESHOLD: DEFAULT_CURRENT_THRESHOLD,
     CONF_MAX_RESETS_PER_DAY: DEFAULT_MAX_RESETS_PER_DAY,
     CONF_RECURRENCE_COUNT: DEFAULT_RECURRENCE_COUNT,
     CONF_RECURRENCE_DAYS: DEFAULT_RECURRENCE_DAYS,
@@ -63,6 +69,11 @@ _TIMING_BOUNDS: dict[str, tuple[float, float, str | None]] = {
     CONF_SWITCH_TIMEOUT_SECONDS: (5, 300, "s"),
     CONF_STAGGER_SECONDS: (0, 300, "s"),
     CONF_VERIFY_MINUTES: (1, 120, "min"),
+}
+# Each running threshold: the sensor kind it is for, and its upper bound in its unit (W, A).
+_THRESHOLDS: dict[str, tuple[SensorKind, float]] = {
+    CONF_POWER_THRESHOLD: (SensorKind.POWER, 100000),
+    CONF_CURRENT_THRESHOLD: (SensorKind.CURRENT, 1000),
 }
 # The limits on how often resets run, shown after the running threshold.
 _LIMIT_BOUNDS: dict[str, tuple[float, float, str | None]] = {
@@ -109,26 +120,33 @@ def _entities_schema(defaults: dict[str, Any]) -> vol.Schema:
     )
 
 
-def _options_schema(options: dict[str, Any]) -> vol.Schema:
-    """Return the timings form with the current values as defaults."""
+def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Schema:
+    """Return the timings form with the current values as defaults.
+
+    It shows the running threshold of the sensor's kind, in W or A; both when the kind is not
+    known (no sensor, or a sensor not loaded yet).
+    """
     fields: dict[Any, Any] = {}
     for key, bounds in _TIMING_BOUNDS.items():
         fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
             *bounds
         )
-    fields[
-        vol.Required(
-            CONF_POWER_THRESHOLD, default=options.get(CONF_POWER_THRESHOLD, DEFAULT_POWER_THRESHOLD)
+    for key, (of_kind, high) in _THRESHOLDS.items():
+        if kind is not None and of_kind is not kind:
+            continue
+        fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = vol.All(
+            selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    min=0,
+                    max=high,
+                    step="any",
+                    mode=selector.NumberSelectorMode.BOX,
+                    unit_of_measurement=THRESHOLD_UNITS[of_kind],
+                )
+            ),
+            vol.Coerce(float),
+            vol.Range(min=0, max=high),
         )
-    ] = vol.All(
-        selector.NumberSelector(
-            selector.NumberSelectorConfig(
-                min=0, max=100000, step="any", mode=selector.NumberSelectorMode.BOX
-            )
-        ),
-        vol.Coerce(float),
-        vol.Range(min=0),
-    )
     for key, bounds in _LIMIT_BOUNDS.items():
         fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
             *bounds
@@ -139,7 +157,8 @@ def _options_schema(options: dict[str, Any]) -> vol.Schema:
 class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
     """Adds one heat pump per thermostat."""
 
-    VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     @staticmethod
     @callback
@@ -179,6 +198,10 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
         elif shared := next(in_use, None):
             errors[CONF_SWITCHES] = "switch_in_use"
             placeholders["switch"], placeholders["switch_owner"] = shared
+        sensor = user_input.get(CONF_POWER_SENSOR)
+        if sensor and kind_of(sensor_unit(self.hass, sensor)) is None:
+            # Its readings could not be converted to W or A: it could never show the unit idle.
+            errors[CONF_POWER_SENSOR] = "sensor_unit"
         return errors, placeholders
 
     @staticmethod
@@ -268,8 +291,18 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show and save the timings."""
+        options = dict(self.config_entry.options)
+        sensor = options.get(CONF_POWER_SENSOR)
+        unit = sensor_unit(self.hass, sensor) if sensor else None
+        errors: dict[str, str] = {}
         if user_input is not None:
-            return self.async_create_entry(data={**self.config_entry.options, **user_input})
+            if unit is not None and kind_of(unit) is None:
+                # The sensor's unit changed to one that cannot be converted: pick another sensor.
+                errors["base"] = "sensor_unit"
+            else:
+                return self.async_create_entry(data={**options, **user_input})
         return self.async_show_form(
-            step_id="init", data_schema=ha_schema(_options_schema(dict(self.config_entry.options)))
+            step_id="init",
+            data_schema=ha_schema(_options_schema(options, kind_of(unit))),
+            errors=errors,
         )

@@ -16,7 +16,9 @@ CONF_STOP_TIMEOUT_SECONDS: Final = "stop_timeout_seconds"
 CONF_SWITCH_TIMEOUT_SECONDS: Final = "switch_timeout_seconds"
 CONF_STAGGER_SECONDS: Final = "stagger_seconds"
 CONF_VERIFY_MINUTES: Final = "verify_minutes"
+# The running threshold of a power sensor, in W, and of a current sensor, in A.
 CONF_POWER_THRESHOLD: Final = "power_threshold"
+CONF_CURRENT_THRESHOLD: Final = "current_threshold"
 CONF_RECURRENCE_DAYS: Final = "recurrence_days"
 CONF_RECURRENCE_COUNT: Final = "recurrence_count"
 CONF_MAX_RESETS_PER_DAY: Final = "max_resets_per_day"
@@ -31,7 +33,8 @@ DEFAULT_STOP_TIMEOUT_SECONDS: Final = 120
 DEFAULT_SWITCH_TIMEOUT_SECONDS: Final = 30
 DEFAULT_STAGGER_SECONDS: Final = 10
 DEFAULT_VERIFY_MINUTES: Final = 15
-DEFAULT_POWER_THRESHOLD: Final = 100.0
+DEFAULT_POWER_THRESHOLD: Final = 100.0  # W
+DEFAULT_CURRENT_THRESHOLD: Final = 0.5  # A
 DEFAULT_RECURRENCE_DAYS: Final = 30
 DEFAULT_RECURRENCE_COUNT: Final = 3
 # Resets a day before a start is refused without `force`: repeated resets strain the compressor.
@@ -50,6 +53,10 @@ ATTR_FORCE: Final = "force"
 SERVICE_START_RESET: Final = "start_reset"
 SERVICE_CANCEL_RESET: Final = "cancel_reset"
 SERVICE_GET_HISTORY: Final = "get_history"
+
+# The config entry's version; minor 2: running thresholds in W and A (before: the sensor's unit).
+ENTRY_VERSION: Final = 1
+ENTRY_MINOR_VERSION: Final = 2
 
 STORAGE_VERSION: Final = 1
 HISTORY_STORAGE_VERSION: Final = 1

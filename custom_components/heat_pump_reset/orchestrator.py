@@ -47,6 +47,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from . import thermostat
 from .const import (
+    CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_MAX_RESETS_PER_DAY,
     CONF_POWER_SENSOR,
@@ -60,6 +61,7 @@ from .const import (
     CONF_SWITCHES,
     CONF_THERMOSTAT,
     CONF_VERIFY_MINUTES,
+    DEFAULT_CURRENT_THRESHOLD,
     DEFAULT_DISCHARGE_MINUTES,
     DEFAULT_MAX_RESETS_PER_DAY,
     DEFAULT_POWER_THRESHOLD,
@@ -86,6 +88,7 @@ from .history import (
     unacknowledged_no_start,
 )
 from .issues import async_manage_no_start, async_manage_power, async_manage_recurring
+from .reading import SensorKind, reading
 from .sequence import (
     DEMAND_MODES,
     START_ACTIONS,
@@ -94,6 +97,7 @@ from .sequence import (
     Run,
     Timing,
     Trigger,
+    above_threshold,
     backoff,
     has_demand,
     is_stopped,
@@ -160,16 +164,6 @@ def _available(state: State | None) -> bool:
     return state is not None and state.state not in _MISSING_STATES
 
 
-def _float(state: State | None) -> float | None:
-    """Return a numeric state, or None when it has none."""
-    if state is None:
-        return None
-    try:
-        return float(state.state)
-    except ValueError:
-        return None
-
-
 class ResetController:
     """Runs resets for one heat pump (one config entry) and keeps them durable."""
 
@@ -181,7 +175,13 @@ class ResetController:
         self.thermostat_id: str = options[CONF_THERMOSTAT]
         self.switch_ids: list[str] = list(options[CONF_SWITCHES])
         self.sensor_id: str | None = options.get(CONF_POWER_SENSOR) or None
-        self.threshold: float = float(options.get(CONF_POWER_THRESHOLD, DEFAULT_POWER_THRESHOLD))
+        # Running thresholds: in W for a power sensor, in A for a current sensor.
+        self.power_threshold: float = float(
+            options.get(CONF_POWER_THRESHOLD, DEFAULT_POWER_THRESHOLD)
+        )
+        self.current_threshold: float = float(
+            options.get(CONF_CURRENT_THRESHOLD, DEFAULT_CURRENT_THRESHOLD)
+        )
         self.timing = timing_from_options(options)
         self.max_resets_per_day: int = int(
             options.get(CONF_MAX_RESETS_PER_DAY, DEFAULT_MAX_RESETS_PER_DAY)
@@ -228,6 +228,9 @@ class ResetController:
             and dt_util.utcnow() - unloaded_at <= RELOAD_GRACE
         )
         self.run = await self._store.async_load()
+        if self.run is not None and not self.run.sensor_kept:
+            # Stored by a release that did not keep them: the entry's sensor and thresholds.
+            self._keep_sensor(self.run)
         if not resume_run:
             return
         self._keeps_issues = True
@@ -319,6 +322,8 @@ class ResetController:
         if run.thermostat == old:
             run.thermostat = new
         run.switches = [new if entity_id == old else entity_id for entity_id in run.switches]
+        if run.power_sensor == old:
+            run.power_sensor = new
         await self._store.async_save_active(run)
 
     async def async_remove_store(self) -> None:
@@ -500,6 +505,7 @@ class ResetController:
             started_at=now,
             saved=thermostat.capture(climate),
         )
+        self._keep_sensor(self.run)
         _LOGGER.info(
             "Starting heat pump reset %s for %s (%s)",
             run.run_id,
@@ -938,7 +944,7 @@ class ResetController:
         climate = self._state(run.thermostat)
         if climate is None or run.thermostat_overridden:
             return
-        observable = thermostat.reports_action(climate) or self.sensor_id is not None
+        observable = thermostat.reports_action(climate) or run.power_sensor is not None
         demand_seen = False
 
         def _started() -> bool:
@@ -957,8 +963,7 @@ class ResetController:
 
         if climate.state not in DEMAND_MODES:
             return
-        watched = [run.thermostat, *([self.sensor_id] if self.sensor_id else [])]
-        result = await self._wait(run.phase_ends_at, watched, _started)
+        result = await self._wait(run.phase_ends_at, self._watched(run.thermostat), _started)
         if result is WaitResult.WOKEN:
             return
         run.end_early(
@@ -981,27 +986,51 @@ class ResetController:
         state = self._state(entity_id)
         return state is not None and state.state == value
 
+    def _keep_sensor(self, run: Run) -> None:
+        """Give the run the entry's sensor and thresholds: it keeps them to its end."""
+        run.power_sensor = self.sensor_id
+        run.power_threshold = self.power_threshold
+        run.current_threshold = self.current_threshold
+        run.sensor_kept = True
+
     def _watched(self, entity_id: str) -> list[str]:
-        """Return the entity plus the power sensor, when one is set."""
-        return [entity_id, *([self.sensor_id] if self.sensor_id else [])]
+        """Return the entity plus the run's power sensor, when it has one."""
+        sensor = self.run.power_sensor if self.run else self.sensor_id
+        return [entity_id, *([sensor] if sensor else [])]
+
+    def _sensor_running(self) -> bool | None:
+        """Whether the run's sensor shows the unit running; None when it cannot be read.
+
+        The reading is converted to W or A (by its own unit) and compared with that threshold.
+        """
+        run = self.run
+        assert run is not None
+        assert run.power_sensor is not None
+        converted = reading(self._state(run.power_sensor))
+        if converted is None:
+            return None
+        kind, value = converted
+        threshold = run.power_threshold if kind is SensorKind.POWER else run.current_threshold
+        return above_threshold(value, threshold)
 
     def _power_above(self) -> bool:
-        """Whether the power sensor shows the unit running."""
-        if self.sensor_id is None:
+        """Whether the run's sensor shows the unit running (unreadable is not a start)."""
+        if self.run is None or self.run.power_sensor is None:
             return False
-        value = _float(self._state(self.sensor_id))
-        return value is not None and value > self.threshold
+        return self._sensor_running() is True
 
     def _unit_idle(self) -> bool:
         """Whether the thermostat is off and idle and, with a sensor, the unit draws no power."""
         climate = self._state(self.run.thermostat if self.run else self.thermostat_id)
         if climate is None or not is_stopped(climate.state, thermostat.hvac_action(climate)):
             return False
-        if self.sensor_id is None:
+        if self.run is None:
+            return self.sensor_id is None
+        if self.run.power_sensor is None:
             return True
-        # An unreadable sensor cannot prove the compressor stopped: treat it as running.
-        value = _float(self._state(self.sensor_id))
-        return value is not None and value <= self.threshold
+        # An unreadable sensor (or one in a unit that cannot be converted) cannot prove the
+        # compressor stopped: treat it as running.
+        return self._sensor_running() is False
 
     @callback
     def _watch_thermostat(self, event: Event[EventStateChangedData]) -> None:

@@ -104,6 +104,13 @@ class Run:
     detail: str | None = None
     thermostat_overridden: bool = False
     resumed: int = 0
+    # The power or current sensor and the running thresholds (W, A) the run started with: a
+    # Reconfigure or an options change mid-run applies from the next run. False in a run stored by
+    # a release that did not keep them: the entry's current ones are filled in when it loads.
+    power_sensor: str | None = None
+    power_threshold: float = 0.0
+    current_threshold: float = 0.0
+    sensor_kept: bool = False
 
     def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
         """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
@@ -169,6 +176,10 @@ class Run:
             detail=data.get("detail"),
             thermostat_overridden=bool(data.get("thermostat_overridden", False)),
             resumed=int(data.get("resumed", 0)),
+            power_sensor=data.get("power_sensor"),
+            power_threshold=float(data.get("power_threshold", 0.0)),
+            current_threshold=float(data.get("current_threshold", 0.0)),
+            sensor_kept=bool(data.get("sensor_kept", False)),
         )
 
 
@@ -337,3 +348,39 @@ def shared_entities(wrapped: Mapping[str, Iterable[str]]) -> dict[str, list[str]
         for entity_id in dict.fromkeys(entity_ids):
             users.setdefault(entity_id, []).append(heat_pump)
     return {entity_id: found for entity_id, found in users.items() if len(found) > 1}
+
+
+def above_threshold(reading: float | None, threshold: float) -> bool | None:
+    """Whether a sensor reading (in W or A) shows the unit running; None when it is unreadable.
+
+    A negative reading (a reversed clamp, a meter that counts both ways) is judged by its size.
+    Before a cut only False lets it proceed (unreadable counts as running); after the restore only
+    True counts as a start.
+    """
+    if reading is None:
+        return None
+    return abs(reading) > threshold
+
+
+def migrated_threshold(
+    old: float, old_default: float, default: float, in_unit: float | None, *, kind_known: bool
+) -> float:
+    """Return a running threshold (W or A) for one kept from before thresholds had a unit.
+
+    `old` was compared with the raw reading, in whatever unit the sensor had. `in_unit` is `old`
+    read in the sensor's unit and converted to this threshold's unit, None when the sensor is not
+    of this kind; `kind_known` whether the sensor's kind (power or current) is known at all.
+    Never higher than a reading of the old value, so nothing the old threshold took for running is
+    taken for idle now:
+    - the old default, never changed: the new default;
+    - a sensor of this kind: the lower of `old` in the sensor's unit and `old` in W or A;
+    - a sensor of the other kind: the new default (the old value was not meant for this one);
+    - a sensor of unknown kind (or none): `old`, but at most the new default.
+    """
+    if old == old_default:
+        return default
+    if in_unit is not None:
+        return min(in_unit, old)
+    if kind_known:
+        return default
+    return min(old, default)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
@@ -33,10 +35,19 @@ from .orchestrator import ResetController
 from .runtime import HeatPumpResetConfigEntry
 from .sequence import Trigger
 
+
+def _whole_number(value: object) -> int:
+    """Return `value` as int; `.inf`, `-.inf` and `.nan` (from YAML) are invalid, not a crash."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise vol.Invalid("expected a finite number")
+    result: int = vol.Coerce(int)(value)
+    return result
+
+
 START_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
-        vol.Optional(ATTR_DISCHARGE_MINUTES): vol.Coerce(int),
+        vol.Optional(ATTR_DISCHARGE_MINUTES): _whole_number,
         vol.Optional(ATTR_REASON): vol.All(cv.string, vol.Length(max=255)),
         vol.Optional(ATTR_FORCE, default=False): cv.boolean,
     }
@@ -46,7 +57,7 @@ HISTORY_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
         vol.Optional(ATTR_LIMIT, default=HISTORY_LIMIT): vol.All(
-            vol.Coerce(int), vol.Range(min=1, max=HISTORY_LIMIT)
+            _whole_number, vol.Range(min=1, max=HISTORY_LIMIT)
         ),
     }
 )

@@ -34,6 +34,7 @@ OPTIONS: dict[str, Any] = {
     "stagger_seconds": 10,
     "verify_minutes": 15,
     "power_threshold": 100.0,
+    "current_threshold": 0.5,
 }
 
 
@@ -90,7 +91,7 @@ def _config_entries(entry_id: str) -> dict[str, Any]:
                 "discovery_keys": {},
                 "domain": "heat_pump_reset",
                 "entry_id": entry_id,
-                "minor_version": 1,
+                "minor_version": 2,
                 "modified_at": now,
                 "options": OPTIONS,
                 "pref_disable_new_entities": False,
