@@ -51,9 +51,13 @@ SERVICE_START_RESET: Final = "start_reset"
 SERVICE_CANCEL_RESET: Final = "cancel_reset"
 SERVICE_GET_HISTORY: Final = "get_history"
 
+# Store layouts: a new major version is one an older release cannot read (it puts power back and
+# keeps the data for diagnostics); a new minor version only adds keys.
 STORAGE_VERSION: Final = 1
+STORAGE_MINOR_VERSION: Final = 1
 HISTORY_STORAGE_VERSION: Final = 1
-HISTORY_STORAGE_MINOR_VERSION: Final = 1
+# 1.2: `unreadable`, the stored data this release could not read.
+HISTORY_STORAGE_MINOR_VERSION: Final = 2
 STORAGE_KEY_PREFIX: Final = f"{DOMAIN}.run."
 HISTORY_KEY_PREFIX: Final = f"{DOMAIN}.history."
 
