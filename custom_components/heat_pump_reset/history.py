@@ -50,13 +50,14 @@ def make_record(run: Run, outcome: Outcome, finished_at: datetime) -> Record:
 
 def record_from_last(last: dict[str, Any]) -> Record:
     """Return a record from the one-run summary that store version 1.1 kept (fields it lacked: None)."""
+    # Read with get: a summary that lacks a field makes a record that `record_problem` sets aside.
     return {
-        "run_id": last["run_id"],
+        "run_id": last.get("run_id"),
         "trigger": None,
         "reason": None,
         "started_at": None,
-        "finished_at": last["finished_at"],
-        "outcome": last["outcome"],
+        "finished_at": last.get("finished_at"),
+        "outcome": last.get("outcome"),
         "detail": last.get("detail"),
         "phases": {},
         "power_cut": None,

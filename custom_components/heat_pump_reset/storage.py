@@ -244,9 +244,12 @@ class RunStore:
             await self._save_history()
         return active
 
-    def _read_history(self, history: HistoryData, found: list[tuple[str, str, Any]]) -> None:
+    def _read_history(self, history: Any, found: list[tuple[str, str, Any]]) -> None:
         """Take the readable records and acknowledgements; note the rest in `found`."""
-        runs: Any = history.get("runs")
+        if not isinstance(history, dict):
+            found.append(("history", "not_a_dict", history))
+            history = HistoryData(runs=[], acknowledged={})
+        runs: Any = history.get("runs") or []
         if not isinstance(runs, list):
             found.append(("history", "runs", runs))
             runs = []
@@ -256,7 +259,7 @@ class RunStore:
                 self.history.append(record)
             else:
                 found.append(("history_record", problem, record))
-        acknowledged: Any = history.get("acknowledged")
+        acknowledged: Any = history.get("acknowledged") or {}
         self.acknowledged = readable_acknowledgements(acknowledged)
         if acknowledged != self.acknowledged:
             found.append(("acknowledged", "acknowledged", acknowledged))
