@@ -373,6 +373,7 @@ BAD_HISTORY: dict[str, tuple[list[Any], dict[str, Any]]] = {
     "unparsable_time": ([{**GOOD_RECORD, "run_id": "bad", "finished_at": "yesterday"}], {}),
     "no_run_id": ([{k: v for k, v in GOOD_RECORD.items() if k != "run_id"}], {}),
     "not_a_record": (["garbage"], {}),
+    "power_cut_not_a_flag": ([{**GOOD_RECORD, "run_id": "bad", "power_cut": "yes"}], {}),
     "naive_acknowledgement": ([], {"recurring_resets": "2026-01-15T05:00:00"}),
 }
 
@@ -451,6 +452,27 @@ async def test_history_of_a_newer_release_does_not_stop_set_up(
         2,
         newer,
     )
+    run_id = await run_once(hass, freezer, entry)
+    assert [r["run_id"] for r in stored_history(hass_storage, entry)] == [run_id]
+
+
+@pytest.mark.parametrize("data", [["garbage"], {"runs": "garbage", "acknowledged": {}}])
+async def test_history_file_of_another_shape_does_not_stop_set_up(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    data: Any,
+) -> None:
+    """A history file whose data is no history: the entry loads, the data is kept, runs go on."""
+    key = f"{DOMAIN}.history.{entry.entry_id}"
+    hass_storage[key] = {"version": 1, "minor_version": 2, "key": key, "data": data}
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass)
+    assert entry.state is ConfigEntryState.LOADED
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert [u["what"] for u in diagnostics["unreadable"]] == ["history"]
     run_id = await run_once(hass, freezer, entry)
     assert [r["run_id"] for r in stored_history(hass_storage, entry)] == [run_id]
 

@@ -799,16 +799,26 @@ def _not_a_run(stored: dict[str, Any]) -> None:
     stored["data"]["active"] = "garbage"
 
 
+def _data_not_a_dict(stored: dict[str, Any]) -> None:
+    stored["data"] = ["garbage"]
+
+
+def _no_version(stored: dict[str, Any]) -> None:
+    del stored["version"]
+
+
 DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
     **{f"{f}_missing": _drop(f) for f in REQUIRED_FIELDS},
     **{f"{f}_wrong_type": _set(f, WRONG_TYPE) for f in ALL_FIELDS},
     **{f"{f}_unknown": _set(f, value) for f, value in UNKNOWN.items()},
     "not_a_run": _not_a_run,
+    "data_not_a_dict": _data_not_a_dict,
+    "no_version": _no_version,
     "newer_version": _newer_version,
     "truncated": lambda stored: None,  # written to disk cut short instead (below)
 }
 # Damage after which the saved thermostat settings cannot be read any more.
-SETTINGS_LOST = {"saved_wrong_type", "not_a_run", "truncated"}
+SETTINGS_LOST = {"saved_wrong_type", "not_a_run", "data_not_a_dict", "no_version", "truncated"}
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
@@ -838,7 +848,8 @@ async def test_unreadable_stored_run_puts_power_back(
         (tmp_path / ".storage" / key).write_text(text[: len(text) // 2], encoding="utf-8")
     else:
         DAMAGE[damage](hass_storage[key])
-    bad = hass_storage.get(key, {}).get("data", {}).get("active")
+    data = hass_storage.get(key, {}).get("data")
+    bad = data.get("active") if isinstance(data, dict) else data
 
     await boot(hass, freezer, entry, pump, timedelta(minutes=1))
     assert entry.state is ConfigEntryState.LOADED
@@ -864,6 +875,9 @@ async def test_unreadable_stored_run_puts_power_back(
         assert kept["content"].startswith('{"version": 1')
     elif damage == "newer_version":
         assert kept["content"]["version"] == 2
+    elif damage == "no_version":
+        # Not the layout Home Assistant's loader expects (on disk: the file's text is kept).
+        assert kept["reason"].startswith(("KeyError", "ValueError"))
     else:
         assert kept["content"] == bad
     # Once put right, a new reset starts as usual.
