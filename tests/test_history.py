@@ -9,7 +9,7 @@ from unittest.mock import patch
 from uuid import UUID
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import Context, Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
@@ -37,6 +37,7 @@ from .conftest import (
     state,
     stored_history,
 )
+from .test_restart import restart
 
 LAST_RESET = "sensor.living_room_last_reset"
 RECENT = "sensor.living_room_recent_resets"
@@ -353,3 +354,143 @@ async def test_diagnostics(
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     # What the diagnostics download holds: plain JSON.
     assert json.loads(json.dumps(diagnostics)) == snapshot
+
+
+# --- Stored history this release cannot read (issue 11, item 18) -------------------------------
+
+GOOD_RECORD: dict[str, Any] = {
+    "run_id": "good",
+    "outcome": "succeeded",
+    "started_at": (T0 - timedelta(days=2)).isoformat(),
+    "finished_at": (T0 - timedelta(days=2, minutes=-40)).isoformat(),
+    "power_cut": True,
+    "detail": "verification",
+}
+# (records, newest first, and acknowledgements) another release, or damage, left behind.
+BAD_HISTORY: dict[str, tuple[list[Any], dict[str, Any]]] = {
+    "unknown_outcome": ([{**GOOD_RECORD, "run_id": "bad", "outcome": "exploded"}], {}),
+    "naive_time": ([{**GOOD_RECORD, "run_id": "bad", "started_at": "2026-01-15T05:00:00"}], {}),
+    "unparsable_time": ([{**GOOD_RECORD, "run_id": "bad", "finished_at": "yesterday"}], {}),
+    "no_run_id": ([{k: v for k, v in GOOD_RECORD.items() if k != "run_id"}], {}),
+    "not_a_record": (["garbage"], {}),
+    "power_cut_not_a_flag": ([{**GOOD_RECORD, "run_id": "bad", "power_cut": "yes"}], {}),
+    "naive_acknowledgement": ([], {"recurring_resets": "2026-01-15T05:00:00"}),
+}
+
+
+@pytest.mark.parametrize("how", ["restart", "reload"])
+@pytest.mark.parametrize("bad", list(BAD_HISTORY))
+async def test_unreadable_history_records_are_set_aside(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    bad: str,
+    how: str,
+) -> None:
+    """Bad records beside a run in the discharge wait: the entry loads, the run restores power on time.
+
+    The bad records are set aside (diagnostics show them), the sensors show the readable ones, and
+    the next reset starts as usual.
+    """
+    freezer.move_to(T0)
+    run_id = await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=timedelta(seconds=30))
+    records, acknowledged = BAD_HISTORY[bad]
+    key = f"{DOMAIN}.history.{entry.entry_id}"
+    hass_storage[key] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": key,
+        "data": {"runs": [*records, GOOD_RECORD], "acknowledged": acknowledged},
+    }
+    if how == "restart":
+        await restart(hass, freezer, entry, heat_pump, downtime=timedelta(minutes=1))
+    else:
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await settle(hass)
+    assert entry.state is ConfigEntryState.LOADED
+    assert state(hass, PHASE).state == "discharging"
+    assert state(hass, OUTCOME).state == "succeeded"
+    assert state(hass, OUTCOME).attributes["run_id"] == "good"
+    assert state(hass, RECENT).state == "1"
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert [u["content"] for u in diagnostics["unreadable"]] == (
+        records + ([acknowledged] if acknowledged else [])
+    )
+
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert state(hass, OUTCOME).state == "succeeded"
+    assert state(hass, OUTCOME).attributes["run_id"] == run_id
+    assert state(hass, LAST_RESET).state != "unknown"
+    assert state(hass, RECENT).state == "2"
+    assert [r["run_id"] for r in stored_history(hass_storage, entry)] == [run_id, "good"]
+    # No run stays registered: the next one starts.
+    await run_once(hass, freezer, entry)
+
+
+async def test_history_of_a_newer_release_does_not_stop_set_up(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A history file a newer release wrote (after a downgrade): the entry loads, the file is kept."""
+    key = f"{DOMAIN}.history.{entry.entry_id}"
+    newer = {"resets": [{"id": "from-the-future"}]}
+    hass_storage[key] = {"version": 2, "minor_version": 1, "key": key, "data": newer}
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass)
+    assert entry.state is ConfigEntryState.LOADED
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    [kept] = diagnostics["unreadable"]
+    assert (kept["what"], kept["content"]["version"], kept["content"]["data"]) == (
+        "history",
+        2,
+        newer,
+    )
+    run_id = await run_once(hass, freezer, entry)
+    assert [r["run_id"] for r in stored_history(hass_storage, entry)] == [run_id]
+
+
+@pytest.mark.parametrize("data", [["garbage"], {"runs": "garbage", "acknowledged": {}}])
+async def test_history_file_of_another_shape_does_not_stop_set_up(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    data: Any,
+) -> None:
+    """A history file whose data is no history: the entry loads, the data is kept, runs go on."""
+    key = f"{DOMAIN}.history.{entry.entry_id}"
+    hass_storage[key] = {"version": 1, "minor_version": 2, "key": key, "data": data}
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass)
+    assert entry.state is ConfigEntryState.LOADED
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert [u["what"] for u in diagnostics["unreadable"]] == ["history"]
+    run_id = await run_once(hass, freezer, entry)
+    assert [r["run_id"] for r in stored_history(hass_storage, entry)] == [run_id]
+
+
+async def test_a_failing_entity_never_stops_a_run(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """An entity (or event listener) that raises on every update: the run still ends with power on."""
+
+    @callback
+    def _broken(*_args: Any) -> None:
+        raise ValueError("this entity cannot show that")
+
+    controller = entry.runtime_data
+    controller.async_add_listener(_broken)
+    controller.async_add_event_listener(_broken)
+    run_id = await run_once(hass, freezer, entry)
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert controller.run is None
+    assert controller.last is not None
+    assert (controller.last["run_id"], controller.last["outcome"]) == (run_id, "succeeded")

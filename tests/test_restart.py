@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import json
+from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -13,6 +16,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryDisabler, Confi
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 
@@ -21,6 +25,8 @@ from custom_components.heat_pump_reset.const import (
     CONF_STARTUP_DELAY_MINUTES,
     DOMAIN,
 )
+from custom_components.heat_pump_reset.diagnostics import async_get_config_entry_diagnostics
+from custom_components.heat_pump_reset.orchestrator import ResetController
 from custom_components.heat_pump_reset.sequence import Phase, Run
 from custom_components.heat_pump_reset.storage import RunStore
 
@@ -28,12 +34,16 @@ from .conftest import (
     COARSE,
     DISCHARGE,
     ENDS_AT,
+    FULL_RUN,
     OUTCOME,
     PHASE,
     SAVED,
     SECOND,
     STAGGER,
     STARTUP,
+    SWITCH_A,
+    SWITCH_B,
+    THERMOSTAT,
     TO_THE_END,
     VERIFY,
     Die,
@@ -727,3 +737,257 @@ async def test_disabling_the_entry_mid_discharge_restores(
     assert touched(heat_pump) == after
     assert state(hass, PHASE).state == "idle"
     assert state(hass, OUTCOME).state == "cancelled"
+
+
+# --- A stored run this release cannot read (issue 11, item 3) -----------------------------------
+
+# Fields a stored run cannot do without, and a value of the wrong type for every field.
+REQUIRED_FIELDS = (
+    "run_id",
+    "trigger",
+    "thermostat",
+    "switches",
+    "discharge_minutes",
+    "started_at",
+    "phase",
+)
+ALL_FIELDS = (
+    *REQUIRED_FIELDS,
+    "reason",
+    "phase_started_at",
+    "phase_ends_at",
+    "phase_log",
+    "saved",
+    "switches_cut",
+    "off_sent_at",
+    "confirmed_off_at",
+    "power_on_at",
+    "ending",
+    "detail",
+    "thermostat_overridden",
+    "resumed",
+)
+WRONG_TYPE = 12.5
+# Values of the right type that this release does not know, or cannot use.
+UNKNOWN: dict[str, Any] = {
+    "phase": "exploding",
+    "trigger": "rocket",
+    "ending": "maybe",
+    "started_at": "yesterday",
+    "confirmed_off_at": "2026-01-15T06:00:00",  # no UTC offset
+    "switches": [],
+    "run_id": "",
+    "switches_cut": 7,
+    "discharge_minutes": 10**9,
+}
+
+
+def _set(field: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def damage(stored: dict[str, Any]) -> None:
+        stored["data"]["active"][field] = value
+
+    return damage
+
+
+def _drop(field: str) -> Callable[[dict[str, Any]], None]:
+    def damage(stored: dict[str, Any]) -> None:
+        del stored["data"]["active"][field]
+
+    return damage
+
+
+def _newer_version(stored: dict[str, Any]) -> None:
+    stored["version"] = 2
+
+
+def _not_a_run(stored: dict[str, Any]) -> None:
+    stored["data"]["active"] = "garbage"
+
+
+def _data_not_a_dict(stored: dict[str, Any]) -> None:
+    stored["data"] = ["garbage"]
+
+
+def _no_version(stored: dict[str, Any]) -> None:
+    del stored["version"]
+
+
+DAMAGE: dict[str, Callable[[dict[str, Any]], None]] = {
+    **{f"{f}_missing": _drop(f) for f in REQUIRED_FIELDS},
+    **{f"{f}_wrong_type": _set(f, WRONG_TYPE) for f in ALL_FIELDS},
+    **{f"{f}_unknown": _set(f, value) for f, value in UNKNOWN.items()},
+    "not_a_run": _not_a_run,
+    "data_not_a_dict": _data_not_a_dict,
+    "no_version": _no_version,
+    "newer_version": _newer_version,
+    "truncated": lambda stored: None,  # written to disk cut short instead (below)
+}
+# Damage after which the saved thermostat settings cannot be read any more.
+SETTINGS_LOST = {"saved_wrong_type", "not_a_run", "data_not_a_dict", "no_version", "truncated"}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+async def test_unreadable_stored_run_puts_power_back(
+    scene: Scene,
+    hass_storage: dict[str, Any],
+    notifications: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    damage: str,
+) -> None:
+    """A stored run this release cannot read: the entry loads, both breakers go on, it is recorded failed.
+
+    The thermostat gets its settings back when the data still holds them (else a notification says
+    what to check), and diagnostics show what the file held.
+    """
+    hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
+    await _hold_discharging(scene)
+    await kill(hass, entry)
+    assert power(pump) == [False, False]
+    key = store_key(entry)
+    if damage == "truncated":
+        # A power cut in the middle of a write: half a file on disk.
+        text = json.dumps(hass_storage.pop(key))
+        monkeypatch.setattr(hass.config, "config_dir", str(tmp_path))
+        (tmp_path / ".storage").mkdir()
+        (tmp_path / ".storage" / key).write_text(text[: len(text) // 2], encoding="utf-8")
+    else:
+        DAMAGE[damage](hass_storage[key])
+    data = hass_storage.get(key, {}).get("data")
+    bad = data.get("active") if isinstance(data, dict) else data
+
+    await boot(hass, freezer, entry, pump, timedelta(minutes=1))
+    assert entry.state is ConfigEntryState.LOADED
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+
+    assert power(pump) == [True, True]
+    assert state(hass, PHASE).state == "idle"
+    [record, *_] = stored_history(hass_storage, entry)
+    assert (record["outcome"], record["detail"]) == ("failed", "stored_run_unreadable")
+    assert state(hass, OUTCOME).state == "failed"
+    assert stored(hass_storage, entry)["active"] is None
+    note = notifications.get(f"{DOMAIN}_{entry.entry_id}_unreadable")
+    if damage in SETTINGS_LOST:
+        assert note is not None
+        assert THERMOSTAT in note["message"]
+    else:
+        assert note is None
+        assert thermostat_settings(pump) == SAVED
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    [kept] = [u for u in diagnostics["unreadable"] if u["what"] == "active_run"]
+    if damage == "truncated":
+        assert isinstance(kept["content"], str)
+        assert kept["content"].startswith('{"version": 1')
+    elif damage == "newer_version":
+        assert kept["content"]["version"] == 2
+    elif damage == "no_version":
+        # Not the layout Home Assistant's loader expects (on disk: the file's text is kept).
+        assert kept["reason"].startswith(("KeyError", "ValueError"))
+    else:
+        assert kept["content"] == bad
+    # Once put right, a new reset starts as usual.
+    await advance(hass, freezer, timedelta(days=2), step=timedelta(hours=6))
+    await start(hass, entry)
+    assert state(hass, PHASE).state == "discharging"
+
+
+async def test_unreadable_stored_run_keeps_a_discharge_wait_it_can_read(
+    scene: Scene, hass_storage: dict[str, Any]
+) -> None:
+    """An unknown phase, but the cut's time is readable: power stays off until its deadline."""
+    hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
+    await _hold_discharging(scene)
+    deadline = stored_time(hass_storage, entry, "confirmed_off_at") + DISCHARGE
+    await kill(hass, entry)
+    hass_storage[store_key(entry)]["data"]["active"]["phase"] = "exploding"
+    await boot(hass, freezer, entry, pump, timedelta(minutes=1))
+    await advance_to(hass, freezer, deadline - SECOND)
+    assert power(pump) == [False, False]
+    await advance(hass, freezer, STAGGER + SECOND * 2)
+    assert power(pump) == [True, True]
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert thermostat_settings(pump) == SAVED
+    assert state(hass, OUTCOME).attributes["detail"] == "stored_run_unreadable"
+
+
+async def test_unreadable_stored_run_retries_power_until_it_is_back(
+    scene: Scene, hass_storage: dict[str, Any], notifications: dict[str, Any]
+) -> None:
+    """A breaker offline when the unreadable run is found: retried, told, and on once it is back."""
+    hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
+    await _hold_discharging(scene)
+    await kill(hass, entry)
+    hass_storage[store_key(entry)]["data"]["active"]["switches"] = "switch.breaker_a"
+    pump.switch_b.set_available(False)
+    await boot(hass, freezer, entry, pump, timedelta(hours=1))
+    await advance(hass, freezer, timedelta(minutes=10), step=COARSE)
+    assert power(pump) == [True, False]
+    assert state(hass, PHASE).state == "restoring_power"
+    assert f"{DOMAIN}_{entry.entry_id}_power" in notifications
+    pump.switch_b.set_available(True)
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert power(pump) == [True, True]
+    assert f"{DOMAIN}_{entry.entry_id}_power" not in notifications
+    assert state(hass, OUTCOME).attributes["detail"] == "stored_run_unreadable"
+
+
+async def test_stores_write_atomically(entry: ConfigEntry) -> None:
+    """A power cut in the middle of a write leaves the old file or the new one, never half."""
+    store = entry.runtime_data._store
+    assert store._active._atomic_writes
+    assert store._history._atomic_writes
+
+
+# --- A rename while the ended run is being recorded (issue 11, item 10) ---------------------------
+
+
+async def test_rename_during_the_final_write_records_the_run_once(
+    scene: Scene, hass_storage: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A breaker renamed while the ended run is written away: one record, one outcome event.
+
+    Before, the rename wrote the run again after it was cleared; the reload that follows a rename
+    resumed it, and it ended (and was announced) a second time.
+    """
+    hass, freezer, entry = scene.hass, scene.freezer, scene.entry
+    fired: list[tuple[str, str]] = []
+    fire = ResetController._fire
+
+    def _fire(self: ResetController, event_type: str, data: dict[str, Any]) -> None:
+        fired.append((event_type, data["run_id"]))
+        fire(self, event_type, data)
+
+    monkeypatch.setattr(ResetController, "_fire", _fire)
+    active = entry.runtime_data._store._active
+    writing = active._async_write_data  # the test plugin's in-memory "disk" write
+    clearing, release = asyncio.Event(), asyncio.Event()
+
+    async def _write(*args: Any) -> None:
+        # (path, data) on Home Assistant 2025.4, (data) on 2026.x: the data comes last.
+        if args[-1]["data"] == {"active": None}:
+            # The clearing write is on its way to disk (in the executor, the store's lock held).
+            clearing.set()
+            await release.wait()
+        await writing(*args)
+
+    active._async_write_data = _write
+    run_id = await start(hass, entry)
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    assert clearing.is_set()
+    er.async_get(hass).async_update_entity(SWITCH_B, new_entity_id="switch.main_breaker")
+    for _ in range(50):
+        await asyncio.sleep(0)
+    release.set()
+    await settle(hass)
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.options["switches"] == [SWITCH_A, "switch.main_breaker"]
+    assert stored(hass_storage, entry)["active"] is None
+    assert [r["run_id"] for r in stored_history(hass_storage, entry)] == [run_id]
+    assert fired == [("started", run_id), ("succeeded", run_id)]
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert state(hass, PHASE).state == "idle"
+    assert [r["run_id"] for r in stored_history(hass_storage, entry)] == [run_id]
+    assert fired == [("started", run_id), ("succeeded", run_id)]

@@ -16,12 +16,14 @@ from custom_components.heat_pump_reset.sequence import (
     Outcome,
     Phase,
     Run,
+    StoredRunError,
     Timing,
     Trigger,
     backoff,
     has_demand,
     is_stopped,
     next_phase,
+    recovery_run,
     resume,
     verified_outcome,
     wait_ends_on_cancel,
@@ -376,16 +378,16 @@ def test_run_from_minimal_data() -> None:
             "run_id": "abc",
             "trigger": "action",
             "thermostat": "climate.living_room",
-            "switches": ("switch.breaker_a",),
-            "discharge_minutes": "30",
+            "switches": ["switch.breaker_a"],
+            "discharge_minutes": 30,
             "started_at": T0.isoformat(),
-            "phase": "discharging",
-            "ending": "",
+            "phase": "stopping_thermostat",
+            "ending": None,
         }
     )
     assert run.switches == ["switch.breaker_a"]
     assert run.discharge_minutes == 30
-    assert run.phase is Phase.DISCHARGING
+    assert run.phase is Phase.STOPPING_THERMOSTAT
     assert run.reason is None
     assert run.ending is None
     assert run.saved == {}
@@ -394,6 +396,79 @@ def test_run_from_minimal_data() -> None:
     assert run.confirmed_off_at is None
     assert not run.thermostat_overridden
     assert run.resumed == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"switches": ("switch.breaker_a",)}, "switches"),
+        ({"switches": "switch.breaker_a"}, "switches"),
+        ({"discharge_minutes": "30"}, "discharge_minutes"),
+        ({"discharge_minutes": True}, "discharge_minutes"),
+        ({"discharge_minutes": 10**9}, "discharge_minutes"),
+        ({"ending": ""}, "ending"),
+        ({"started_at": "2025-01-15T06:00:00"}, "started_at"),
+        ({"started_at": "9999-12-31T23:59:59+00:00"}, "started_at"),
+        ({"saved": ["hvac_mode"]}, "saved"),
+        ({"phase_log": {"discharging": 5}}, "phase_log"),
+        ({"thermostat_overridden": "yes"}, "thermostat_overridden"),
+        ({"switches_cut": 3}, "switches_cut"),
+        ({"switches_cut": 1, "off_sent_at": None}, "off_sent_at"),
+        ({"phase": "discharging", "confirmed_off_at": None}, "confirmed_off_at"),
+    ],
+)
+def test_run_from_data_it_cannot_trust(changes: dict[str, Any], field: str) -> None:
+    """Anything but what `to_dict` writes is refused, naming the field, rather than half-read."""
+    data = {**make_run().to_dict(), **changes}
+    with pytest.raises(StoredRunError, match=field):
+        Run.from_dict(data)
+
+
+def test_recovery_run_from_nothing() -> None:
+    """No data at all: every configured switch comes back at once, nothing to put on the thermostat."""
+    run = recovery_run(
+        None,
+        new_id="new",
+        thermostat="climate.living_room",
+        switches=["switch.breaker_a", "switch.breaker_b"],
+        discharge_minutes=30,
+        now=T0,
+    )
+    assert (run.run_id, run.phase, run.saved) == ("new", Phase.RESTORING_POWER, {})
+    assert (run.ending, run.detail) == (Outcome.FAILED, "stored_run_unreadable")
+    assert run.switches_cut == 2
+    assert run.trigger is Trigger.AUTOMATION
+    assert resume(run, T0, TIMING) == (Phase.RESTORING_POWER, None)
+
+
+def test_recovery_run_keeps_what_it_can_read() -> None:
+    """Readable parts are used: its id, extra switches, the settings, and the wait still running."""
+    data = {
+        "run_id": "old",
+        "trigger": "button",
+        "phase": "exploding",
+        "switches": ["switch.breaker_b", "switch.old_breaker", 5, "light.not_a_switch"],
+        "saved": {"hvac_mode": "heat"},
+        "discharge_minutes": 45,
+        "confirmed_off_at": T0.isoformat(),
+    }
+    run = recovery_run(
+        data,
+        new_id="new",
+        thermostat="climate.living_room",
+        switches=["switch.breaker_a", "switch.breaker_b"],
+        discharge_minutes=30,
+        now=T0 + timedelta(minutes=10),
+    )
+    assert run.run_id == "old"
+    assert run.trigger is Trigger.BUTTON
+    assert run.switches == ["switch.breaker_a", "switch.breaker_b", "switch.old_breaker"]
+    assert run.switches_cut == 3
+    assert run.saved == {"hvac_mode": "heat"}
+    assert resume(run, T0 + timedelta(minutes=10), TIMING) == (
+        Phase.DISCHARGING,
+        T0 + timedelta(minutes=45),
+    )
 
 
 # --- Backoff, stop and demand ------------------------------------------------------------------

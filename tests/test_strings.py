@@ -249,6 +249,7 @@ def test_every_exception_key_is_translated_and_used() -> None:
         "power_left_off",
         "thermostat_left_off",
         "thermostat_not_restored",
+        "stored_run_unreadable",
     }
     assert set(STRINGS["exceptions"]) == raised | formatted
     assert all(STRINGS["exceptions"][key]["message"] for key in raised | formatted)

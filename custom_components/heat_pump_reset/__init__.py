@@ -102,6 +102,8 @@ async def _async_reload(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) ->
 
 async def async_unload_entry(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) -> bool:
     """Unload; a run stays stored and resumes, unless the entry is being disabled."""
+    # A run being recorded ends first, while its entities can still show it.
+    await entry.runtime_data.async_wait_recorded()
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     controller = entry.runtime_data
     await controller.async_unload()

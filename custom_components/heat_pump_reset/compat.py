@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import importlib
+import inspect
+import sys
 from typing import Any
 
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.storage import Store
 import voluptuous as vol
 
 _device_helpers = importlib.import_module("homeassistant.helpers.device")
@@ -59,3 +62,13 @@ def ha_schema(schema: vol.Schema) -> Any:
 # A repair flow step returns FlowResult on 2025.4 and RepairsFlowResult on 2026.x; the dicts are
 # built by the flow handler's own helpers either way.
 type FixFlowResult = Any
+
+
+# 2026.x refuses data of a newer major version before migrating it, unless told that version is
+# readable; 2025.4 hands it to `_async_migrate_func`. Either way, our migrate function decides (it
+# keeps what it cannot read and puts power back).
+STORE_READS_NEWER_VERSIONS: dict[str, Any] = (
+    {"max_readable_version": sys.maxsize}
+    if "max_readable_version" in inspect.signature(Store.__init__).parameters
+    else {}
+)

@@ -58,9 +58,13 @@ SERVICE_GET_HISTORY: Final = "get_history"
 ENTRY_VERSION: Final = 1
 ENTRY_MINOR_VERSION: Final = 2
 
+# Store layouts: a new major version is one an older release cannot read (it puts power back and
+# keeps the data for diagnostics); a new minor version only adds keys.
 STORAGE_VERSION: Final = 1
+STORAGE_MINOR_VERSION: Final = 1
 HISTORY_STORAGE_VERSION: Final = 1
-HISTORY_STORAGE_MINOR_VERSION: Final = 1
+# 1.2: `unreadable`, the stored data this release could not read.
+HISTORY_STORAGE_MINOR_VERSION: Final = 2
 STORAGE_KEY_PREFIX: Final = f"{DOMAIN}.run."
 HISTORY_KEY_PREFIX: Final = f"{DOMAIN}.history."
 

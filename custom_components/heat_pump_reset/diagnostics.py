@@ -53,5 +53,7 @@ async def async_get_config_entry_diagnostics(
         "history": controller.history[:DIAGNOSTICS_RUNS],
         "history_size": len(controller.history),
         "acknowledged": dict(controller.acknowledged),
+        # Stored data this release could not read (a run, the history, records), as it was.
+        "unreadable": list(controller.unreadable),
         "entities": {entity_id: _entity(hass.states.get(entity_id)) for entity_id in wrapped},
     }

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from .sequence import Outcome, Run
+from .sequence import Outcome, Run, aware_time
 
 # The newest runs kept per heat pump; older ones are dropped as new ones finish.
 HISTORY_LIMIT: Final = 200
@@ -50,13 +50,14 @@ def make_record(run: Run, outcome: Outcome, finished_at: datetime) -> Record:
 
 def record_from_last(last: dict[str, Any]) -> Record:
     """Return a record from the one-run summary that store version 1.1 kept (fields it lacked: None)."""
+    # Read with get: a summary that lacks a field makes a record that `record_problem` sets aside.
     return {
-        "run_id": last["run_id"],
+        "run_id": last.get("run_id"),
         "trigger": None,
         "reason": None,
         "started_at": None,
-        "finished_at": last["finished_at"],
-        "outcome": last["outcome"],
+        "finished_at": last.get("finished_at"),
+        "outcome": last.get("outcome"),
         "detail": last.get("detail"),
         "phases": {},
         "power_cut": None,
@@ -67,6 +68,43 @@ def record_from_last(last: dict[str, Any]) -> Record:
         "switches": [],
         "restored_settings": None,
         "resumed": 0,
+    }
+
+
+# Times a record may hold; each is an ISO string with a UTC offset, or None.
+_RECORD_TIMES: Final = ("started_at", "finished_at", "power_off_at", "power_on_at")
+
+
+def record_problem(record: Any) -> str | None:
+    """Return why a stored record cannot be used (the field at fault), or None when it can.
+
+    A record another release wrote, or a damaged one, is set aside rather than read: the rules
+    below, the sensors and the repair issues would fail on it, or count it wrongly.
+    """
+    if not isinstance(record, dict):
+        return "not_a_record"
+    run_id = record.get("run_id")
+    if not isinstance(run_id, str) or not run_id:
+        return "run_id"
+    outcome = record.get("outcome")
+    if not isinstance(outcome, str) or outcome not in {o.value for o in Outcome}:
+        return "outcome"
+    for key in _RECORD_TIMES:
+        if record.get(key) is not None and aware_time(record[key]) is None:
+            return key
+    if not isinstance(record.get("power_cut"), bool | None):
+        return "power_cut"
+    return None
+
+
+def readable_acknowledgements(acknowledged: Any) -> dict[str, str]:
+    """Return the acknowledgement times that can be read (issue key: aware ISO time)."""
+    if not isinstance(acknowledged, dict):
+        return {}
+    return {
+        key: when
+        for key, when in acknowledged.items()
+        if isinstance(key, str) and aware_time(when) is not None
     }
 
 

@@ -102,11 +102,12 @@ from .sequence import (
     has_demand,
     is_stopped,
     next_phase,
+    recovery_run,
     resume,
     verified_outcome,
     wait_ends_on_cancel,
 )
-from .storage import RunStore
+from .storage import RunStore, UnreadableRun
 from .wrapped import async_update_shared
 
 if TYPE_CHECKING:
@@ -227,9 +228,16 @@ class ResetController:
             and self.hass.state is CoreState.running
             and dt_util.utcnow() - unloaded_at <= RELOAD_GRACE
         )
-        self.run = await self._store.async_load()
+        stored = await self._store.async_load()
+        if isinstance(stored, UnreadableRun):
+            # Power may be off: it comes back (and the thermostat, as far as the data tells).
+            self.run = self._recovery_run(stored)
+            await self._tell_unreadable(self.run)
+        else:
+            self.run = stored
         if self.run is not None and not self.run.sensor_kept:
-            # Stored by a release that did not keep them: the entry's sensor and thresholds.
+            # Stored by a release that did not keep them (or a recovery run): the entry's sensor
+            # and thresholds.
             self._keep_sensor(self.run)
         if not resume_run:
             return
@@ -251,6 +259,39 @@ class ResetController:
         unsub = self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STARTED, _started)
         self._unsubs.append(unsub)
 
+    def _recovery_run(self, stored: UnreadableRun) -> Run:
+        """Return the run that puts power and the thermostat back after an unreadable stored run."""
+        run = recovery_run(
+            stored.data,
+            new_id=uuid4().hex,
+            thermostat=self.thermostat_id,
+            switches=self.switch_ids,
+            discharge_minutes=int(self.timing.discharge.total_seconds() // 60),
+            now=dt_util.utcnow(),
+        )
+        _LOGGER.error(
+            "The stored reset of %s cannot be read (%s); turning %s back on and recording it as"
+            " failed. What it held is kept in the diagnostics",
+            self.entry.title,
+            stored.reason,
+            ", ".join(run.switches),
+        )
+        return run
+
+    async def _tell_unreadable(self, run: Run) -> None:
+        """Say what to check by hand when the saved thermostat settings could not be read."""
+        if run.saved:
+            return
+        await self._post(
+            f"{DOMAIN}_{self.entry.entry_id}_unreadable",
+            notice(
+                "stored_run_unreadable",
+                name=self.entry.title,
+                entity_ids=", ".join(run.switches),
+                entity_id=run.thermostat,
+            ),
+        )
+
     @callback
     def _resume(self) -> None:
         """Continue the stored run where the rules say it continues."""
@@ -268,6 +309,7 @@ class ResetController:
         if self._unsub_issue_refresh is not None:
             self._unsub_issue_refresh()
             self._unsub_issue_refresh = None
+        await self.async_wait_recorded()
         if self._task is not None and not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -277,6 +319,16 @@ class ResetController:
         await self._await_saving()
         if self.run is not None:
             self.hass.data.setdefault(_UNLOADED_MID_RUN, {})[self.entry.entry_id] = dt_util.utcnow()
+
+    async def async_wait_recorded(self) -> None:
+        """Let a run that has ended finish being recorded; called before the entry unloads.
+
+        Cut short, it would stay stored, and be resumed, recorded and announced a second time.
+        """
+        task = self._task
+        if task is not None and self._finishing and not task.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(task)
 
     async def async_restore_now(self, detail: str) -> None:
         """Put power and the thermostat back at once; used when the entry goes away mid-run.
@@ -324,7 +376,9 @@ class ResetController:
         run.switches = [new if entity_id == old else entity_id for entity_id in run.switches]
         if run.power_sensor == old:
             run.power_sensor = new
-        await self._store.async_save_active(run)
+        # Through the one path that knows when the run is being recorded: no write lands then.
+        self._save_soon()
+        await self._await_saving()
 
     async def async_remove_store(self) -> None:
         """Delete this heat pump's stored data."""
@@ -345,9 +399,12 @@ class ResetController:
 
     @callback
     def _changed(self) -> None:
-        """Tell the entities."""
+        """Tell the entities; one that fails is logged, and never stops the run."""
         for update in list(self._listeners):
-            update()
+            try:
+                update()
+            except Exception:
+                _LOGGER.exception("An entity of %s failed to update", self.entry.title)
 
     @callback
     def async_add_event_listener(self, listener: EventListener) -> CALLBACK_TYPE:
@@ -364,12 +421,20 @@ class ResetController:
     def _fire(self, event_type: str, data: dict[str, Any]) -> None:
         """Tell the event entity (when loaded) that a run started or ended."""
         for listener in list(self._event_listeners):
-            listener(event_type, data)
+            try:
+                listener(event_type, data)
+            except Exception:
+                _LOGGER.exception("The reset event of %s failed", self.entry.title)
 
     @property
     def history(self) -> list[Record]:
         """Return the finished runs, newest first."""
         return self._store.history
+
+    @property
+    def unreadable(self) -> list[dict[str, Any]]:
+        """Return the stored data this release could not read, newest first (for diagnostics)."""
+        return self._store.unreadable
 
     @property
     def acknowledged(self) -> dict[str, str]:
@@ -653,7 +718,7 @@ class ResetController:
 
     async def _await_saving(self) -> None:
         """Wait for a write `_save_soon` started; a failed write is logged, never raised."""
-        task, self._saving = self._saving, None
+        task = self._saving
         if task is None:
             return
         try:
@@ -661,6 +726,10 @@ class ResetController:
             await asyncio.shield(task)
         except Exception:
             _LOGGER.exception("Could not write a heat pump reset to disk")
+        finally:
+            # Kept until done: anyone else waiting (the run being recorded) waits for it too.
+            if self._saving is task:
+                self._saving = None
 
     def _phase_deadline(self, run: Run, phase: Phase, now: datetime) -> datetime | None:
         """Return when a waiting phase ends, for the countdown sensor."""

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+import math
 from typing import Any, Final
 
 
@@ -151,36 +152,222 @@ class Run:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Run:
-        """Rebuild a run from `to_dict` output."""
-        started_at = _dt(data["started_at"])
-        assert started_at is not None
-        return cls(
-            run_id=data["run_id"],
-            trigger=Trigger(data["trigger"]),
-            reason=data.get("reason"),
-            thermostat=data["thermostat"],
-            switches=list(data["switches"]),
-            discharge_minutes=int(data["discharge_minutes"]),
-            started_at=started_at,
-            phase=Phase(data["phase"]),
-            phase_started_at=_dt(data.get("phase_started_at")),
-            phase_ends_at=_dt(data.get("phase_ends_at")),
-            phase_log=dict(data.get("phase_log", {})),
-            saved=dict(data.get("saved", {})),
-            switches_cut=int(data.get("switches_cut", 0)),
-            off_sent_at=_dt(data.get("off_sent_at")),
-            confirmed_off_at=_dt(data.get("confirmed_off_at")),
-            power_on_at=_dt(data.get("power_on_at")),
-            ending=Outcome(data["ending"]) if data.get("ending") else None,
-            detail=data.get("detail"),
-            thermostat_overridden=bool(data.get("thermostat_overridden", False)),
-            resumed=int(data.get("resumed", 0)),
-            power_sensor=data.get("power_sensor"),
-            power_threshold=float(data.get("power_threshold", 0.0)),
-            current_threshold=float(data.get("current_threshold", 0.0)),
-            sensor_kept=bool(data.get("sensor_kept", False)),
+    def from_dict(cls, data: Any) -> Run:
+        """Rebuild a run from `to_dict` output; raise StoredRunError for anything else.
+
+        Every field is checked: a run written by another release (or damaged) must not be
+        half-read, nor fail later in the middle of a phase.
+        """
+        if not isinstance(data, dict):
+            raise StoredRunError("not_a_run")
+        read = _Reader(data)
+        run = cls(
+            run_id=read.text("run_id"),
+            trigger=read.enum("trigger", Trigger),
+            reason=read.text("reason", optional=True),
+            thermostat=read.text("thermostat"),
+            switches=read.texts("switches"),
+            discharge_minutes=read.integer("discharge_minutes"),
+            started_at=read.time("started_at"),
+            phase=read.enum("phase", Phase),
+            phase_started_at=read.time("phase_started_at", optional=True),
+            phase_ends_at=read.time("phase_ends_at", optional=True),
+            phase_log=read.mapping("phase_log", str),
+            saved=read.mapping("saved", object),
+            switches_cut=read.integer("switches_cut", default=0),
+            off_sent_at=read.time("off_sent_at", optional=True),
+            confirmed_off_at=read.time("confirmed_off_at", optional=True),
+            power_on_at=read.time("power_on_at", optional=True),
+            ending=read.enum("ending", Outcome, optional=True),
+            detail=read.text("detail", optional=True),
+            thermostat_overridden=read.flag("thermostat_overridden"),
+            resumed=read.integer("resumed", default=0),
+            power_sensor=read.text("power_sensor", optional=True),
+            power_threshold=read.number("power_threshold", default=0.0),
+            current_threshold=read.number("current_threshold", default=0.0),
+            sensor_kept=read.flag("sensor_kept"),
         )
+        # What resuming relies on: a cut has its time, a discharge wait its deadline.
+        if run.discharge_minutes > MAX_STORED_MINUTES:
+            raise StoredRunError("discharge_minutes")
+        if not 0 <= run.switches_cut <= len(run.switches):
+            raise StoredRunError("switches_cut")
+        if run.switches_cut and run.off_sent_at is None:
+            raise StoredRunError("off_sent_at")
+        if run.phase is Phase.DISCHARGING and run.confirmed_off_at is None:
+            raise StoredRunError("confirmed_off_at")
+        return run
+
+
+class StoredRunError(ValueError):
+    """A stored run this release cannot read; the message names the field."""
+
+
+class _Reader:
+    """Reads the fields of a stored run, each of the one type it must have."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def _get(self, key: str, optional: bool) -> Any:
+        value = self._data.get(key)
+        if value is None and not optional:
+            raise StoredRunError(key)
+        return value
+
+    def text(self, key: str, *, optional: bool = False) -> Any:
+        value = self._get(key, optional)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise StoredRunError(key)
+        return value
+
+    def texts(self, key: str) -> list[str]:
+        value = self._get(key, False)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise StoredRunError(key)
+        return list(value)
+
+    def integer(self, key: str, *, default: int | None = None) -> int:
+        value = self._get(key, default is not None)
+        if value is None and default is not None:
+            return default
+        if not _count(value):
+            raise StoredRunError(key)
+        return int(value)
+
+    def number(self, key: str, *, default: float) -> float:
+        value = self._get(key, True)
+        if value is None:
+            return default
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise StoredRunError(key)
+        return float(value)
+
+    def flag(self, key: str) -> bool:
+        value = self._get(key, True)
+        if value is not None and not isinstance(value, bool):
+            raise StoredRunError(key)
+        return bool(value)
+
+    def time(self, key: str, *, optional: bool = False) -> Any:
+        value = self._get(key, optional)
+        if value is None:
+            return None
+        parsed = aware_time(value)
+        if parsed is None:
+            raise StoredRunError(key)
+        return parsed
+
+    def enum[E: StrEnum](self, key: str, kind: type[E], *, optional: bool = False) -> Any:
+        value = self._get(key, optional)
+        if value is None:
+            return None
+        try:
+            return kind(value)
+        except ValueError:
+            raise StoredRunError(key) from None
+
+    def mapping(self, key: str, value_type: type) -> dict[str, Any]:
+        value = self._get(key, True)
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, value_type) for k, v in value.items()
+        ):
+            raise StoredRunError(key)
+        return dict(value)
+
+
+def _count(value: Any) -> bool:
+    """Whether `value` is a whole number from 0 up (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def aware_time(value: Any) -> datetime | None:
+    """Return the time an ISO string with a UTC offset names; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    # A year this far out would overflow once a wait is added to it.
+    return parsed if parsed.utcoffset() is not None and parsed.year < 9000 else None
+
+
+# What the run of a stored file that cannot be read ends as.
+UNREADABLE_DETAIL: Final = "stored_run_unreadable"
+# The longest discharge wait a stored run may ask for (the action allows 240 minutes).
+MAX_STORED_MINUTES: Final = 24 * 60
+
+
+def recovery_run(
+    data: Any,
+    *,
+    new_id: str,
+    thermostat: str,
+    switches: list[str],
+    discharge_minutes: int,
+    now: datetime,
+) -> Run:
+    """Return the run that puts things back after a stored run that cannot be read.
+
+    Power may be off: every switch, those configured (`switches`) and any the damaged data still
+    names, is turned on like in a restore, retried until it is. Its discharge wait is kept when the
+    data still tells when power went off; otherwise power comes back at once. The thermostat gets the
+    saved settings the data still holds, if any. The run ends `failed`, `stored_run_unreadable`.
+    """
+    found: dict[str, Any] = data if isinstance(data, dict) else {}
+    named = found.get("switches")
+    extra = [
+        e
+        for e in (named if isinstance(named, list) else [])
+        if isinstance(e, str) and e.startswith("switch.") and e not in switches
+    ]
+    saved = found.get("saved")
+    stored_wait: Any = found.get("discharge_minutes")
+    wait = (
+        stored_wait
+        if _count(stored_wait) and discharge_minutes <= stored_wait <= MAX_STORED_MINUTES
+        else discharge_minutes
+    )
+    off_at = aware_time(found.get("confirmed_off_at")) or aware_time(found.get("off_sent_at"))
+    run_id = found.get("run_id")
+    try:
+        # Unknown: not a person's action (nothing tells what started it).
+        trigger = Trigger(str(found.get("trigger")))
+    except ValueError:
+        trigger = Trigger.AUTOMATION
+    all_switches = [*switches, *dict.fromkeys(extra)]
+    run = Run(
+        run_id=run_id if isinstance(run_id, str) and run_id else new_id,
+        trigger=trigger,
+        reason=None,
+        thermostat=thermostat,
+        switches=all_switches,
+        discharge_minutes=wait,
+        started_at=aware_time(found.get("started_at")) or now,
+        phase=Phase.RESTORING_POWER,
+        saved=(
+            {k: v for k, v in saved.items() if isinstance(k, str)}
+            if isinstance(saved, dict)
+            else {}
+        ),
+        # Every switch counts as sent off: each gets an on command, even one that reports on.
+        switches_cut=len(all_switches),
+        off_sent_at=off_at or now,
+    )
+    if off_at is not None and aware_time(found.get("power_on_at")) is None:
+        # Power went off at a known time and never came back: the discharge wait still holds.
+        run.phase = Phase.DISCHARGING
+        run.confirmed_off_at = off_at
+    run.end_early(Outcome.FAILED, UNREADABLE_DETAIL)
+    return run
 
 
 def next_phase(run: Run) -> Phase | None:
