@@ -722,3 +722,58 @@ async def test_disabling_the_entry_mid_discharge_restores(
     assert touched(heat_pump) == after
     assert state(hass, PHASE).state == "idle"
     assert state(hass, OUTCOME).state == "cancelled"
+
+
+# --- Outside review (issue 11) ------------------------------------------------------------------
+
+
+async def test_cancel_while_home_assistant_starts_restores_power_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    scene: Scene,
+) -> None:
+    """Issue 11 item 4: a cancel accepted before the stored run resumes brings power back at once."""
+    await _hold_discharging(scene)
+    await kill(hass, entry)
+    freezer.tick(timedelta(minutes=1))
+    hass.set_state(CoreState.not_running)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+    await hass.services.async_call(
+        DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+    assert power(heat_pump) == [False, False]
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await settle(hass)
+    # The staged restore starts as soon as Home Assistant runs, not at the deadline 19 min later.
+    assert power(heat_pump) == [True, False]
+    await advance(hass, freezer, STAGGER)
+    assert power(heat_pump) == [True, True]
+    await advance(hass, freezer, STARTUP + SECOND, step=COARSE)
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "cancelled"
+
+
+async def test_cancel_on_disk_before_a_restart_mid_discharge_restores_power_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    scene: Scene,
+) -> None:
+    """Issue 11 item 4: the process died after writing a cancel, before power came back."""
+    await _hold_discharging(scene)
+    await kill(hass, entry)
+    active = stored(hass_storage, entry)["active"]
+    active["ending"], active["detail"] = "cancelled", "cancelled"
+    await boot(hass, freezer, entry, heat_pump, timedelta(minutes=1))
+    assert power(heat_pump) == [True, False]
+    await advance(hass, freezer, STAGGER + STARTUP + SECOND, step=SECOND * 5)
+    assert power(heat_pump) == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "cancelled"

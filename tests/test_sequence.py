@@ -259,6 +259,48 @@ def test_resume_restoring_phases_start_over(phase: Phase) -> None:
     assert run.ending is None
 
 
+# A cancelled run (stored `ending == cancelled`) resumes as a cancel acts in one process: the
+# discharge wait and the verification end at once; the staged restore is never cut short.
+CANCELLED_RESUME: list[tuple[Phase, int, bool, Phase, str | None]] = [
+    # phase, switches cut, reloaded, phase it resumes in, its deadline ("now", "kept" or None)
+    (Phase.STOPPING_THERMOSTAT, 0, False, Phase.RESTORING_THERMOSTAT, None),
+    (Phase.STOPPING_THERMOSTAT, 0, True, Phase.RESTORING_THERMOSTAT, None),
+    (Phase.CUTTING_POWER, 0, False, Phase.RESTORING_THERMOSTAT, None),
+    (Phase.CUTTING_POWER, 1, False, Phase.RESTORING_POWER, None),
+    (Phase.CUTTING_POWER, 2, True, Phase.RESTORING_POWER, None),
+    (Phase.DISCHARGING, 2, False, Phase.RESTORING_POWER, None),
+    (Phase.DISCHARGING, 2, True, Phase.RESTORING_POWER, None),
+    (Phase.RESTORING_POWER, 2, False, Phase.RESTORING_POWER, None),
+    (Phase.STARTING_UP, 2, False, Phase.STARTING_UP, "kept"),
+    (Phase.RESTORING_THERMOSTAT, 2, False, Phase.RESTORING_THERMOSTAT, None),
+    (Phase.VERIFYING, 2, False, Phase.VERIFYING, "now"),
+]
+
+
+@pytest.mark.parametrize(
+    ("phase", "switches_cut", "reloaded", "expected", "deadline"), CANCELLED_RESUME
+)
+def test_resume_a_cancelled_run_ends_its_wait_at_once(
+    phase: Phase, switches_cut: int, reloaded: bool, expected: Phase, deadline: str | None
+) -> None:
+    """A cancel on disk (accepted while HA started, or written before a restart) is not lost."""
+    confirmed = T0 + timedelta(minutes=1)
+    ends = T0 + timedelta(minutes=40)
+    run = make_run(
+        phase=phase,
+        switches_cut=switches_cut,
+        off_sent_at=T0 + timedelta(seconds=50) if switches_cut else None,
+        confirmed_off_at=confirmed if phase is Phase.DISCHARGING else None,
+        phase_ends_at=ends,
+        ending=Outcome.CANCELLED,
+        detail="cancelled",
+    )
+    now = confirmed + timedelta(minutes=10)
+    deadlines = {None: None, "now": now, "kept": ends}
+    assert resume(run, now, TIMING, reloaded=reloaded) == (expected, deadlines[deadline])
+    assert (run.ending, run.detail) == (Outcome.CANCELLED, "cancelled")
+
+
 def test_resume_counts_restarts() -> None:
     """Every resumption is counted on the run."""
     run = make_run(phase=Phase.STARTING_UP, phase_ends_at=T0)

@@ -210,6 +210,10 @@ def resume(
     a cut from the last off command plus the confirm timeout (the latest moment a switch could have
     confirmed off) plus a margin, so the discharge wait is never shortened. After a reload (a moment ago, in this
     process) a run still stopping the thermostat or cutting power carries on with that phase.
+
+    A cancelled run (a cancel accepted while Home Assistant started, or written to disk before a
+    restart) resumes as a cancel acts in one process: the discharge wait and the verification end
+    at once, so power comes back at once; the staged restore is never cut short.
     """
     run.resumed += 1
     if reloaded and run.ending is None and run.phase in _REDONE_AFTER_RELOAD:
@@ -231,15 +235,20 @@ def resume(
         case Phase.DISCHARGING:
             return _discharge_or_restore(run, now)
         case Phase.STARTING_UP | Phase.VERIFYING:
+            if run.ending is Outcome.CANCELLED and wait_ends_on_cancel(run.phase):
+                return run.phase, now
             return run.phase, run.phase_ends_at
         case _:
             return run.phase, None
 
 
 def _discharge_or_restore(run: Run, now: datetime) -> tuple[Phase, datetime | None]:
-    """Continue the discharge wait, or restore power at once when its deadline passed meanwhile."""
+    """Continue the discharge wait, or restore power at once when its deadline passed meanwhile.
+
+    A cancelled run restores power at once too, as a cancel ends the wait in one process.
+    """
     deadline = run.discharge_deadline()
-    if deadline is not None and deadline <= now:
+    if run.ending is Outcome.CANCELLED or (deadline is not None and deadline <= now):
         # Re-entering the wait would only write the run once more before power can come back.
         return Phase.RESTORING_POWER, None
     return Phase.DISCHARGING, deadline
