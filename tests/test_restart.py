@@ -777,3 +777,25 @@ async def test_cancel_on_disk_before_a_restart_mid_discharge_restores_power_at_o
     assert power(heat_pump) == [True, True]
     assert thermostat_settings(heat_pump) == SAVED
     assert state(hass, OUTCOME).state == "cancelled"
+
+
+async def test_breaker_found_on_after_a_restart_ends_the_wait(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    scene: Scene,
+) -> None:
+    """Issue 11 item 5: a cut breaker turned on while HA was down is power restored, not "never cut"."""
+    await _hold_discharging(scene)
+    # At the panel while Home Assistant is down (or a relay's power-on default after an outage).
+    await restart(
+        hass, freezer, entry, heat_pump, during_downtime=lambda: heat_pump.switch_a.set_on(True)
+    )
+    await advance(hass, freezer, STAGGER + SECOND)
+    # The wait ends as it would in one process: the other breaker follows, staged.
+    assert power(heat_pump) == [True, True]
+    await advance(hass, freezer, STARTUP + SECOND, step=SECOND * 5)
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert state(hass, OUTCOME).attributes["detail"] == "power_restored_outside"

@@ -334,6 +334,14 @@ def test_end_early_first_decision_wins() -> None:
     assert run.detail == "cancelled"
 
 
+def test_confirmed_cut_lists_the_switches_sent_off_and_seen_off() -> None:
+    """Only the switches the run saw off count as cut: one of them on again is power restored."""
+    run = make_run(switches_cut=2, switches_confirmed_off=1)
+    assert run.confirmed_cut() == ["switch.breaker_a"]
+    run.switches_confirmed_off = 2
+    assert run.confirmed_cut() == ["switch.breaker_a", "switch.breaker_b"]
+
+
 def test_power_was_cut_and_discharge_deadline() -> None:
     """No deadline before a confirmed cut; power counts as cut once any off command went out."""
     run = make_run()
@@ -364,6 +372,7 @@ def test_run_round_trip_with_every_field() -> None:
         detail="cancelled",
         thermostat_overridden=True,
         resumed=3,
+        switches_confirmed_off=2,
     )
     data = run.to_dict()
     assert data["started_at"] == T0.isoformat()
@@ -409,6 +418,8 @@ def test_run_from_minimal_data() -> None:
     assert run.confirmed_off_at is None
     assert not run.thermostat_overridden
     assert run.resumed == 0
+    assert run.switches_confirmed_off == 0
+    assert run.confirmed_cut() == []
 
 
 # --- Backoff, stop and demand ------------------------------------------------------------------

@@ -664,6 +664,7 @@ class ResetController:
         already = run.switches_cut
         for index, entity_id in enumerate(run.switches):
             if index < already and self._is(entity_id, STATE_OFF):
+                run.switches_confirmed_off = max(run.switches_confirmed_off, index + 1)
                 continue
             if run.ending is not None or not self._may_cut(run, entity_id):
                 return
@@ -678,6 +679,7 @@ class ResetController:
             if not await self._switch_to(entity_id, STATE_OFF, since=run.off_sent_at):
                 run.end_early(Outcome.FAILED, f"switch_did_not_turn_off:{entity_id}")
                 return
+            run.switches_confirmed_off = max(run.switches_confirmed_off, index + 1)
         run.confirmed_off_at = dt_util.utcnow()
 
     def _may_cut(self, run: Run, entity_id: str) -> bool:
@@ -699,9 +701,15 @@ class ResetController:
     async def _discharge(self, run: Run) -> None:
         """Wait out the discharge deadline unless cancelled or someone restores power."""
 
-        # A switch already on when the wait starts was never cut (a restart during the cut): only
-        # one turned on during the wait is power restored by hand.
-        never_cut = {entity_id for entity_id in run.switches if self._is(entity_id, STATE_ON)}
+        # A switch already on when the wait starts may never have been cut (a restart during the
+        # cut). One the run sent off and saw off is power restored, even if it came back while Home
+        # Assistant was down (at the panel, or a relay's power-on default after an outage).
+        confirmed = set(run.confirmed_cut())
+        never_cut = {
+            entity_id
+            for entity_id in run.switches
+            if entity_id not in confirmed and self._is(entity_id, STATE_ON)
+        }
 
         def _back_on() -> list[str]:
             return [e for e in run.switches if e not in never_cut and self._is(e, STATE_ON)]

@@ -103,6 +103,8 @@ class Run:
     detail: str | None = None
     thermostat_overridden: bool = False
     resumed: int = 0
+    # The first this many switches were sent off and confirmed off by the run (issue 11 item 5).
+    switches_confirmed_off: int = 0
 
     def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
         """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
@@ -121,6 +123,10 @@ class Run:
     def power_was_cut(self) -> bool:
         """Whether an off command went to any power switch."""
         return self.switches_cut > 0
+
+    def confirmed_cut(self) -> list[str]:
+        """Return the switches the run sent off and saw off: one of them on again is power back."""
+        return self.switches[: self.switches_confirmed_off]
 
     def discharge_deadline(self) -> datetime | None:
         """When power may come back: the confirmed cut plus the discharge wait."""
@@ -168,6 +174,7 @@ class Run:
             detail=data.get("detail"),
             thermostat_overridden=bool(data.get("thermostat_overridden", False)),
             resumed=int(data.get("resumed", 0)),
+            switches_confirmed_off=int(data.get("switches_confirmed_off", 0)),
         )
 
 
