@@ -11,10 +11,11 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.climate.const import HVACAction
 from homeassistant.config_entries import ConfigEntry, ConfigEntryDisabler, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
-from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.core import Context, CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.heat_pump_reset.const import (
     CONF_STAGGER_SECONDS,
@@ -799,3 +800,47 @@ async def test_breaker_found_on_after_a_restart_ends_the_wait(
     assert thermostat_settings(heat_pump) == SAVED
     assert state(hass, OUTCOME).state == "cancelled"
     assert state(hass, OUTCOME).attributes["detail"] == "power_restored_outside"
+
+
+@pytest.mark.parametrize("how", ["reload", "restart"])
+async def test_breaker_a_person_turned_off_stays_off_after_a_reload_or_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    hass_admin_user: MockUser,
+    scene: Scene,
+    how: str,
+) -> None:
+    """Issue 11 item 7: "left off by a person" is part of the stored run, honoured after a reload."""
+    await _hold_restoring_power(scene)
+    assert power(heat_pump) == [True, False]
+    # A person turns breaker a off in Home Assistant while the run waits for breaker b.
+    await hass.services.async_call(
+        "switch",
+        "turn_off",
+        {"entity_id": heat_pump.switch_a.entity_id},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await settle(hass)
+    assert stored(hass_storage, entry)["active"]["switches_left_off"] == [
+        heat_pump.switch_a.entity_id
+    ]
+    if how == "reload":
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await settle(hass)
+        heat_pump.switch_b.set_available(True)
+    else:
+        await restart(
+            hass,
+            freezer,
+            entry,
+            heat_pump,
+            during_downtime=lambda: heat_pump.switch_b.set_available(True),
+        )
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert state(hass, PHASE).state == "idle"
+    assert power(heat_pump) == [False, True]
+    assert heat_pump.switch_a.commands == ["off", "on", "off"]

@@ -373,6 +373,7 @@ def test_run_round_trip_with_every_field() -> None:
         thermostat_overridden=True,
         resumed=3,
         switches_confirmed_off=2,
+        switches_left_off=["switch.breaker_b"],
     )
     data = run.to_dict()
     assert data["started_at"] == T0.isoformat()
@@ -420,6 +421,7 @@ def test_run_from_minimal_data() -> None:
     assert run.resumed == 0
     assert run.switches_confirmed_off == 0
     assert run.confirmed_cut() == []
+    assert run.switches_left_off == []
 
 
 # --- Backoff, stop and demand ------------------------------------------------------------------

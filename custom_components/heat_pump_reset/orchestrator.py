@@ -287,7 +287,12 @@ class ResetController:
         left_off: list[str] = []
         if run.power_was_cut and run.power_on_at is None:
             # No stagger: the thermostat is still off, so nothing calls for the compressor yet.
-            left_off = [e for e in run.switches if not await self._switch_to(e, STATE_ON)]
+            # A switch a person turned off during the restore stays off (their decision).
+            left_off = [
+                e
+                for e in run.switches
+                if e not in run.switches_left_off and not await self._switch_to(e, STATE_ON)
+            ]
             run.power_on_at = dt_util.utcnow()
         thermostat_back = True
         if run.saved and not run.thermostat_overridden:
@@ -318,6 +323,9 @@ class ResetController:
         if run.thermostat == old:
             run.thermostat = new
         run.switches = [new if entity_id == old else entity_id for entity_id in run.switches]
+        run.switches_left_off = [
+            new if entity_id == old else entity_id for entity_id in run.switches_left_off
+        ]
         await self._store.async_save_active(run)
 
     async def async_remove_store(self) -> None:
@@ -734,13 +742,32 @@ class ResetController:
         overdue = async_track_point_in_utc_time(
             self.hass, partial(self._power_overdue, run), dt_util.utcnow() + POWER_RESTORE_GRACE
         )
+        watch = async_track_state_change_event(
+            self.hass, run.switches, partial(self._watch_switch, run)
+        )
         try:
             await self._switch_all_on(run)
         finally:
             overdue()
+            watch()
         run.power_on_at = dt_util.utcnow()
         self._dismiss_power_notification()
         async_manage_power(self.hass, self.entry.entry_id, self.entry.title, [])
+
+    @callback
+    def _watch_switch(self, run: Run, event: Event[EventStateChangedData]) -> None:
+        """Note on disk a switch a person turns off during the restore: a reload must honour it."""
+        entity_id, new_state = event.data["entity_id"], event.data["new_state"]
+        if new_state is None:
+            return
+        if new_state.state == STATE_OFF and self._by_person(event.context):
+            if entity_id not in run.switches_left_off:
+                _LOGGER.info("Power switch %s turned off by a person; leaving it off", entity_id)
+                run.switches_left_off.append(entity_id)
+                self._save_soon()
+        elif new_state.state == STATE_ON and entity_id in run.switches_left_off:
+            run.switches_left_off.remove(entity_id)
+            self._save_soon()
 
     async def _switch_all_on(self, run: Run) -> None:
         """Turn the switches on, and again any that went off meanwhile, until all are on together.
@@ -752,7 +779,11 @@ class ResetController:
         while True:
             await self._switch_each_on(run, first_pass=passes == 0)
             dropped = [
-                e for e in run.switches if not self._is(e, STATE_ON) and not self._off_by_person(e)
+                e
+                for e in run.switches
+                if not self._is(e, STATE_ON)
+                and not self._off_by_person(e)
+                and e not in run.switches_left_off
             ]
             if not dropped:
                 return
@@ -767,7 +798,9 @@ class ResetController:
         commanded = False
         for index, entity_id in enumerate(run.switches):
             attempt = 0
-            if not first_pass and self._off_by_person(entity_id):
+            if entity_id in run.switches_left_off or (
+                not first_pass and self._off_by_person(entity_id)
+            ):
                 continue
             # A switch sent an off command that still reports on (a refused cut, or a cut cancelled
             # or restarted before it confirmed) gets an on command all the same: a slow or queued

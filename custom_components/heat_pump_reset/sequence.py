@@ -105,6 +105,9 @@ class Run:
     resumed: int = 0
     # The first this many switches were sent off and confirmed off by the run (issue 11 item 5).
     switches_confirmed_off: int = 0
+    # Switches a person turned off in Home Assistant during the restore: left off, also after a
+    # reload or restart (issue 11 item 7).
+    switches_left_off: list[str] = field(default_factory=list)
 
     def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
         """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
@@ -175,6 +178,7 @@ class Run:
             thermostat_overridden=bool(data.get("thermostat_overridden", False)),
             resumed=int(data.get("resumed", 0)),
             switches_confirmed_off=int(data.get("switches_confirmed_off", 0)),
+            switches_left_off=list(data.get("switches_left_off", [])),
         )
 
 
