@@ -85,7 +85,13 @@ from .history import (
     resets_since,
     unacknowledged_no_start,
 )
-from .issues import async_manage_no_start, async_manage_power, async_manage_recurring
+from .issues import (
+    async_follow_power,
+    async_manage_no_start,
+    async_manage_power,
+    async_manage_recurring,
+    async_stop_following_power,
+)
 from .sequence import (
     DEMAND_MODES,
     START_ACTIONS,
@@ -231,6 +237,9 @@ class ResetController:
             return
         self._keeps_issues = True
         self._update_issues()
+        # A power issue left from before (the entry was disabled, or reloaded mid-restore) goes
+        # once every switch is on, whoever turned them on.
+        async_follow_power(self.hass, self.entry.entry_id, self.switch_ids)
         if self.run is None:
             return
         _LOGGER.info("Resuming heat pump reset %s in phase %s", self.run.run_id, self.run.phase)
@@ -261,6 +270,7 @@ class ResetController:
             unsub()
         self._unsubs.clear()
         self._keeps_issues = False
+        async_stop_following_power(self.hass, self.entry.entry_id)
         if self._unsub_issue_refresh is not None:
             self._unsub_issue_refresh()
             self._unsub_issue_refresh = None
@@ -294,6 +304,12 @@ class ResetController:
                 if e not in run.switches_left_off and not await self._switch_to(e, STATE_ON)
             ]
             run.power_on_at = dt_util.utcnow()
+        # The critical power issue goes now if every switch is on, or later when they are.
+        async_follow_power(
+            self.hass,
+            self.entry.entry_id,
+            [e for e in run.switches if e not in run.switches_left_off],
+        )
         thermostat_back = True
         if run.saved and not run.thermostat_overridden:
             thermostat_back = _available(self._state(run.thermostat)) and (
