@@ -844,3 +844,30 @@ async def test_breaker_a_person_turned_off_stays_off_after_a_reload_or_restart(
     assert state(hass, PHASE).state == "idle"
     assert power(heat_pump) == [False, True]
     assert heat_pump.switch_a.commands == ["off", "on", "off"]
+
+
+@pytest.mark.parametrize("how", ["reload", "remove"])
+async def test_power_notification_goes_once_power_is_back_after_a_reload_or_removal(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    notifications: dict[str, Any],
+    scene: Scene,
+    how: str,
+) -> None:
+    """Issue 11 item 9: "power could not be turned back on" goes once the switches are on, by any controller."""
+    await _hold_restoring_power(scene)
+    notification_id = f"{DOMAIN}_{entry.entry_id}_power"
+    assert notification_id in notifications
+    if how == "reload":
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await settle(hass)
+        heat_pump.switch_b.set_available(True)
+        await advance(hass, freezer, TO_THE_END, step=COARSE)
+    else:
+        heat_pump.switch_b.set_available(True)
+        await hass.config_entries.async_remove(entry.entry_id)
+        await settle(hass)
+    assert power(heat_pump) == [True, True]
+    assert notification_id not in notifications

@@ -1194,10 +1194,13 @@ class ResetController:
 
     @callback
     def _dismiss_power_notification(self) -> None:
-        """Remove the notification once power is back."""
-        if self._notified:
-            self._notified = False
-            persistent_notification.async_dismiss(self.hass, self.notification_id)
+        """Remove the notification once power is back, or the run is over.
+
+        Whoever posted it: an earlier controller of the entry (before a reload, or the loaded one
+        before a removal) may have, so what this one remembers does not decide.
+        """
+        self._notified = False
+        persistent_notification.async_dismiss(self.hass, self.notification_id)
 
 
 def notice(key: str, **placeholders: str) -> Notice:
