@@ -871,3 +871,25 @@ async def test_power_notification_goes_once_power_is_back_after_a_reload_or_remo
         await settle(hass)
     assert power(heat_pump) == [True, True]
     assert notification_id not in notifications
+
+
+async def test_disabling_with_the_thermostat_away_records_it_was_not_put_back(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Issue 11 item 19: disabled mid-discharge with the thermostat gone: `cancelled`, thermostat not back."""
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=COARSE)
+    heat_pump.thermostat.set_available(False)
+    await hass.config_entries.async_set_disabled_by(entry.entry_id, ConfigEntryDisabler.USER)
+    await settle(hass)
+    assert power(heat_pump) == [True, True]
+    last = stored_history(hass_storage, entry)[0]
+    assert (last["outcome"], last["detail"]) == ("cancelled", "entry_disabled")
+    assert (last["thermostat_restored"], last["thermostat_detail"]) == (
+        False,
+        "thermostat_did_not_return",
+    )

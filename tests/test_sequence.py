@@ -342,6 +342,19 @@ def test_confirmed_cut_lists_the_switches_sent_off_and_seen_off() -> None:
     assert run.confirmed_cut() == ["switch.breaker_a", "switch.breaker_b"]
 
 
+def test_thermostat_not_restored_is_kept_beside_the_first_outcome() -> None:
+    """Issue 11 item 19: a cancelled run keeps `cancelled`, and the reason the thermostat is off."""
+    run = make_run()
+    run.end_early(Outcome.CANCELLED, "cancelled")
+    run.thermostat_not_restored("thermostat_did_not_return")
+    run.thermostat_not_restored("thermostat_not_restored:hvac_mode")
+    assert (run.ending, run.detail) == (Outcome.CANCELLED, "cancelled")
+    assert run.thermostat_detail == "thermostat_did_not_return"
+    fresh = make_run()
+    fresh.thermostat_not_restored("thermostat_not_restored:hvac_mode")
+    assert (fresh.ending, fresh.detail) == (Outcome.FAILED, "thermostat_not_restored:hvac_mode")
+
+
 def test_power_was_cut_and_discharge_deadline() -> None:
     """No deadline before a confirmed cut; power counts as cut once any off command went out."""
     run = make_run()
@@ -374,6 +387,7 @@ def test_run_round_trip_with_every_field() -> None:
         resumed=3,
         switches_confirmed_off=2,
         switches_left_off=["switch.breaker_b"],
+        thermostat_detail="thermostat_did_not_return",
     )
     data = run.to_dict()
     assert data["started_at"] == T0.isoformat()
@@ -422,6 +436,7 @@ def test_run_from_minimal_data() -> None:
     assert run.switches_confirmed_off == 0
     assert run.confirmed_cut() == []
     assert run.switches_left_off == []
+    assert run.thermostat_detail is None
 
 
 # --- Backoff, stop and demand ------------------------------------------------------------------

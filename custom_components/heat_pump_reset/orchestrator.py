@@ -315,6 +315,13 @@ class ResetController:
             thermostat_back = _available(self._state(run.thermostat)) and (
                 await self._apply_settings(run)
             )
+        if not thermostat_back:
+            state = self._state(run.thermostat)
+            run.thermostat_not_restored(
+                "thermostat_not_restored:" + ",".join(thermostat.mismatched(run.saved, state))
+                if state is not None and _available(state)
+                else "thermostat_did_not_return"
+            )
         if left_off or not thermostat_back:
             # Told before the run is recorded, so that a failing write cannot swallow it.
             _LOGGER.error(
@@ -591,6 +598,9 @@ class ResetController:
                         await self._wait(dt_util.utcnow() + backoff(1))
                         ends_at = None
                         continue
+                    if phase is Phase.RESTORING_THERMOSTAT:
+                        # Said beside an outcome decided before (a cancel): not put back.
+                        run.thermostat_not_restored(f"internal_error_in_{phase}")
                     run.end_early(Outcome.FAILED, f"internal_error_in_{phase}")
                 phase = next_phase(run)
                 ends_at = None
@@ -642,7 +652,7 @@ class ResetController:
         self._finishing = True
         # That write must not land after the one below that clears the active run.
         await self._await_saving()
-        await self._store.async_finish(run, outcome, dt_util.utcnow())
+        record = await self._store.async_finish(run, outcome, dt_util.utcnow())
         self._dismiss_power_notification()
         self.run = None
         self._finishing = False
@@ -657,6 +667,8 @@ class ResetController:
                 "trigger": run.trigger.value,
                 "reason": run.reason,
                 "detail": run.detail,
+                "thermostat_restored": record["thermostat_restored"],
+                "thermostat_detail": record["thermostat_detail"],
             },
         )
 
@@ -901,12 +913,13 @@ class ResetController:
                 return
             if dt_util.utcnow() >= deadline:
                 break
+        # Kept beside an outcome decided before (a cancel, a restart): the record says it.
         if attempt == 0:
-            run.end_early(Outcome.FAILED, "thermostat_did_not_return")
+            run.thermostat_not_restored("thermostat_did_not_return")
         else:
             state = self._state(run.thermostat)
             missing = thermostat.mismatched(run.saved, state) if state else list(run.saved)
-            run.end_early(Outcome.FAILED, "thermostat_not_restored:" + ",".join(missing))
+            run.thermostat_not_restored("thermostat_not_restored:" + ",".join(missing))
         # Power is on but the heating may be off: the household must hear of it.
         await self._post(
             f"{DOMAIN}_{self.entry.entry_id}_thermostat",

@@ -108,6 +108,8 @@ class Run:
     # Switches a person turned off in Home Assistant during the restore: left off, also after a
     # reload or restart (issue 11 item 7).
     switches_left_off: list[str] = field(default_factory=list)
+    # Why the thermostat was not put back, whatever outcome was decided first (issue 11 item 19).
+    thermostat_detail: str | None = None
 
     def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
         """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
@@ -121,6 +123,16 @@ class Run:
         if self.ending is None:
             self.ending = outcome
             self.detail = detail
+
+    def thermostat_not_restored(self, detail: str) -> None:
+        """Note that the thermostat was not put back.
+
+        The run fails unless its outcome was decided before (a cancel, a restart); the detail is
+        kept beside that outcome either way, so a record never says the heating is back when not.
+        """
+        if self.thermostat_detail is None:
+            self.thermostat_detail = detail
+        self.end_early(Outcome.FAILED, detail)
 
     @property
     def power_was_cut(self) -> bool:
@@ -179,6 +191,7 @@ class Run:
             resumed=int(data.get("resumed", 0)),
             switches_confirmed_off=int(data.get("switches_confirmed_off", 0)),
             switches_left_off=list(data.get("switches_left_off", [])),
+            thermostat_detail=data.get("thermostat_detail"),
         )
 
 
