@@ -893,3 +893,30 @@ async def test_disabling_with_the_thermostat_away_records_it_was_not_put_back(
         False,
         "thermostat_did_not_return",
     )
+
+
+async def test_breaker_turned_on_while_the_next_is_cut_ends_the_wait(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_admin_user: MockUser,
+) -> None:
+    """Issue 11 item 5, in one process: breaker a, seen off, turned on while b is cut is power back."""
+    heat_pump.switch_b.lag = timedelta(seconds=5)
+    await start(hass, entry)
+    assert power(heat_pump) == [False, True]
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": heat_pump.switch_a.entity_id},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    heat_pump.switch_b.lag = None  # its off, already sent, still lands 5 s after it was sent
+    await advance(hass, freezer, timedelta(seconds=5) + STAGGER + SECOND)
+    assert power(heat_pump) == [True, True]
+    await advance(hass, freezer, STARTUP + SECOND, step=SECOND * 5)
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert state(hass, OUTCOME).attributes["detail"] == "power_restored_by_hand"
