@@ -920,3 +920,29 @@ async def test_breaker_turned_on_while_the_next_is_cut_ends_the_wait(
     assert thermostat_settings(heat_pump) == SAVED
     assert state(hass, OUTCOME).state == "cancelled"
     assert state(hass, OUTCOME).attributes["detail"] == "power_restored_by_hand"
+
+
+async def test_disabling_mid_restore_leaves_off_the_breaker_a_person_turned_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_admin_user: MockUser,
+) -> None:
+    """Issue 11 item 7: the restore of a disabled entry honours a person's off seen during the restore."""
+    await start(hass, entry)
+    heat_pump.switch_b.refuse = True
+    await advance(hass, freezer, DISCHARGE + timedelta(minutes=1), step=COARSE)
+    assert power(heat_pump) == [True, False]
+    await hass.services.async_call(
+        "switch",
+        "turn_off",
+        {"entity_id": heat_pump.switch_a.entity_id},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    heat_pump.switch_b.refuse = False
+    await hass.config_entries.async_set_disabled_by(entry.entry_id, ConfigEntryDisabler.USER)
+    await settle(hass)
+    assert power(heat_pump) == [False, True]
+    assert heat_pump.switch_a.commands == ["off", "on", "off"]

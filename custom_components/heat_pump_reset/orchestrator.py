@@ -781,6 +781,8 @@ class ResetController:
         run.power_on_at = dt_util.utcnow()
         self._dismiss_power_notification()
         async_manage_power(self.hass, self.entry.entry_id, self.entry.title, [])
+        # Removed here: nothing more to follow for an issue left from before a reload.
+        async_stop_following_power(self.hass, self.entry.entry_id)
 
     @callback
     def _watch_switch(self, run: Run, event: Event[EventStateChangedData]) -> None:
