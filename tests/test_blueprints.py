@@ -213,3 +213,33 @@ async def test_outcome_notification(
     assert len(sent) == 1
     assert sent[0].data["title"] == "Living room: heat pump reset"
     assert sent[0].data["message"].strip() == "The reset worked: the heat pump started again."
+
+
+@pytest.mark.usefixtures("blueprint_dir")
+async def test_outcome_notification_says_the_thermostat_was_not_put_back(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+) -> None:
+    """Issue 11 item 19: a cancelled run whose thermostat never came back does not say it is back."""
+    sent: list[ServiceCall] = async_mock_service(hass, "notify", "family")
+    await setup_automation(
+        hass, NOTIFY, {"reset_event": "event.living_room_reset", "notify_action": "notify.family"}
+    )
+    await hass.services.async_call(
+        "heat_pump_reset", "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+    heat_pump.thermostat.set_available(False)
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    await hass.services.async_call(
+        "heat_pump_reset", "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await advance(hass, freezer, timedelta(minutes=61), step=timedelta(minutes=1))
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert len(sent) == 1
+    assert sent[0].data["message"].strip() == (
+        "The reset was cancelled. Power is back, but the thermostat could not be put back: set it"
+        " by hand. Detail: thermostat_did_not_return."
+    )

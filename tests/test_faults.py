@@ -359,6 +359,39 @@ async def test_thermostat_that_never_returns_fails_with_power_on(
     assert last_run(hass_storage, entry)["detail"] == "thermostat_did_not_return"
 
 
+@pytest.mark.parametrize("ended", ["cancelled", "failed", "succeeded"])
+async def test_outcome_says_when_the_thermostat_was_not_put_back(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    ended: str,
+) -> None:
+    """Issue 11 item 19: a cancelled (or failed) run that could not put the thermostat back says so.
+
+    The record, the outcome sensor and the event carry `thermostat_restored: false` with the
+    reason in `thermostat_detail`, whatever outcome was decided first.
+    """
+    await start(hass, entry)
+    if ended != "succeeded":
+        heat_pump.thermostat.set_available(False)
+    await advance(hass, freezer, UNTIL_RESTORE, step=timedelta(seconds=10))
+    if ended == "cancelled":
+        assert state(hass, PHASE).state == "restoring_thermostat"
+        await hass.services.async_call(
+            DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
+        )
+    await advance(hass, freezer, THERMOSTAT_RETURN + VERIFY, step=timedelta(minutes=1))
+    assert_outcome(hass, ended)
+    record = last_run(hass_storage, entry)
+    event = state(hass, "event.living_room_reset").attributes
+    outcome = state(hass, OUTCOME).attributes
+    expected = (True, None) if ended == "succeeded" else (False, "thermostat_did_not_return")
+    for source in (record, event, outcome):
+        assert (source["thermostat_restored"], source["thermostat_detail"]) == expected
+
+
 @pytest.mark.parametrize(
     ("refusing", "outcome", "detail"),
     [

@@ -7,7 +7,7 @@ from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.climate import HVACAction
-from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntry, ConfigEntryDisabler, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
@@ -275,6 +275,49 @@ async def test_power_not_restored_is_critical_and_goes_by_itself(
     heat_pump.switch_a.set_available(True)
     await advance(hass, freezer, timedelta(seconds=30), step=timedelta(seconds=2))
     assert [switch.is_on for switch in heat_pump.switches] == [True, True]
+    assert "power_not_restored" not in raised(hass)
+
+
+async def _power_overdue_on_breaker_b(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Breaker b ignores its on command: two minutes into the restore power is overdue."""
+    await start(hass, entry)
+    heat_pump.switch_b.refuse = True
+    await advance(hass, freezer, DISCHARGE + timedelta(minutes=3), step=timedelta(seconds=5))
+    assert state(hass, PHASE).state == "restoring_power"
+    assert [switch.is_on for switch in heat_pump.switches] == [True, False]
+    issue(hass, "power_not_restored", entry)
+
+
+async def test_power_not_restored_goes_when_disabling_puts_power_back(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Issue 11 item 8: disabling the entry turns breaker b on; the critical issue goes with it."""
+    await _power_overdue_on_breaker_b(hass, freezer, heat_pump, entry)
+    heat_pump.switch_b.refuse = False
+    await hass.config_entries.async_set_disabled_by(entry.entry_id, ConfigEntryDisabler.USER)
+    await settle(hass)
+    assert [switch.is_on for switch in heat_pump.switches] == [True, True]
+    assert "power_not_restored" not in raised(hass)
+
+
+async def test_power_not_restored_goes_when_a_person_puts_power_back_later(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Issue 11 item 8: disabled with breaker b still off, the issue stays until b is on, by anyone."""
+    await _power_overdue_on_breaker_b(hass, freezer, heat_pump, entry)
+    disabling = hass.async_create_background_task(
+        hass.config_entries.async_set_disabled_by(entry.entry_id, ConfigEntryDisabler.USER),
+        "disable mid-restore",
+    )
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    assert disabling.done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert "power_not_restored" in raised(hass)
+    # Someone turns breaker b on at the panel; the heat pump's entry is not loaded.
+    heat_pump.switch_b.set_on(True)
+    await settle(hass)
     assert "power_not_restored" not in raised(hass)
 
 

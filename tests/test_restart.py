@@ -14,11 +14,12 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.climate.const import HVACAction
 from homeassistant.config_entries import ConfigEntry, ConfigEntryDisabler, ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
-from homeassistant.core import CoreState, HomeAssistant
+from homeassistant.core import Context, CoreState, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.heat_pump_reset.const import (
     CONF_STAGGER_SECONDS,
@@ -766,6 +767,11 @@ ALL_FIELDS = (
     "detail",
     "thermostat_overridden",
     "resumed",
+    "switches_confirmed_off",
+    "switches_left_off",
+    "thermostat_detail",
+    "power_sensor",
+    "sensor_kept",
 )
 WRONG_TYPE = 12.5
 # Values of the right type that this release does not know, or cannot use.
@@ -991,3 +997,226 @@ async def test_rename_during_the_final_write_records_the_run_once(
     assert state(hass, PHASE).state == "idle"
     assert [r["run_id"] for r in stored_history(hass_storage, entry)] == [run_id]
     assert fired == [("started", run_id), ("succeeded", run_id)]
+
+
+# --- Outside review (issue 11) ------------------------------------------------------------------
+
+
+async def test_cancel_while_home_assistant_starts_restores_power_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    scene: Scene,
+) -> None:
+    """Issue 11 item 4: a cancel accepted before the stored run resumes brings power back at once."""
+    await _hold_discharging(scene)
+    await kill(hass, entry)
+    freezer.tick(timedelta(minutes=1))
+    hass.set_state(CoreState.not_running)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+    await hass.services.async_call(
+        DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+    assert power(heat_pump) == [False, False]
+    hass.set_state(CoreState.running)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+    await settle(hass)
+    # The staged restore starts as soon as Home Assistant runs, not at the deadline 19 min later.
+    assert power(heat_pump) == [True, False]
+    await advance(hass, freezer, STAGGER)
+    assert power(heat_pump) == [True, True]
+    await advance(hass, freezer, STARTUP + SECOND, step=COARSE)
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "cancelled"
+
+
+async def test_cancel_on_disk_before_a_restart_mid_discharge_restores_power_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    scene: Scene,
+) -> None:
+    """Issue 11 item 4: the process died after writing a cancel, before power came back."""
+    await _hold_discharging(scene)
+    await kill(hass, entry)
+    active = stored(hass_storage, entry)["active"]
+    active["ending"], active["detail"] = "cancelled", "cancelled"
+    await boot(hass, freezer, entry, heat_pump, timedelta(minutes=1))
+    assert power(heat_pump) == [True, False]
+    await advance(hass, freezer, STAGGER + STARTUP + SECOND, step=SECOND * 5)
+    assert power(heat_pump) == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "cancelled"
+
+
+async def test_breaker_found_on_after_a_restart_ends_the_wait(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    scene: Scene,
+) -> None:
+    """Issue 11 item 5: a cut breaker turned on while HA was down is power restored, not "never cut"."""
+    await _hold_discharging(scene)
+    # At the panel while Home Assistant is down (or a relay's power-on default after an outage).
+    await restart(
+        hass, freezer, entry, heat_pump, during_downtime=lambda: heat_pump.switch_a.set_on(True)
+    )
+    await advance(hass, freezer, STAGGER + SECOND)
+    # The wait ends as it would in one process: the other breaker follows, staged.
+    assert power(heat_pump) == [True, True]
+    await advance(hass, freezer, STARTUP + SECOND, step=SECOND * 5)
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert state(hass, OUTCOME).attributes["detail"] == "power_restored_outside"
+
+
+@pytest.mark.parametrize("how", ["reload", "restart"])
+async def test_breaker_a_person_turned_off_stays_off_after_a_reload_or_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    hass_admin_user: MockUser,
+    scene: Scene,
+    how: str,
+) -> None:
+    """Issue 11 item 7: "left off by a person" is part of the stored run, honoured after a reload."""
+    await _hold_restoring_power(scene)
+    assert power(heat_pump) == [True, False]
+    # A person turns breaker a off in Home Assistant while the run waits for breaker b.
+    await hass.services.async_call(
+        "switch",
+        "turn_off",
+        {"entity_id": heat_pump.switch_a.entity_id},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await settle(hass)
+    assert stored(hass_storage, entry)["active"]["switches_left_off"] == [
+        heat_pump.switch_a.entity_id
+    ]
+    if how == "reload":
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await settle(hass)
+        heat_pump.switch_b.set_available(True)
+    else:
+        await restart(
+            hass,
+            freezer,
+            entry,
+            heat_pump,
+            during_downtime=lambda: heat_pump.switch_b.set_available(True),
+        )
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert state(hass, PHASE).state == "idle"
+    assert power(heat_pump) == [False, True]
+    assert heat_pump.switch_a.commands == ["off", "on", "off"]
+
+
+@pytest.mark.parametrize("how", ["reload", "remove"])
+async def test_power_notification_goes_once_power_is_back_after_a_reload_or_removal(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    notifications: dict[str, Any],
+    scene: Scene,
+    how: str,
+) -> None:
+    """Issue 11 item 9: "power could not be turned back on" goes once the switches are on, by any controller."""
+    await _hold_restoring_power(scene)
+    notification_id = f"{DOMAIN}_{entry.entry_id}_power"
+    assert notification_id in notifications
+    if how == "reload":
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await settle(hass)
+        heat_pump.switch_b.set_available(True)
+        await advance(hass, freezer, TO_THE_END, step=COARSE)
+    else:
+        heat_pump.switch_b.set_available(True)
+        await hass.config_entries.async_remove(entry.entry_id)
+        await settle(hass)
+    assert power(heat_pump) == [True, True]
+    assert notification_id not in notifications
+
+
+async def test_disabling_with_the_thermostat_away_records_it_was_not_put_back(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Issue 11 item 19: disabled mid-discharge with the thermostat gone: `cancelled`, thermostat not back."""
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=COARSE)
+    heat_pump.thermostat.set_available(False)
+    await hass.config_entries.async_set_disabled_by(entry.entry_id, ConfigEntryDisabler.USER)
+    await settle(hass)
+    assert power(heat_pump) == [True, True]
+    last = stored_history(hass_storage, entry)[0]
+    assert (last["outcome"], last["detail"]) == ("cancelled", "entry_disabled")
+    assert (last["thermostat_restored"], last["thermostat_detail"]) == (
+        False,
+        "thermostat_did_not_return",
+    )
+
+
+async def test_breaker_turned_on_while_the_next_is_cut_ends_the_wait(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_admin_user: MockUser,
+) -> None:
+    """Issue 11 item 5, in one process: breaker a, seen off, turned on while b is cut is power back."""
+    heat_pump.switch_b.lag = timedelta(seconds=5)
+    await start(hass, entry)
+    assert power(heat_pump) == [False, True]
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": heat_pump.switch_a.entity_id},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    heat_pump.switch_b.lag = None  # its off, already sent, still lands 5 s after it was sent
+    await advance(hass, freezer, timedelta(seconds=5) + STAGGER + SECOND)
+    assert power(heat_pump) == [True, True]
+    await advance(hass, freezer, STARTUP + SECOND, step=SECOND * 5)
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert state(hass, OUTCOME).attributes["detail"] == "power_restored_by_hand"
+
+
+async def test_disabling_mid_restore_leaves_off_the_breaker_a_person_turned_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_admin_user: MockUser,
+) -> None:
+    """Issue 11 item 7: the restore of a disabled entry honours a person's off seen during the restore."""
+    await start(hass, entry)
+    heat_pump.switch_b.refuse = True
+    await advance(hass, freezer, DISCHARGE + timedelta(minutes=1), step=COARSE)
+    assert power(heat_pump) == [True, False]
+    await hass.services.async_call(
+        "switch",
+        "turn_off",
+        {"entity_id": heat_pump.switch_a.entity_id},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    heat_pump.switch_b.refuse = False
+    await hass.config_entries.async_set_disabled_by(entry.entry_id, ConfigEntryDisabler.USER)
+    await settle(hass)
+    assert power(heat_pump) == [False, True]
+    assert heat_pump.switch_a.commands == ["off", "on", "off"]

@@ -288,6 +288,49 @@ def test_resume_restoring_phases_start_over(phase: Phase) -> None:
     assert run.ending is None
 
 
+# A cancelled run (stored `ending == cancelled`) resumes as a cancel acts in one process: the
+# discharge wait and the verification end at once; the staged restore is never cut short.
+CANCELLED_RESUME: list[tuple[Phase, int, bool, Phase, str | None]] = [
+    # phase, switches cut, reloaded, phase it resumes in, its deadline ("now", "kept" or None)
+    (Phase.STOPPING_THERMOSTAT, 0, False, Phase.RESTORING_THERMOSTAT, None),
+    (Phase.STOPPING_THERMOSTAT, 0, True, Phase.RESTORING_THERMOSTAT, None),
+    (Phase.CUTTING_POWER, 0, False, Phase.RESTORING_THERMOSTAT, None),
+    (Phase.CUTTING_POWER, 1, False, Phase.RESTORING_POWER, None),
+    (Phase.CUTTING_POWER, 2, True, Phase.RESTORING_POWER, None),
+    (Phase.DISCHARGING, 2, False, Phase.RESTORING_POWER, None),
+    (Phase.DISCHARGING, 2, True, Phase.RESTORING_POWER, None),
+    (Phase.RESTORING_POWER, 2, False, Phase.RESTORING_POWER, None),
+    (Phase.STARTING_UP, 2, False, Phase.STARTING_UP, "kept"),
+    (Phase.RESTORING_THERMOSTAT, 2, False, Phase.RESTORING_THERMOSTAT, None),
+    (Phase.VERIFYING, 2, False, Phase.VERIFYING, "now"),
+]
+
+
+@pytest.mark.parametrize(
+    ("phase", "switches_cut", "reloaded", "expected", "deadline"), CANCELLED_RESUME
+)
+def test_resume_a_cancelled_run_ends_its_wait_at_once(
+    phase: Phase, switches_cut: int, reloaded: bool, expected: Phase, deadline: str | None
+) -> None:
+    """A cancel on disk (accepted while HA started, or written before a restart) is not lost."""
+    confirmed = T0 + timedelta(minutes=1)
+    # Within a start-up delay of `now`: a deadline further away would be cut to one.
+    ends = confirmed + timedelta(minutes=13)
+    run = make_run(
+        phase=phase,
+        switches_cut=switches_cut,
+        off_sent_at=T0 + timedelta(seconds=50) if switches_cut else None,
+        confirmed_off_at=confirmed if phase is Phase.DISCHARGING else None,
+        phase_ends_at=ends,
+        ending=Outcome.CANCELLED,
+        detail="cancelled",
+    )
+    now = confirmed + timedelta(minutes=10)
+    deadlines = {None: None, "now": now, "kept": ends}
+    assert resume(run, now, TIMING, reloaded=reloaded) == (expected, deadlines[deadline])
+    assert (run.ending, run.detail) == (Outcome.CANCELLED, "cancelled")
+
+
 def test_resume_counts_restarts() -> None:
     """Every resumption is counted on the run."""
     run = make_run(phase=Phase.STARTING_UP, phase_ends_at=T0)
@@ -321,6 +364,27 @@ def test_end_early_first_decision_wins() -> None:
     assert run.detail == "cancelled"
 
 
+def test_confirmed_cut_lists_the_switches_sent_off_and_seen_off() -> None:
+    """Only the switches the run saw off count as cut: one of them on again is power restored."""
+    run = make_run(switches_cut=2, switches_confirmed_off=1)
+    assert run.confirmed_cut() == ["switch.breaker_a"]
+    run.switches_confirmed_off = 2
+    assert run.confirmed_cut() == ["switch.breaker_a", "switch.breaker_b"]
+
+
+def test_thermostat_not_restored_is_kept_beside_the_first_outcome() -> None:
+    """Issue 11 item 19: a cancelled run keeps `cancelled`, and the reason the thermostat is off."""
+    run = make_run()
+    run.end_early(Outcome.CANCELLED, "cancelled")
+    run.thermostat_not_restored("thermostat_did_not_return")
+    run.thermostat_not_restored("thermostat_not_restored:hvac_mode")
+    assert (run.ending, run.detail) == (Outcome.CANCELLED, "cancelled")
+    assert run.thermostat_detail == "thermostat_did_not_return"
+    fresh = make_run()
+    fresh.thermostat_not_restored("thermostat_not_restored:hvac_mode")
+    assert (fresh.ending, fresh.detail) == (Outcome.FAILED, "thermostat_not_restored:hvac_mode")
+
+
 def test_power_was_cut_and_discharge_deadline() -> None:
     """No deadline before a confirmed cut; power counts as cut once any off command went out."""
     run = make_run()
@@ -351,6 +415,9 @@ def test_run_round_trip_with_every_field() -> None:
         detail="cancelled",
         thermostat_overridden=True,
         resumed=3,
+        switches_confirmed_off=2,
+        switches_left_off=["switch.breaker_b"],
+        thermostat_detail="thermostat_did_not_return",
     )
     data = run.to_dict()
     assert data["started_at"] == T0.isoformat()
@@ -396,6 +463,10 @@ def test_run_from_minimal_data() -> None:
     assert run.confirmed_off_at is None
     assert not run.thermostat_overridden
     assert run.resumed == 0
+    assert run.switches_confirmed_off == 0
+    assert run.confirmed_cut() == []
+    assert run.switches_left_off == []
+    assert run.thermostat_detail is None
 
 
 @pytest.mark.parametrize(

@@ -230,7 +230,13 @@ async def test_sensor_attributes_are_translated(
     await advance(hass, freezer, timedelta(minutes=6), step=timedelta(seconds=5))
     assert state(hass, OUTCOME).state == "cancelled"
     outcome_attributes = set(state(hass, OUTCOME).attributes) - HA_ATTRIBUTES
-    assert outcome_attributes == {"run_id", "finished_at", "detail"}
+    assert outcome_attributes == {
+        "run_id",
+        "finished_at",
+        "detail",
+        "thermostat_restored",
+        "thermostat_detail",
+    }
     assert outcome_attributes <= set(
         STRINGS["entity"]["sensor"]["last_outcome"]["state_attributes"]
     )

@@ -45,6 +45,10 @@ def make_record(run: Run, outcome: Outcome, finished_at: datetime) -> Record:
         # What was put back; None when a person changed the thermostat and their setting was kept.
         "restored_settings": None if run.thermostat_overridden else dict(run.saved),
         "resumed": run.resumed,
+        # False when the thermostat could not be put back (`thermostat_detail` says why), whatever
+        # the outcome; None when a person's setting was kept instead.
+        "thermostat_restored": None if run.thermostat_overridden else run.thermostat_detail is None,
+        "thermostat_detail": run.thermostat_detail,
     }
 
 
@@ -68,6 +72,8 @@ def record_from_last(last: dict[str, Any]) -> Record:
         "switches": [],
         "restored_settings": None,
         "resumed": 0,
+        "thermostat_restored": None,
+        "thermostat_detail": None,
     }
 
 

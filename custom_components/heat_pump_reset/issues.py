@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.const import STATE_ON
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     DOMAIN,
@@ -17,6 +20,8 @@ from .const import (
 )
 
 CONF_ENTITY_ID: Final = "entity_id"
+# Per entry: the listener that removes the power issue once every switch is on (see below).
+_POWER_WATCH: HassKey[dict[str, CALLBACK_TYPE]] = HassKey("heat_pump_reset_power_watch")
 
 
 def issue_id(key: str, entry_id: str, entity_id: str | None = None) -> str:
@@ -88,6 +93,47 @@ def async_manage_power(
 
 
 @callback
+def async_follow_power(hass: HomeAssistant, entry_id: str, switches: list[str]) -> None:
+    """Remove the power issue as soon as every switch is on, whoever turned them on.
+
+    Decided from the switches' states, not from what a controller remembers: the entry may have
+    been disabled, removed or reloaded since the issue was raised. Follows the switches until then
+    (the entry need not be loaded); a later call, the entry set up again, or removed, replaces it.
+    """
+    async_stop_following_power(hass, entry_id)
+    ident = issue_id(ISSUE_POWER_NOT_RESTORED, entry_id)
+    if ir.async_get(hass).async_get_issue(DOMAIN, ident) is None:
+        return
+
+    def _all_on() -> bool:
+        return all(
+            (state := hass.states.get(entity_id)) is not None and state.state == STATE_ON
+            for entity_id in switches
+        )
+
+    if _all_on():
+        ir.async_delete_issue(hass, DOMAIN, ident)
+        return
+
+    @callback
+    def _changed(_event: Event[EventStateChangedData]) -> None:
+        if _all_on():
+            async_stop_following_power(hass, entry_id)
+            ir.async_delete_issue(hass, DOMAIN, ident)
+
+    hass.data.setdefault(_POWER_WATCH, {})[entry_id] = async_track_state_change_event(
+        hass, switches, _changed
+    )
+
+
+@callback
+def async_stop_following_power(hass: HomeAssistant, entry_id: str) -> None:
+    """Stop what `async_follow_power` started for the entry, if anything."""
+    if (unsub := hass.data.get(_POWER_WATCH, {}).pop(entry_id, None)) is not None:
+        unsub()
+
+
+@callback
 def async_manage_missing(
     hass: HomeAssistant, entry_id: str, name: str, entity_id: str, missing: bool
 ) -> None:
@@ -150,6 +196,7 @@ def async_manage_shared(hass: HomeAssistant, shared: dict[str, list[str]]) -> No
 @callback
 def async_delete_all(hass: HomeAssistant, entry_id: str) -> None:
     """Remove every issue of a heat pump (the entry is being removed)."""
+    async_stop_following_power(hass, entry_id)
     registry = ir.async_get(hass)
     for (domain, ident), issue in list(registry.issues.items()):
         if domain == DOMAIN and issue.data is not None and issue.data.get("entry_id") == entry_id:

@@ -81,13 +81,20 @@ from .const import (
 )
 from .history import (
     Record,
+    make_record,
     next_change,
     rate_limited,
     recurring_due,
     resets_since,
     unacknowledged_no_start,
 )
-from .issues import async_manage_no_start, async_manage_power, async_manage_recurring
+from .issues import (
+    async_follow_power,
+    async_manage_no_start,
+    async_manage_power,
+    async_manage_recurring,
+    async_stop_following_power,
+)
 from .reading import SensorKind, reading
 from .sequence import (
     DEMAND_MODES,
@@ -243,6 +250,9 @@ class ResetController:
             return
         self._keeps_issues = True
         self._update_issues()
+        # A power issue left from before (the entry was disabled, or reloaded mid-restore) goes
+        # once every switch is on, whoever turned them on.
+        async_follow_power(self.hass, self.entry.entry_id, self.switch_ids)
         if self.run is None:
             return
         _LOGGER.info("Resuming heat pump reset %s in phase %s", self.run.run_id, self.run.phase)
@@ -306,6 +316,7 @@ class ResetController:
             unsub()
         self._unsubs.clear()
         self._keeps_issues = False
+        async_stop_following_power(self.hass, self.entry.entry_id)
         if self._unsub_issue_refresh is not None:
             self._unsub_issue_refresh()
             self._unsub_issue_refresh = None
@@ -343,12 +354,30 @@ class ResetController:
         left_off: list[str] = []
         if run.power_was_cut and run.power_on_at is None:
             # No stagger: the thermostat is still off, so nothing calls for the compressor yet.
-            left_off = [e for e in run.switches if not await self._switch_to(e, STATE_ON)]
+            # A switch a person turned off during the restore stays off (their decision).
+            left_off = [
+                e
+                for e in run.switches
+                if e not in run.switches_left_off and not await self._switch_to(e, STATE_ON)
+            ]
             run.power_on_at = dt_util.utcnow()
+        # The critical power issue goes now if every switch is on, or later when they are.
+        async_follow_power(
+            self.hass,
+            self.entry.entry_id,
+            [e for e in run.switches if e not in run.switches_left_off],
+        )
         thermostat_back = True
         if run.saved and not run.thermostat_overridden:
             thermostat_back = _available(self._state(run.thermostat)) and (
                 await self._apply_settings(run)
+            )
+        if not thermostat_back:
+            state = self._state(run.thermostat)
+            run.thermostat_not_restored(
+                "thermostat_not_restored:" + ",".join(thermostat.mismatched(run.saved, state))
+                if state is not None and _available(state)
+                else "thermostat_did_not_return"
             )
         if left_off or not thermostat_back:
             # Told before the run is recorded, so that a failing write cannot swallow it.
@@ -376,6 +405,9 @@ class ResetController:
         run.switches = [new if entity_id == old else entity_id for entity_id in run.switches]
         if run.power_sensor == old:
             run.power_sensor = new
+        run.switches_left_off = [
+            new if entity_id == old else entity_id for entity_id in run.switches_left_off
+        ]
         # Through the one path that knows when the run is being recorded: no write lands then.
         self._save_soon()
         await self._await_saving()
@@ -677,6 +709,9 @@ class ResetController:
                         await self._wait(dt_util.utcnow() + backoff(1))
                         ends_at = None
                         continue
+                    if phase is Phase.RESTORING_THERMOSTAT:
+                        # Said beside an outcome decided before (a cancel): not put back.
+                        run.thermostat_not_restored(f"internal_error_in_{phase}")
                     run.end_early(Outcome.FAILED, f"internal_error_in_{phase}")
                     if phase is Phase.DISCHARGING:
                         # An error is no reason to put power back early: the wait is kept (a
@@ -749,12 +784,14 @@ class ResetController:
         self._finishing = True
         # That write must not land after the one below that clears the active run.
         await self._await_saving()
+        finished_at = dt_util.utcnow()
         try:
-            await self._store.async_finish(run, outcome, dt_util.utcnow())
+            record = await self._store.async_finish(run, outcome, finished_at)
         except Exception as err:  # noqa: BLE001
             # The run is over all the same; the file still holds it active, so a restart finishes
             # it again (its record replaces, never doubles, this one).
             _LOGGER.error("Could not record heat pump reset %s on disk: %s", run.run_id, err)
+            record = make_record(run, outcome, finished_at)
         self._dismiss_power_notification()
         self.run = None
         self._finishing = False
@@ -772,6 +809,8 @@ class ResetController:
                 "trigger": run.trigger.value,
                 "reason": run.reason,
                 "detail": run.detail,
+                "thermostat_restored": record["thermostat_restored"],
+                "thermostat_detail": record["thermostat_detail"],
             },
         )
 
@@ -807,6 +846,7 @@ class ResetController:
         already = run.switches_cut
         for index, entity_id in enumerate(run.switches):
             if index < already and self._is(entity_id, STATE_OFF):
+                run.switches_confirmed_off = max(run.switches_confirmed_off, index + 1)
                 continue
             if run.ending is not None or not self._may_cut(run, entity_id):
                 return
@@ -825,6 +865,7 @@ class ResetController:
             if not await self._switch_to(entity_id, STATE_OFF, since=run.off_sent_at):
                 run.end_early(Outcome.FAILED, f"switch_did_not_turn_off:{entity_id}")
                 return
+            run.switches_confirmed_off = max(run.switches_confirmed_off, index + 1)
         run.confirmed_off_at = dt_util.utcnow()
 
     def _may_cut(self, run: Run, entity_id: str) -> bool:
@@ -846,9 +887,15 @@ class ResetController:
     async def _discharge(self, run: Run) -> None:
         """Wait out the discharge deadline unless cancelled or someone restores power."""
 
-        # A switch already on when the wait starts was never cut (a restart during the cut): only
-        # one turned on during the wait is power restored by hand.
-        never_cut = {entity_id for entity_id in run.switches if self._is(entity_id, STATE_ON)}
+        # A switch already on when the wait starts may never have been cut (a restart during the
+        # cut). One the run sent off and saw off is power restored, even if it came back while Home
+        # Assistant was down (at the panel, or a relay's power-on default after an outage).
+        confirmed = set(run.confirmed_cut())
+        never_cut = {
+            entity_id
+            for entity_id in run.switches
+            if entity_id not in confirmed and self._is(entity_id, STATE_ON)
+        }
 
         def _back_on() -> list[str]:
             return [e for e in run.switches if e not in never_cut and self._is(e, STATE_ON)]
@@ -873,13 +920,34 @@ class ResetController:
         overdue = async_track_point_in_utc_time(
             self.hass, partial(self._power_overdue, run), dt_util.utcnow() + POWER_RESTORE_GRACE
         )
+        watch = async_track_state_change_event(
+            self.hass, run.switches, partial(self._watch_switch, run)
+        )
         try:
             await self._switch_all_on(run)
         finally:
             overdue()
+            watch()
         run.power_on_at = dt_util.utcnow()
         self._dismiss_power_notification()
         async_manage_power(self.hass, self.entry.entry_id, self.entry.title, [])
+        # Removed here: nothing more to follow for an issue left from before a reload.
+        async_stop_following_power(self.hass, self.entry.entry_id)
+
+    @callback
+    def _watch_switch(self, run: Run, event: Event[EventStateChangedData]) -> None:
+        """Note on disk a switch a person turns off during the restore: a reload must honour it."""
+        entity_id, new_state = event.data["entity_id"], event.data["new_state"]
+        if new_state is None:
+            return
+        if new_state.state == STATE_OFF and self._by_person(event.context):
+            if entity_id not in run.switches_left_off:
+                _LOGGER.info("Power switch %s turned off by a person; leaving it off", entity_id)
+                run.switches_left_off.append(entity_id)
+                self._save_soon()
+        elif new_state.state == STATE_ON and entity_id in run.switches_left_off:
+            run.switches_left_off.remove(entity_id)
+            self._save_soon()
 
     async def _switch_all_on(self, run: Run) -> None:
         """Turn the switches on, and again any that went off meanwhile, until all are on together.
@@ -891,7 +959,11 @@ class ResetController:
         while True:
             await self._switch_each_on(run, first_pass=passes == 0)
             dropped = [
-                e for e in run.switches if not self._is(e, STATE_ON) and not self._off_by_person(e)
+                e
+                for e in run.switches
+                if not self._is(e, STATE_ON)
+                and not self._off_by_person(e)
+                and e not in run.switches_left_off
             ]
             if not dropped:
                 return
@@ -906,7 +978,9 @@ class ResetController:
         commanded = False
         for index, entity_id in enumerate(run.switches):
             attempt = 0
-            if not first_pass and self._off_by_person(entity_id):
+            if entity_id in run.switches_left_off or (
+                not first_pass and self._off_by_person(entity_id)
+            ):
                 continue
             # A switch sent an off command that still reports on (a refused cut, or a cut cancelled
             # or restarted before it confirmed) gets an on command all the same: a slow or queued
@@ -991,12 +1065,13 @@ class ResetController:
                 return
             if dt_util.utcnow() >= deadline:
                 break
+        # Kept beside an outcome decided before (a cancel, a restart): the record says it.
         if attempt == 0:
-            run.end_early(Outcome.FAILED, "thermostat_did_not_return")
+            run.thermostat_not_restored("thermostat_did_not_return")
         else:
             state = self._state(run.thermostat)
             missing = thermostat.mismatched(run.saved, state) if state else list(run.saved)
-            run.end_early(Outcome.FAILED, "thermostat_not_restored:" + ",".join(missing))
+            run.thermostat_not_restored("thermostat_not_restored:" + ",".join(missing))
         # Power is on but the heating may be off: the household must hear of it.
         await self._post(
             f"{DOMAIN}_{self.entry.entry_id}_thermostat",
@@ -1307,10 +1382,13 @@ class ResetController:
 
     @callback
     def _dismiss_power_notification(self) -> None:
-        """Remove the notification once power is back."""
-        if self._notified:
-            self._notified = False
-            persistent_notification.async_dismiss(self.hass, self.notification_id)
+        """Remove the notification once power is back, or the run is over.
+
+        Whoever posted it: an earlier controller of the entry (before a reload, or the loaded one
+        before a removal) may have, so what this one remembers does not decide.
+        """
+        self._notified = False
+        persistent_notification.async_dismiss(self.hass, self.notification_id)
 
 
 def notice(key: str, **placeholders: str) -> Notice:

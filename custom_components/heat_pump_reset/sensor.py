@@ -52,6 +52,8 @@ def _last_attributes(controller: ResetController) -> Mapping[str, Any] | None:
         "run_id": last["run_id"],
         "finished_at": last.get("finished_at"),
         "detail": last.get("detail"),
+        "thermostat_restored": last.get("thermostat_restored"),
+        "thermostat_detail": last.get("thermostat_detail"),
     }
 
 

@@ -112,6 +112,13 @@ class Run:
     power_threshold: float = 0.0
     current_threshold: float = 0.0
     sensor_kept: bool = False
+    # The first this many switches were sent off and confirmed off by the run (issue 11 item 5).
+    switches_confirmed_off: int = 0
+    # Switches a person turned off in Home Assistant during the restore: left off, also after a
+    # reload or restart (issue 11 item 7).
+    switches_left_off: list[str] = field(default_factory=list)
+    # Why the thermostat was not put back, whatever outcome was decided first (issue 11 item 19).
+    thermostat_detail: str | None = None
 
     def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
         """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
@@ -126,10 +133,24 @@ class Run:
             self.ending = outcome
             self.detail = detail
 
+    def thermostat_not_restored(self, detail: str) -> None:
+        """Note that the thermostat was not put back.
+
+        The run fails unless its outcome was decided before (a cancel, a restart); the detail is
+        kept beside that outcome either way, so a record never says the heating is back when not.
+        """
+        if self.thermostat_detail is None:
+            self.thermostat_detail = detail
+        self.end_early(Outcome.FAILED, detail)
+
     @property
     def power_was_cut(self) -> bool:
         """Whether an off command went to any power switch."""
         return self.switches_cut > 0
+
+    def confirmed_cut(self) -> list[str]:
+        """Return the switches the run sent off and saw off: one of them on again is power back."""
+        return self.switches[: self.switches_confirmed_off]
 
     def discharge_deadline(self) -> datetime | None:
         """When power may come back: the confirmed cut plus the discharge wait."""
@@ -186,6 +207,9 @@ class Run:
             power_threshold=read.number("power_threshold", default=0.0),
             current_threshold=read.number("current_threshold", default=0.0),
             sensor_kept=read.flag("sensor_kept"),
+            switches_confirmed_off=read.integer("switches_confirmed_off", default=0),
+            switches_left_off=read.texts("switches_left_off", default=[]),
+            thermostat_detail=read.text("thermostat_detail", optional=True),
         )
         # What resuming relies on: a cut has its time, a discharge wait its deadline.
         if run.discharge_minutes > MAX_STORED_MINUTES:
@@ -221,8 +245,10 @@ class _Reader:
             raise StoredRunError(key)
         return value
 
-    def texts(self, key: str) -> list[str]:
-        value = self._get(key, False)
+    def texts(self, key: str, *, default: list[str] | None = None) -> list[str]:
+        value = self._get(key, default is not None)
+        if value is None and default is not None:
+            return list(default)
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise StoredRunError(key)
         return list(value)
@@ -409,6 +435,10 @@ def resume(
     a cut from the last off command plus the confirm timeout (the latest moment a switch could have
     confirmed off) plus a margin, so the discharge wait is never shortened. After a reload (a moment ago, in this
     process) a run still stopping the thermostat or cutting power carries on with that phase.
+
+    A cancelled run (a cancel accepted while Home Assistant started, or written to disk before a
+    restart) resumes as a cancel acts in one process: the discharge wait and the verification end
+    at once, so power comes back at once; the staged restore is never cut short.
     """
     run.resumed += 1
     if reloaded and run.ending is None and run.phase in _REDONE_AFTER_RELOAD:
@@ -430,8 +460,12 @@ def resume(
         case Phase.DISCHARGING:
             return _discharge_or_restore(run, now, timing)
         case Phase.STARTING_UP:
+            # Never cut short, cancelled or not: the thermostat must come back.
             return run.phase, _within(run.phase_ends_at, now, timing.startup_delay)
         case Phase.VERIFYING:
+            if run.ending is Outcome.CANCELLED:
+                # A cancel ends the watch at once, as in one process.
+                return run.phase, now
             if run.phase_ends_at is None or run.phase_ends_at <= now:
                 # The window ended while nobody watched the unit: judging it now would call a unit
                 # that started and stopped meanwhile `no_start`. It gets a whole window of its own.
@@ -458,14 +492,14 @@ def _discharge_or_restore(run: Run, now: datetime, timing: Timing) -> tuple[Phas
 
     A deadline further away than a whole wait (a clock that ran ahead when the cut was written)
     restarts the wait from now: the whole wait, never less, and never for as long as the clock
-    was wrong.
+    was wrong. A cancelled run restores power at once too, as a cancel ends the wait in one process.
     """
     deadline = run.discharge_deadline()
     longest = timedelta(minutes=run.discharge_minutes) + timing.switch_timeout + RESUME_CUT_MARGIN
     if deadline is not None and deadline - now > longest:
         run.confirmed_off_at = now
         deadline = run.discharge_deadline()
-    if deadline is not None and deadline <= now:
+    if run.ending is Outcome.CANCELLED or (deadline is not None and deadline <= now):
         # Re-entering the wait would only write the run once more before power can come back.
         return Phase.RESTORING_POWER, None
     return Phase.DISCHARGING, deadline
