@@ -6,6 +6,7 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 import contextlib
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from functools import partial
@@ -98,6 +99,7 @@ from .sequence import (
     has_demand,
     is_stopped,
     next_phase,
+    overdue_switches,
     resume,
     verified_outcome,
     wait_ends_on_cancel,
@@ -159,6 +161,59 @@ def _available(state: State | None) -> bool:
     return state is not None and state.state not in _MISSING_STATES
 
 
+def _commandable(state: State | None) -> bool:
+    """Whether a switch can take a command: it exists and is not unavailable.
+
+    `unknown` can: a relay whose state topic is not retained (Tasmota over MQTT) reports it after a
+    restart, and Home Assistant sends it commands all the same; its report then confirms them.
+    """
+    return state is not None and state.state != STATE_UNAVAILABLE
+
+
+@dataclass(kw_only=True)
+class _Restore:
+    """One power restore's bookkeeping: the last command, and each failing switch's retries."""
+
+    last_command: datetime | None = None
+    # Switches that confirmed on in this restore (one found off again fell back off).
+    confirmed: set[str] = field(default_factory=set)
+    # For each switch not back on: since when, failed rounds, its next try, on commands sent since.
+    since: dict[str, datetime] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    next_try: dict[str, datetime] = field(default_factory=dict)
+    sent: dict[str, int] = field(default_factory=dict)
+
+    def failed(self, entity_id: str, now: datetime) -> None:
+        """Note a switch found not on; its next try comes after a growing pause of its own."""
+        if entity_id in self.next_try and now < self.next_try[entity_id]:
+            return  # still in its pause: woken early for another switch
+        if entity_id in self.confirmed:
+            self.confirmed.discard(entity_id)
+            _LOGGER.warning(
+                "Power switch %s went off again during the restore; turning it on again", entity_id
+            )
+        elif entity_id not in self.since:
+            # Logged once when a switch fails to come back, and once when it does (not per retry).
+            _LOGGER.warning("Power switch %s is not back on; retrying until it is", entity_id)
+        self.since.setdefault(entity_id, now)
+        self.attempts[entity_id] = self.attempts.get(entity_id, 0) + 1
+        self.next_try[entity_id] = now + backoff(self.attempts[entity_id])
+
+    def log_back_on(self, on: Iterable[str], now: datetime) -> None:
+        """Log each switch back on after failing, with how long it took and the commands it took."""
+        for entity_id in on:
+            if (since := self.since.pop(entity_id, None)) is None:
+                continue
+            self.attempts.pop(entity_id, None)
+            self.next_try.pop(entity_id, None)
+            _LOGGER.info(
+                "Power switch %s is back on after %s (on commands sent while retrying: %s)",
+                entity_id,
+                now - since,
+                self.sent.pop(entity_id, 0),
+            )
+
+
 def _float(state: State | None) -> float | None:
     """Return a numeric state, or None when it has none."""
     if state is None:
@@ -200,6 +255,9 @@ class ResetController:
         self._own_contexts: deque[str] = deque(maxlen=_OWN_CONTEXTS_KEPT)
         self._unsubs: list[CALLBACK_TYPE] = []
         self._notified = False
+        # When each switch was due on in the restore under way, and the timers that look again.
+        self._power_due: dict[str, datetime] = {}
+        self._power_timers: list[CALLBACK_TYPE] = []
         self._cancel_pending = False
         # A write of the run between phases (a cancel, a person's thermostat change), and whether
         # another is due; _finish waits for it, so it cannot land after the run is recorded.
@@ -691,7 +749,9 @@ class ResetController:
             # Safety invariant I1: the thermostat or the unit came back on; do not cut under load.
             run.end_early(Outcome.FAILED, "unit_started_before_cut")
             return False
-        if not _available(self._state(entity_id)):
+        if not _commandable(self._state(entity_id)):
+            # `unknown` is no reason to stop: the checks above passed, so an off command is safe,
+            # and the switch's report confirms it like any other.
             run.end_early(Outcome.FAILED, f"switch_unavailable:{entity_id}")
             return False
         return True
@@ -718,102 +778,116 @@ class ResetController:
             run.end_early(Outcome.CANCELLED, detail)
 
     async def _restore_power(self, run: Run) -> None:
-        """Turn every switch back on in order; retry until each confirms, however long it takes.
+        """Turn every switch back on; retry each one that does not confirm until it does.
 
-        Power still off two minutes after the discharge wait ended is a critical repair issue,
-        removed the moment every switch is back on.
+        A switch still off two minutes after its own turn (POWER_RESTORE_GRACE after it was due in
+        the stagger) is named in a critical repair issue, removed the moment every switch is on.
         """
-        overdue = async_track_point_in_utc_time(
-            self.hass, partial(self._power_overdue, run), dt_util.utcnow() + POWER_RESTORE_GRACE
-        )
+        self._power_due.clear()
         try:
             await self._switch_all_on(run)
         finally:
-            overdue()
+            for unsub in self._power_timers:
+                unsub()
+            self._power_timers.clear()
         run.power_on_at = dt_util.utcnow()
         self._dismiss_power_notification()
         async_manage_power(self.hass, self.entry.entry_id, self.entry.title, [])
 
     async def _switch_all_on(self, run: Run) -> None:
-        """Turn the switches on, and again any that went off meanwhile, until all are on together.
+        """Turn the switches on until all are on together; a dead one never holds up the others.
 
-        A relay that falls back off during the stagger (a contactor that did not latch) is turned
-        on again after a growing pause; one a person turned off in Home Assistant is left off.
+        The first pass goes in order, a stagger apart; a switch that cannot take its command
+        (absent, unavailable, disabled) or does not confirm it is left for the retries and the next
+        one goes on. Then every switch not on (still dead, or fallen back off: a contactor that did
+        not latch) is commanded again after a growing pause of its own, or as soon as it returns;
+        one a person turned off in Home Assistant is left off.
         """
-        passes = 0
-        while True:
-            await self._switch_each_on(run, first_pass=passes == 0)
-            dropped = [
-                e for e in run.switches if not self._is(e, STATE_ON) and not self._off_by_person(e)
-            ]
-            if not dropped:
-                return
-            passes += 1
-            _LOGGER.warning(
-                "Power switch %s went off again during the restore; turning it on again", dropped
-            )
-            await self._wait(dt_util.utcnow() + backoff(passes))
-
-    async def _switch_each_on(self, run: Run, *, first_pass: bool) -> None:
-        """Turn the switches on in order, each confirmed, retrying with a growing pause."""
-        commanded = False
+        restore = _Restore()
         for index, entity_id in enumerate(run.switches):
-            attempt = 0
-            if not first_pass and self._off_by_person(entity_id):
-                continue
             # A switch sent an off command that still reports on (a refused cut, or a cut cancelled
             # or restarted before it confirmed) gets an on command all the same: a slow or queued
             # off could land after the run, and an on sent after it puts that right.
-            resend = first_pass and index < run.switches_cut and self._is(entity_id, STATE_ON)
-            while resend or not self._is(entity_id, STATE_ON):
-                if commanded and attempt == 0:
-                    await self._wait(dt_util.utcnow() + self.timing.stagger)
-                    if not resend and self._is(entity_id, STATE_ON):
-                        break
-                available = _available(self._state(entity_id))
-                if available:
-                    commanded = True
-                    if await self._switch_to(entity_id, STATE_ON):
-                        break
-                if resend:
-                    if self._is(entity_id, STATE_ON):
-                        _LOGGER.warning(
-                            "Power switch %s reports on but did not confirm an on command; if its"
-                            " earlier off command still lands, turn it back on by hand",
-                            entity_id,
-                        )
-                    resend = False
-                    continue
-                attempt += 1
-                # Log once when a switch fails to come back, and once when it does (not per retry).
-                if attempt == 1:
-                    _LOGGER.warning(
-                        "Power switch %s is not back on; retrying until it is", entity_id
-                    )
-                else:
-                    _LOGGER.debug(
-                        "Power switch %s still not back on (attempt %s)", entity_id, attempt
-                    )
-                await self._notify_power_off(entity_id)
-                # Retry early when a person turns it on, or when an unavailable switch returns; a
-                # switch that refuses or raises waits out the pause (no busy loop).
-                await self._wait(
-                    dt_util.utcnow() + backoff(attempt),
-                    [entity_id],
-                    partial(self._worth_retrying, entity_id, available),
+            resend = index < run.switches_cut and self._is(entity_id, STATE_ON)
+            if not resend and self._is(entity_id, STATE_ON):
+                continue
+            if await self._command_on(restore, entity_id, planned=True) or not resend:
+                continue
+            if self._is(entity_id, STATE_ON):
+                _LOGGER.warning(
+                    "Power switch %s reports on but did not confirm an on command; if its"
+                    " earlier off command still lands, turn it back on by hand",
+                    entity_id,
                 )
-            if attempt:
-                _LOGGER.info("Power switch %s is back on after %s retries", entity_id, attempt)
+        while True:
+            pending = [
+                e for e in run.switches if not self._is(e, STATE_ON) and not self._off_by_person(e)
+            ]
+            self._power_overdue()
+            now = dt_util.utcnow()
+            restore.log_back_on([e for e in run.switches if self._is(e, STATE_ON)], now)
+            if not pending:
+                return
+            for entity_id in pending:
+                restore.failed(entity_id, now)
+            await self._notify_power_off(", ".join(pending))
+            # Retry early when a person turns one on, or when one that could not take a command
+            # can now; a switch that refuses or raises waits out its pause (no busy loop).
+            could = {e: _commandable(self._state(e)) for e in pending}
+            await self._wait(
+                min(restore.next_try[e] for e in pending),
+                pending,
+                lambda: any(
+                    self._is(e, STATE_ON) or (not could[e] and _commandable(self._state(e)))
+                    for e in pending
+                ),
+                wakeable=False,
+            )
+            for entity_id in pending:
+                if self._is(entity_id, STATE_ON) or self._off_by_person(entity_id):
+                    continue
+                returned = not could[entity_id] and _commandable(self._state(entity_id))
+                if returned or dt_util.utcnow() >= restore.next_try[entity_id]:
+                    await self._command_on(restore, entity_id)
 
-    def _worth_retrying(self, entity_id: str, was_available: bool) -> bool:
-        """Whether a switch that did not come on is on now, or has just become available."""
-        return self._is(entity_id, STATE_ON) or (not was_available and self._present(entity_id))
+    async def _command_on(self, restore: _Restore, entity_id: str, *, planned: bool = False) -> bool:
+        """Send one on command a stagger after the last one, and confirm it; False if it is not on.
+
+        A switch is due on at its turn in the first pass (`planned`), or when it is first commanded;
+        it is overdue POWER_RESTORE_GRACE later. `unknown` takes the command (a relay whose state is
+        not retained); only an absent or unavailable switch cannot.
+        """
+        if restore.last_command is not None:
+            await self._wait(restore.last_command + self.timing.stagger, wakeable=False)
+        if not planned and self._is(entity_id, STATE_ON):
+            return True
+        now = dt_util.utcnow()
+        if entity_id not in self._power_due:
+            self._power_due[entity_id] = now
+            self._power_timers.append(
+                async_track_point_in_utc_time(
+                    self.hass, self._power_overdue, now + POWER_RESTORE_GRACE
+                )
+            )
+        if not _commandable(self._state(entity_id)):
+            return False
+        restore.last_command = now
+        if entity_id in restore.since:
+            restore.sent[entity_id] = restore.sent.get(entity_id, 0) + 1
+        if await self._switch_to(entity_id, STATE_ON):
+            restore.confirmed.add(entity_id)
+            return True
+        return False
 
     @callback
-    def _power_overdue(self, run: Run, _now: datetime) -> None:
-        """Raise the critical issue if power is still not back two minutes into the restore."""
-        switches_off = [e for e in run.switches if not self._is(e, STATE_ON)]
-        async_manage_power(self.hass, self.entry.entry_id, self.entry.title, switches_off)
+    def _power_overdue(self, _now: datetime | None = None) -> None:
+        """Raise, update or remove the critical issue: the switches still off past their grace."""
+        run = self.run
+        if run is None:
+            return
+        off = [e for e in run.switches if not self._is(e, STATE_ON)]
+        overdue = overdue_switches(off, self._power_due, dt_util.utcnow(), POWER_RESTORE_GRACE)
+        async_manage_power(self.hass, self.entry.entry_id, self.entry.title, overdue)
 
     async def _start_up(self, run: Run) -> None:
         """Give the unit's control board its start-up delay before the thermostat calls."""

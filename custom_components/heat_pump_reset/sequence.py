@@ -5,6 +5,7 @@ This module is pure: no Home Assistant import. The orchestrator performs what it
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -243,6 +244,17 @@ def _discharge_or_restore(run: Run, now: datetime) -> tuple[Phase, datetime | No
         # Re-entering the wait would only write the run once more before power can come back.
         return Phase.RESTORING_POWER, None
     return Phase.DISCHARGING, deadline
+
+
+def overdue_switches(
+    off: Iterable[str], due: Mapping[str, datetime], now: datetime, grace: timedelta
+) -> list[str]:
+    """Return the switches, of those still off, whose own time to be on passed `grace` ago.
+
+    Each switch counts from its own turn in the staggered restore (or its first command), not from
+    the start of the restore: a long stagger, or many switches, is no fault.
+    """
+    return [e for e in off if e in due and due[e] + grace <= now]
 
 
 def wait_ends_on_cancel(phase: Phase) -> bool:
