@@ -276,8 +276,10 @@ async def test_person_change_between_the_runs_restore_calls_is_kept(
     landed: list[int] = []
 
     async def _mode_while_a_person_acts(hvac_mode: Any) -> None:
-        if hvac_mode == "heat" and not landed and state(hass, PHASE).state == (
-            "restoring_thermostat"
+        if (
+            hvac_mode == "heat"
+            and not landed
+            and state(hass, PHASE).state == ("restoring_thermostat")
         ):
             landed.append(len(climate.calls))
             runs_context = climate._context
@@ -364,7 +366,8 @@ async def test_breaker_on_and_off_again_before_the_run_looks_is_noticed(
 
     monkeypatch.setattr(RunStore, "async_save_active", _slow_save)
     await start(hass, entry)
-    assert held and power(heat_pump) == [False, False]
+    assert held
+    assert power(heat_pump) == [False, False]
     heat_pump.switch_a.set_on(True)  # the device's own button, or a glitch
     await advance(hass, freezer, timedelta(seconds=20))
     heat_pump.switch_a.set_on(False)

@@ -297,7 +297,7 @@ async def test_switch_raising_at_restore_is_retried_with_pauses(
 # --- Outside review (issue 11): one dead switch, and the grace counted per switch ----------------
 
 
-@pytest.mark.parametrize("how", ["unavailable", "disabled"])
+@pytest.mark.parametrize("how", ["unavailable", "disabled", "removed"])
 async def test_dead_first_switch_does_not_keep_the_others_off(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -314,10 +314,13 @@ async def test_dead_first_switch_does_not_keep_the_others_off(
     await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=30))
     if how == "unavailable":
         heat_pump.switch_a.set_available(False)
+    elif how == "removed":
+        er.async_get(hass).async_remove(SWITCH_A)
+        await settle(hass)
+        found = issue(hass, "missing_entity", entry, f"_{SWITCH_A}")
+        assert found.translation_placeholders == {"name": "Heat pump", "entity_id": SWITCH_A}
     else:
-        er.async_get(hass).async_update_entity(
-            SWITCH_A, disabled_by=er.RegistryEntryDisabler.USER
-        )
+        er.async_get(hass).async_update_entity(SWITCH_A, disabled_by=er.RegistryEntryDisabler.USER)
         await settle(hass)
         assert hass.states.get(SWITCH_A) is None
         # The household hears of it at once: the repair names the disabled switch.

@@ -62,5 +62,6 @@ ISSUE_RECURRING_RESETS: Final = "recurring_resets"
 ISSUE_NO_START: Final = "no_start_after_reset"
 ISSUE_POWER_NOT_RESTORED: Final = "power_not_restored"
 ISSUE_MISSING_ENTITY: Final = "missing_entity"
+ISSUE_DISABLED_ENTITY: Final = "disabled_entity"
 # How long power may stay unconfirmed after the discharge wait ends before it is a critical issue.
 POWER_RESTORE_GRACE: Final = timedelta(minutes=2)

@@ -9,6 +9,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from .const import (
     DOMAIN,
+    ISSUE_DISABLED_ENTITY,
     ISSUE_MISSING_ENTITY,
     ISSUE_NO_START,
     ISSUE_POWER_NOT_RESTORED,
@@ -99,6 +100,23 @@ def async_manage_missing(
         placeholders,
         ir.IssueSeverity.ERROR,
         entity_id=entity_id,
+    )
+
+
+@callback
+def async_manage_disabled(
+    hass: HomeAssistant, entry_id: str, name: str, entity_id: str, disabled: bool
+) -> None:
+    """Raise or remove the issue that a wrapped entity was disabled (it has no state, takes no command)."""
+    placeholders = {"name": name, "entity_id": entity_id} if disabled else None
+    _manage(
+        hass,
+        ISSUE_DISABLED_ENTITY,
+        entry_id,
+        placeholders,
+        ir.IssueSeverity.ERROR,
+        entity_id=entity_id,
+        fixable=False,
     )
 
 

@@ -15,9 +15,15 @@ from typing import TYPE_CHECKING, Any, Final
 from uuid import uuid4
 
 from homeassistant.components import persistent_notification
-from homeassistant.components.climate.const import SERVICE_SET_HVAC_MODE
+from homeassistant.components.climate.const import (
+    DOMAIN as CLIMATE_DOMAIN,
+    SERVICE_SET_HVAC_MODE,
+)
 from homeassistant.const import (
+    ATTR_DOMAIN,
     ATTR_ENTITY_ID,
+    ATTR_SERVICE_DATA,
+    EVENT_CALL_SERVICE,
     EVENT_HOMEASSISTANT_STARTED,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
@@ -258,6 +264,8 @@ class ResetController:
         # When each switch was due on in the restore under way, and the timers that look again.
         self._power_due: dict[str, datetime] = {}
         self._power_timers: list[CALLBACK_TYPE] = []
+        # Switches gone (unavailable or removed) during the discharge wait, told to the household.
+        self._away: set[str] = set()
         self._cancel_pending = False
         # A write of the run between phases (a cancel, a person's thermostat change), and whether
         # another is due; _finish waits for it, so it cannot land after the run is recorded.
@@ -606,7 +614,12 @@ class ResetController:
             Phase.RESTORING_THERMOSTAT: self._restore_thermostat,
             Phase.VERIFYING: self._verify,
         }
-        unsub = async_track_state_change_event(self.hass, [run.thermostat], self._watch_thermostat)
+        unsubs = [
+            async_track_state_change_event(self.hass, [run.thermostat], self._watch_thermostat),
+            # Issue 11: a person's climate call, and every switch report, seen as it happens.
+            self.hass.bus.async_listen(EVENT_CALL_SERVICE, self._watch_calls),
+            async_track_state_change_event(self.hass, run.switches, self._watch_switches),
+        ]
         try:
             while phase is not None:
                 now = dt_util.utcnow()
@@ -629,7 +642,8 @@ class ResetController:
                 phase = next_phase(run)
                 ends_at = None
         finally:
-            unsub()
+            for unsub in unsubs:
+                unsub()
         await self._finish()
 
     @callback
@@ -674,6 +688,15 @@ class ResetController:
         assert run is not None
         outcome = run.ending or Outcome.UNVERIFIED
         self._finishing = True
+        self._away.clear()
+        await self._tell_away()
+        if outcome is Outcome.FAILED and run.power_was_cut:
+            # Power was cut and the reset did not do its job: more than the outcome sensor should
+            # say so (told before the run is recorded, so that a failing write cannot swallow it).
+            await self._post(
+                f"{DOMAIN}_{self.entry.entry_id}_failed",
+                notice("run_failed", name=self.entry.title, detail=run.detail or "-"),
+            )
         # That write must not land after the one below that clears the active run.
         await self._await_saving()
         await self._store.async_finish(run, outcome, dt_util.utcnow())
@@ -793,6 +816,9 @@ class ResetController:
         run.power_on_at = dt_util.utcnow()
         self._dismiss_power_notification()
         async_manage_power(self.hass, self.entry.entry_id, self.entry.title, [])
+        # Power is back: the notice of a switch gone during the wait is moot.
+        self._away.clear()
+        await self._tell_away()
 
     async def _switch_all_on(self, run: Run) -> None:
         """Turn the switches on until all are on together; a dead one never holds up the others.
@@ -837,10 +863,7 @@ class ResetController:
             await self._wait(
                 min(restore.next_try[e] for e in pending),
                 pending,
-                lambda: any(
-                    self._is(e, STATE_ON) or (not could[e] and _commandable(self._state(e)))
-                    for e in pending
-                ),
+                partial(self._worth_retrying, could),
                 wakeable=False,
             )
             for entity_id in pending:
@@ -850,7 +873,9 @@ class ResetController:
                 if returned or dt_util.utcnow() >= restore.next_try[entity_id]:
                     await self._command_on(restore, entity_id)
 
-    async def _command_on(self, restore: _Restore, entity_id: str, *, planned: bool = False) -> bool:
+    async def _command_on(
+        self, restore: _Restore, entity_id: str, *, planned: bool = False
+    ) -> bool:
         """Send one on command a stagger after the last one, and confirm it; False if it is not on.
 
         A switch is due on at its turn in the first pass (`planned`), or when it is first commanded;
@@ -878,6 +903,13 @@ class ResetController:
             restore.confirmed.add(entity_id)
             return True
         return False
+
+    def _worth_retrying(self, could: dict[str, bool]) -> bool:
+        """Whether a switch not on is on now, or can take a command when it could not (`could`)."""
+        return any(
+            self._is(e, STATE_ON) or (not was and _commandable(self._state(e)))
+            for e, was in could.items()
+        )
 
     @callback
     def _power_overdue(self, _now: datetime | None = None) -> None:
@@ -1019,7 +1051,17 @@ class ResetController:
         if new_state is None or not _available(new_state):
             return
         # Only what the person changed: the rest of the state may be the run's own off.
-        changed = thermostat.changed_settings(old_state, new_state)
+        self._note_person_change(run, thermostat.changed_settings(old_state, new_state))
+
+    @callback
+    def _note_person_change(self, run: Run, changed: dict[str, Any]) -> None:
+        """Keep what a person set on the thermostat: a new mode means they took over."""
+        if run.phase is Phase.RESTORING_THERMOSTAT:
+            # The run is sending the saved settings: a report of one of them may be the run's own
+            # write under the person's context. Only what differs from them is the person's.
+            changed = thermostat.differing(run.saved, changed)
+            if not changed:
+                return
         if run.phase is Phase.STOPPING_THERMOSTAT or "hvac_mode" not in changed:
             # Our off may still be on its way, or the person left the mode as the run set it
             # (say, a new set point): what they changed goes back with the rest.
@@ -1031,6 +1073,101 @@ class ResetController:
             )
             run.thermostat_overridden = True
         self._save_soon()
+
+    @callback
+    def _watch_calls(self, event: Event[Any]) -> None:
+        """Note a person's climate call to the thermostat the moment it is made.
+
+        The thermostat's report of it may come later, under the run's context (the run's own calls
+        to put the settings back are in flight): the call itself says what the person wanted.
+        """
+        run = self.run
+        data = event.data
+        if (
+            run is None
+            or data.get(ATTR_DOMAIN) != CLIMATE_DOMAIN
+            or not self._by_person(event.context)
+            or run.phase in (Phase.IDLE, Phase.VERIFYING)
+        ):
+            return
+        service_data = data.get(ATTR_SERVICE_DATA) or {}
+        targets = service_data.get(ATTR_ENTITY_ID)
+        if run.thermostat not in ([targets] if isinstance(targets, str) else targets or ()):
+            return
+        changed = thermostat.requested(service_data, run.saved)
+        if changed:
+            self._note_person_change(run, changed)
+
+    @callback
+    def _watch_switches(self, event: Event[EventStateChangedData]) -> None:
+        """Decide from each switch report as it comes, during the cut and the discharge wait.
+
+        Power back (a switch sent an off turned on), or a switch gone during the wait (the
+        household is told at once).
+        """
+        run = self.run
+        if run is None or run.phase not in (Phase.CUTTING_POWER, Phase.DISCHARGING):
+            return
+        entity_id = event.data["entity_id"]
+        new_state, old_state = event.data["new_state"], event.data["old_state"]
+        if run.phase is Phase.DISCHARGING:
+            away = not _commandable(new_state)
+            if away != (entity_id in self._away):
+                (self._away.add if away else self._away.discard)(entity_id)
+                self.entry.async_create_background_task(
+                    self.hass, self._tell_away(), f"{DOMAIN} switch away {self.entry.title}"
+                )
+        # A switch sent an off that reported off, now on: power came back, even if it goes off
+        # again before the run looks at it (the capacitors charged again). Decided from the event,
+        # not from the state found afterwards. A switch never sent an off is not power back.
+        index = run.switches.index(entity_id) if entity_id in run.switches else len(run.switches)
+        if (
+            index < run.switches_cut
+            and old_state is not None
+            and old_state.state == STATE_OFF
+            and new_state is not None
+            and new_state.state == STATE_ON
+            and run.ending is None
+        ):
+            detail = (
+                "power_restored_by_hand"
+                if self._by_person(event.context)
+                else "power_restored_outside"
+            )
+            _LOGGER.warning(
+                "Power switch %s came back on during %s of reset %s (%s)",
+                entity_id,
+                run.phase,
+                run.run_id,
+                detail,
+            )
+            run.end_early(Outcome.CANCELLED, detail)
+            self._save_soon()
+            if self._wake is not None:
+                self._wake()
+            else:
+                self._cancel_pending = True
+
+    async def _tell_away(self) -> None:
+        """Post (or remove) the notice naming the switches gone during the discharge wait."""
+        notification_id = f"{DOMAIN}_{self.entry.entry_id}_switch_away"
+        run = self.run
+        if not self._away or run is None:
+            persistent_notification.async_dismiss(self.hass, notification_id)
+            return
+        deadline = run.discharge_deadline() or dt_util.utcnow()
+        await self._post(
+            notification_id,
+            notice(
+                "switch_away_during_wait",
+                name=self.entry.title,
+                entity_ids=", ".join(e for e in run.switches if e in self._away),
+                time=dt_util.as_local(deadline).strftime("%H:%M"),
+            ),
+        )
+        if not self._away:
+            # It came back while the text was being looked up.
+            persistent_notification.async_dismiss(self.hass, notification_id)
 
     def _by_person(self, context: Context) -> bool:
         """Whether a change came from a person in Home Assistant (not from the run, not a device)."""
@@ -1097,11 +1234,23 @@ class ResetController:
         return result is WaitResult.MET
 
     async def _apply_settings(self, run: Run) -> bool:
-        """Send the saved thermostat settings and confirm them; return whether they all hold."""
-        for service, data in thermostat.restore_calls(run.saved):
+        """Send the saved thermostat settings and confirm them; return whether they all hold.
+
+        The calls are worked out again before each one: a person's change that lands between them
+        joins the saved settings (or, a new mode, ends the restore) and is not overwritten.
+        """
+        sent = 0
+        while not run.thermostat_overridden:
+            calls = thermostat.restore_calls(run.saved)
+            if sent >= len(calls):
+                break
+            service, data = calls[sent]
             await self._call(Platform.CLIMATE, service, run.thermostat, data)
+            sent += 1
 
         def _restored() -> bool:
+            if run.thermostat_overridden:
+                return True
             state = self._state(run.thermostat)
             return state is not None and not thermostat.mismatched(run.saved, state)
 
