@@ -380,6 +380,66 @@ async def test_breaker_on_and_off_again_before_the_run_looks_is_noticed(
     assert state(hass, OUTCOME).attributes["detail"] == "power_restored_outside"
 
 
+# --- Outside review (issue 11, item 16): after a restart, entities that appear late -------------
+
+
+async def test_never_cut_switch_appearing_late_after_a_restart_is_not_power_back(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    die_after_save: Die,
+) -> None:
+    """Restart mid-cut (b's off written, never sent); b's integration sets up after the start.
+
+    b then appears `on`: it was never cut, so it is not power back, and a keeps its full wait.
+    Before, b's late first report was taken for power restored: a came back at once.
+    """
+    die_after_save(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_cut == 2)
+    await start(hass, entry)
+    assert power(heat_pump) == [False, True]
+    await restart(
+        hass,
+        freezer,
+        entry,
+        heat_pump,
+        downtime=SECOND,
+        during_downtime=lambda: hass.states.async_remove("switch.breaker_b"),
+    )
+    assert state(hass, PHASE).state == "discharging"
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    heat_pump.switch_b.async_write_ha_state()  # b's integration is set up at last
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    assert state(hass, PHASE).state == "discharging"
+    assert power(heat_pump) == [False, True], "a came back before its discharge wait"
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert power(heat_pump) == [True, True]
+
+
+async def test_verification_waits_for_a_thermostat_that_appears_late_after_a_restart(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A restart while verifying, the thermostat's integration set up after the start: the run
+    waits for it within the window instead of ending `unverified` at once."""
+    heat_pump.thermostat.set_room(21.0)  # at target: no demand yet
+    await start(hass, entry)
+    await advance(hass, freezer, DISCHARGE + STAGGER + STARTUP + timedelta(minutes=1), step=COARSE)
+    assert state(hass, PHASE).state == "verifying"
+    await restart(
+        hass,
+        freezer,
+        entry,
+        heat_pump,
+        downtime=SECOND,
+        during_downtime=lambda: hass.states.async_remove(THERMOSTAT),
+    )
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    assert state(hass, PHASE).state == "verifying", "decided before the thermostat existed"
+    heat_pump.thermostat.set_room(18.0)  # back, and calling for heat: the unit starts
+    await advance(hass, freezer, timedelta(seconds=10), step=timedelta(seconds=5))
+    assert state(hass, OUTCOME).state == "succeeded"
+
+
 # --- Risky paths that held ------------------------------------------------------------------------
 
 

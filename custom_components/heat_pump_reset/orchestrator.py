@@ -220,6 +220,37 @@ class _Restore:
             )
 
 
+class _NeverCut:
+    """Which switches of a discharge wait were never cut, so that their being on is no power back.
+
+    A switch never sent an off was never cut. The last one sent an off may not have been either (a
+    restart between the write and the command): it was never cut if it reports on when first seen
+    in the wait. First seen means its first real report: after a restart its integration may set
+    up after Home Assistant started, and a switch that does not exist yet says nothing.
+    """
+
+    def __init__(self, run: Run, state_of: Callable[[str], State | None]) -> None:
+        """Start deciding, from the switches' reports so far."""
+        self._run = run
+        self._state_of = state_of
+        self._decided: dict[str, bool] = {}
+        for entity_id in run.switches:
+            self.holds(entity_id)
+
+    def holds(self, entity_id: str) -> bool:
+        """Whether `entity_id` counts as never cut (undecided ones count, and are not on)."""
+        if entity_id not in self._decided:
+            if self._run.switches.index(entity_id) >= self._run.switches_cut:
+                self._decided[entity_id] = True
+            else:
+                state = self._state_of(entity_id)
+                if not _available(state):
+                    return True
+                assert state is not None
+                self._decided[entity_id] = state.state == STATE_ON
+        return self._decided[entity_id]
+
+
 def _float(state: State | None) -> float | None:
     """Return a numeric state, or None when it has none."""
     if state is None:
@@ -784,10 +815,10 @@ class ResetController:
 
         # A switch already on when the wait starts was never cut (a restart during the cut): only
         # one turned on during the wait is power restored by hand.
-        never_cut = {entity_id for entity_id in run.switches if self._is(entity_id, STATE_ON)}
+        never_cut = _NeverCut(run, self._state)  # issue 11: decided from real reports only
 
         def _back_on() -> list[str]:
-            return [e for e in run.switches if e not in never_cut and self._is(e, STATE_ON)]
+            return [e for e in run.switches if not never_cut.holds(e) and self._is(e, STATE_ON)]
 
         result = await self._wait(run.discharge_deadline(), run.switches, lambda: bool(_back_on()))
         if result is WaitResult.MET:
@@ -969,6 +1000,14 @@ class ResetController:
 
     async def _verify(self, run: Run) -> None:
         """Watch for the unit starting within the verification window."""
+        if self._state(run.thermostat) is None and not run.thermostat_overridden:
+            # After a restart its integration may set up after Home Assistant started: nothing is
+            # decided from a thermostat that does not exist yet, within the window.
+            await self._wait(
+                run.phase_ends_at,
+                [run.thermostat],
+                lambda: self._state(run.thermostat) is not None,
+            )
         climate = self._state(run.thermostat)
         if climate is None or run.thermostat_overridden:
             return
