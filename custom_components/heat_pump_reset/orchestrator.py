@@ -868,7 +868,7 @@ class ResetController:
             resend = index < run.switches_cut and self._is(entity_id, STATE_ON)
             if not resend and self._is(entity_id, STATE_ON):
                 continue
-            if await self._command_on(restore, entity_id, planned=True) or not resend:
+            if await self._command_on(restore, entity_id, force=resend) or not resend:
                 continue
             if self._is(entity_id, STATE_ON):
                 _LOGGER.warning(
@@ -904,18 +904,17 @@ class ResetController:
                 if returned or dt_util.utcnow() >= restore.next_try[entity_id]:
                     await self._command_on(restore, entity_id)
 
-    async def _command_on(
-        self, restore: _Restore, entity_id: str, *, planned: bool = False
-    ) -> bool:
+    async def _command_on(self, restore: _Restore, entity_id: str, *, force: bool = False) -> bool:
         """Send one on command a stagger after the last one, and confirm it; False if it is not on.
 
-        A switch is due on at its turn in the first pass (`planned`), or when it is first commanded;
-        it is overdue POWER_RESTORE_GRACE later. `unknown` takes the command (a relay whose state is
-        not retained); only an absent or unavailable switch cannot.
+        A switch already on by then is not commanded, unless `force` (its off may still land). It is
+        due on at its turn (its first time here) and overdue POWER_RESTORE_GRACE later. `unknown`
+        takes the command (a relay whose state is not retained); only an absent or unavailable
+        switch cannot.
         """
         if restore.last_command is not None:
             await self._wait(restore.last_command + self.timing.stagger, wakeable=False)
-        if not planned and self._is(entity_id, STATE_ON):
+        if not force and self._is(entity_id, STATE_ON):
             return True
         now = dt_util.utcnow()
         if entity_id not in self._power_due:
