@@ -22,6 +22,7 @@ from custom_components.heat_pump_reset.sequence import (
     has_demand,
     is_stopped,
     next_phase,
+    overdue_switches,
     resume,
     verified_outcome,
     wait_ends_on_cancel,
@@ -370,6 +371,17 @@ def test_run_from_minimal_data() -> None:
 
 
 # --- Backoff, stop and demand ------------------------------------------------------------------
+
+
+def test_a_switch_is_overdue_from_its_own_turn() -> None:
+    """Each switch counts its grace from its own time; one not yet due, or on, is never overdue."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    grace = timedelta(minutes=2)
+    due = {"a": t0, "b": t0 + timedelta(minutes=3)}
+    assert overdue_switches(["b"], due, t0 + timedelta(minutes=4), grace) == []
+    assert overdue_switches(["a", "b"], due, t0 + timedelta(minutes=4), grace) == ["a"]
+    assert overdue_switches(["a", "b"], due, t0 + timedelta(minutes=5), grace) == ["a", "b"]
+    assert overdue_switches(["c"], due, t0 + timedelta(hours=1), grace) == []
 
 
 @pytest.mark.parametrize(
