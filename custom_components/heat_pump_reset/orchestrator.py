@@ -15,10 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 from uuid import uuid4
 
 from homeassistant.components import persistent_notification
-from homeassistant.components.climate.const import (
-    DOMAIN as CLIMATE_DOMAIN,
-    SERVICE_SET_HVAC_MODE,
-)
+from homeassistant.components.climate.const import SERVICE_SET_HVAC_MODE
 from homeassistant.const import (
     ATTR_DOMAIN,
     ATTR_ENTITY_ID,
@@ -1123,7 +1120,7 @@ class ResetController:
         data = event.data
         if (
             run is None
-            or data.get(ATTR_DOMAIN) != CLIMATE_DOMAIN
+            or data.get(ATTR_DOMAIN) != Platform.CLIMATE
             or not self._by_person(event.context)
             or run.phase in (Phase.IDLE, Phase.VERIFYING)
         ):
