@@ -93,6 +93,7 @@ from .issues import async_manage_no_start, async_manage_power, async_manage_recu
 from .sequence import (
     DEMAND_MODES,
     START_ACTIONS,
+    NeverCut,
     Outcome,
     Phase,
     Run,
@@ -215,37 +216,6 @@ class _Restore:
                 now - since,
                 self.sent.pop(entity_id, 0),
             )
-
-
-class _NeverCut:
-    """Which switches of a discharge wait were never cut, so that their being on is no power back.
-
-    A switch never sent an off was never cut. The last one sent an off may not have been either (a
-    restart between the write and the command): it was never cut if it reports on when first seen
-    in the wait. First seen means its first real report: after a restart its integration may set
-    up after Home Assistant started, and a switch that does not exist yet says nothing.
-    """
-
-    def __init__(self, run: Run, state_of: Callable[[str], State | None]) -> None:
-        """Start deciding, from the switches' reports so far."""
-        self._run = run
-        self._state_of = state_of
-        self._decided: dict[str, bool] = {}
-        for entity_id in run.switches:
-            self.holds(entity_id)
-
-    def holds(self, entity_id: str) -> bool:
-        """Whether `entity_id` counts as never cut (undecided ones count, and are not on)."""
-        if entity_id not in self._decided:
-            if self._run.switches.index(entity_id) >= self._run.switches_cut:
-                self._decided[entity_id] = True
-            else:
-                state = self._state_of(entity_id)
-                if not _available(state):
-                    return True
-                assert state is not None
-                self._decided[entity_id] = state.state == STATE_ON
-        return self._decided[entity_id]
 
 
 def _float(state: State | None) -> float | None:
@@ -812,7 +782,7 @@ class ResetController:
 
         # A switch already on when the wait starts was never cut (a restart during the cut): only
         # one turned on during the wait is power restored by hand.
-        never_cut = _NeverCut(run, self._state)  # issue 11: decided from real reports only
+        never_cut = NeverCut(run, self._reported)  # issue 11: decided from real reports only
 
         def _back_on() -> list[str]:
             return [e for e in run.switches if not never_cut.holds(e) and self._is(e, STATE_ON)]
@@ -1044,6 +1014,11 @@ class ResetController:
     def _present(self, entity_id: str) -> bool:
         """Whether an entity is available."""
         return _available(self._state(entity_id))
+
+    def _reported(self, entity_id: str) -> str | None:
+        """Return an entity's real state, or None while it is absent, unavailable or unknown."""
+        state = self._state(entity_id)
+        return state.state if state is not None and _available(state) else None
 
     def _is(self, entity_id: str, value: str) -> bool:
         """Whether an entity reports exactly `value`."""
