@@ -22,10 +22,13 @@ from .conftest import (
     OUTCOME,
     PHASE,
     SAVED,
+    SECOND,
     SENSOR,
     STAGGER,
     STARTUP,
     STOP_TIMEOUT,
+    SWITCH_A,
+    SWITCH_B,
     SWITCH_TIMEOUT,
     THERMOSTAT_RETURN,
     VERIFY,
@@ -279,15 +282,12 @@ async def test_breaker_unavailable_at_restore_comes_back_later(
     await advance(hass, freezer, timedelta(minutes=7), step=timedelta(seconds=5))
     assert state(hass, PHASE).state == "restoring_power"
     assert power_notification(entry) in notifications
-    # Power comes back in order: the second breaker waits for the first.
-    assert [s.is_on for s in heat_pump.switches] == [key == "b", False]
+    # The other breaker did not wait for the dead one (issue 11, item 17).
+    assert [s.is_on for s in heat_pump.switches] == [key == "b", key == "a"]
 
     breaker.set_available(True)
     await advance(hass, freezer, timedelta(seconds=2))
     assert breaker.is_on
-    if key == "a":
-        assert not heat_pump.switch_b.is_on
-        await advance(hass, freezer, STAGGER)
     assert [s.is_on for s in heat_pump.switches] == [True, True]
     assert power_notification(entry) not in notifications
     assert state(hass, PHASE).state == "starting_up"
@@ -298,9 +298,107 @@ async def test_breaker_unavailable_at_restore_comes_back_later(
     back = [r.getMessage() for r in caplog.records if "is back on after" in r.getMessage()]
     assert len(back) == 1
     assert back[0].startswith(f"Power switch switch.breaker_{key} is back on after")
+    # Unavailable, it was sent no command until it returned: one on command, not one per pause.
+    assert back[0].endswith("(on commands sent while retrying: 1)"), back[0]
     await advance(hass, freezer, STARTUP + timedelta(seconds=5), step=timedelta(seconds=5))
     assert thermostat_settings(heat_pump) == SAVED
     assert_outcome(hass, "succeeded")
+
+
+# --- Outside review (issue 11): unknown switches, word at once, a failed run told ---------------
+
+
+async def test_switch_reporting_unknown_is_commanded_on(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A relay whose state is not retained comes back `unknown`: it is sent its on command.
+
+    Home Assistant accepts commands for it; before, the restore waited for it as if it were absent.
+    """
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=timedelta(seconds=30))
+    # Tasmota over MQTT after a restart of the broker or Home Assistant: no retained state.
+    hass.states.async_set(SWITCH_A, "unknown")
+    await advance(hass, freezer, DISCHARGE, step=timedelta(seconds=30))
+    assert heat_pump.switch_a.commands == ["off", "on"]
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    await advance(hass, freezer, STARTUP + timedelta(minutes=1), step=timedelta(seconds=30))
+    assert thermostat_settings(heat_pump) == SAVED
+
+
+async def test_switch_reporting_unknown_is_cut_once_the_unit_is_idle(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A switch turning `unknown` before its cut is cut once the rule-1 checks pass; its off is
+    confirmed by its report like any other."""
+    heat_pump.thermostat.stuck_action = HVACAction.HEATING
+    await start(hass, entry)
+    hass.states.async_set(SWITCH_B, "unknown")
+    await advance(hass, freezer, timedelta(seconds=20), step=timedelta(seconds=5))
+    assert heat_pump.switch_b.commands == []  # the unit still runs: nothing is cut
+    heat_pump.thermostat.stuck_action = None
+    heat_pump.thermostat.async_write_ha_state()
+    await advance(hass, freezer, STAGGER, step=timedelta(seconds=5))
+    assert state(hass, PHASE).state == "discharging"
+    assert [s.is_on for s in heat_pump.switches] == [False, False]
+
+
+async def test_switch_going_unavailable_during_the_wait_is_told_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    notifications: dict[str, Any],
+) -> None:
+    """A breaker dropping off the network during the wait is told at once, not at the deadline."""
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=timedelta(seconds=30))
+    heat_pump.switch_b.set_available(False)
+    await settle(hass)
+    note = notifications.get(f"{DOMAIN}_{entry.entry_id}_switch_away")
+    assert note is not None, "nobody told until the deadline"
+    assert SWITCH_B in note["message"]
+    assert "may not come back on time" in note["message"]
+    heat_pump.switch_b.set_available(True)
+    await settle(hass)
+    assert f"{DOMAIN}_{entry.entry_id}_switch_away" not in notifications
+    await advance(hass, freezer, DISCHARGE, step=timedelta(seconds=30))
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+
+
+async def test_failed_run_after_a_cut_is_told(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    notifications: dict[str, Any],
+) -> None:
+    """A run that cut power and ended `failed` posts a notification, not only the outcome sensor."""
+    heat_pump.switch_b.refuse = True
+    await start(hass, entry)
+    await advance(
+        hass, freezer, SWITCH_TIMEOUT + STAGGER + STARTUP + timedelta(minutes=1), step=SECOND * 5
+    )
+    assert_outcome(hass, "failed", f"switch_did_not_turn_off:{SWITCH_B}")
+    note = notifications.get(f"{DOMAIN}_{entry.entry_id}_failed")
+    assert note is not None
+    assert f"switch_did_not_turn_off:{SWITCH_B}" in note["message"]
+    assert "power is back on" in note["message"]
+
+
+async def test_failed_run_before_any_cut_posts_nothing(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    notifications: dict[str, Any],
+) -> None:
+    """A run that failed before cutting anything changed nothing: the outcome sensor is enough."""
+    heat_pump.thermostat.stuck_action = HVACAction.HEATING
+    await start(hass, entry)
+    await advance(hass, freezer, STOP_TIMEOUT + timedelta(minutes=1), step=SECOND * 5)
+    assert_outcome(hass, "failed", "thermostat_did_not_stop")
+    assert f"{DOMAIN}_{entry.entry_id}_failed" not in notifications
 
 
 # --- The thermostat comes back late, or never -----------------------------------------------

@@ -6,6 +6,7 @@ before its fix, or (the last ones) shows that a risky combination holds.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -251,6 +252,192 @@ async def test_cancel_while_the_run_is_recorded_does_not_bring_it_back(
         f"person's cool overwritten after restart (resurrected run {resurrected and resurrected['phase']})"
     )
     assert resurrected is None
+
+
+# --- Outside review (issue 11, item 14): a person acting between the run's own steps ------------
+
+
+@pytest.mark.parametrize("reported", ["with_their_context", "with_the_runs_context"])
+async def test_person_change_between_the_runs_restore_calls_is_kept(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_admin_user: MockUser,
+    reported: str,
+) -> None:
+    """A person's set point sent while the run puts the settings back is not overwritten.
+
+    The run sends several climate calls. The person's call lands during the first; the device
+    reports it at once (their context), or only with the run's next write (the run's context).
+    """
+    climate = heat_pump.thermostat
+    set_mode = climate.async_set_hvac_mode
+    landed: list[int] = []
+
+    async def _mode_while_a_person_acts(hvac_mode: Any) -> None:
+        if (
+            hvac_mode == "heat"
+            and not landed
+            and state(hass, PHASE).state == ("restoring_thermostat")
+        ):
+            landed.append(len(climate.calls))
+            runs_context = climate._context
+            write = climate.async_write_ha_state
+            if reported == "with_the_runs_context":
+                climate.async_write_ha_state = lambda: None  # type: ignore[method-assign]
+            await hass.services.async_call(
+                "climate",
+                "set_temperature",
+                {"entity_id": THERMOSTAT, "temperature": 23.0},
+                blocking=True,
+                context=Context(user_id=hass_admin_user.id),
+            )
+            climate.async_write_ha_state = write  # type: ignore[method-assign]
+            if reported == "with_the_runs_context":
+                climate.async_set_context(runs_context)  # type: ignore[arg-type]
+        await set_mode(hvac_mode)
+
+    climate.async_set_hvac_mode = _mode_while_a_person_acts  # type: ignore[method-assign]
+    await start(hass, entry)
+    await advance(hass, freezer, DISCHARGE + STAGGER + STARTUP + SECOND * 5, step=SECOND * 5)
+    assert landed, "the person's change did not land during the restore"
+    after = climate.calls[landed[0] + 1 :]
+    assert ("temperature", {"temperature": 21.0}) not in after, f"overwritten: {after}"
+    await advance(hass, freezer, timedelta(minutes=5), step=COARSE)
+    assert climate.target_temperature == 23.0
+    assert climate.hvac_mode == "heat"
+
+
+async def test_breaker_turned_on_while_the_next_is_cut_is_noticed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_admin_user: MockUser,
+) -> None:
+    """A person turns a back on while b's off is on its way: power came back, the run says so.
+
+    Before, a counted as never cut: the wait went on for 30 minutes with a on and b off.
+    """
+    heat_pump.switch_b.lag = timedelta(seconds=10)
+    await start(hass, entry)
+    assert power(heat_pump) == [False, True]
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": "switch.breaker_a"},
+        blocking=True,
+        context=Context(user_id=hass_admin_user.id),
+    )
+    await advance(hass, freezer, timedelta(seconds=15))
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    assert state(hass, PHASE).state != "discharging"
+    assert power(heat_pump) == [True, True]
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert state(hass, OUTCOME).attributes["detail"] == "power_restored_by_hand"
+    assert thermostat_settings(heat_pump) == SAVED
+
+
+async def test_breaker_on_and_off_again_before_the_run_looks_is_noticed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Breaker a reports on, then off again, while the run writes the wait to a slow disk.
+
+    The capacitors had power again: the wait is no longer a discharge wait. The run decides from the
+    event (a came on), not from the state it finds afterwards (a off).
+    """
+    from custom_components.heat_pump_reset.storage import RunStore
+
+    original = RunStore.async_save_active
+    release = asyncio.Event()
+    held: list[bool] = []
+
+    async def _slow_save(self: RunStore, run: Any) -> None:
+        if run.phase is Phase.DISCHARGING and not held:
+            held.append(True)
+            await release.wait()
+        await original(self, run)
+
+    monkeypatch.setattr(RunStore, "async_save_active", _slow_save)
+    await start(hass, entry)
+    assert held
+    assert power(heat_pump) == [False, False]
+    heat_pump.switch_a.set_on(True)  # the device's own button, or a glitch
+    await advance(hass, freezer, timedelta(seconds=20))
+    heat_pump.switch_a.set_on(False)
+    release.set()
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    assert state(hass, PHASE).state != "discharging", "the flick went unnoticed"
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert power(heat_pump) == [True, True]
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert state(hass, OUTCOME).attributes["detail"] == "power_restored_outside"
+
+
+# --- Outside review (issue 11, item 16): after a restart, entities that appear late -------------
+
+
+async def test_never_cut_switch_appearing_late_after_a_restart_is_not_power_back(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    die_after_save: Die,
+) -> None:
+    """Restart mid-cut (b's off written, never sent); b's integration sets up after the start.
+
+    b then appears `on`: it was never cut, so it is not power back, and a keeps its full wait.
+    Before, b's late first report was taken for power restored: a came back at once.
+    """
+    die_after_save(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_cut == 2)
+    await start(hass, entry)
+    assert power(heat_pump) == [False, True]
+    await restart(
+        hass,
+        freezer,
+        entry,
+        heat_pump,
+        downtime=SECOND,
+        during_downtime=lambda: hass.states.async_remove("switch.breaker_b"),
+    )
+    assert state(hass, PHASE).state == "discharging"
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    heat_pump.switch_b.async_write_ha_state()  # b's integration is set up at last
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    assert state(hass, PHASE).state == "discharging"
+    assert power(heat_pump) == [False, True], "a came back before its discharge wait"
+    await advance(hass, freezer, TO_THE_END, step=COARSE)
+    assert power(heat_pump) == [True, True]
+
+
+async def test_verification_waits_for_a_thermostat_that_appears_late_after_a_restart(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A restart while verifying, the thermostat's integration set up after the start: the run
+    waits for it within the window instead of ending `unverified` at once."""
+    heat_pump.thermostat.set_room(21.0)  # at target: no demand yet
+    await start(hass, entry)
+    await advance(hass, freezer, DISCHARGE + STAGGER + STARTUP + timedelta(minutes=1), step=COARSE)
+    assert state(hass, PHASE).state == "verifying"
+    await restart(
+        hass,
+        freezer,
+        entry,
+        heat_pump,
+        downtime=SECOND,
+        during_downtime=lambda: hass.states.async_remove(THERMOSTAT),
+    )
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    assert state(hass, PHASE).state == "verifying", "decided before the thermostat existed"
+    heat_pump.thermostat.set_room(18.0)  # back, and calling for heat: the unit starts
+    await advance(hass, freezer, timedelta(seconds=10), step=timedelta(seconds=5))
+    assert state(hass, OUTCOME).state == "succeeded"
 
 
 # --- Risky paths that held ------------------------------------------------------------------------

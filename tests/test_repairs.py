@@ -8,7 +8,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.climate import HVACAction
 from homeassistant.config_entries import ConfigEntry, ConfigEntryDisabler, ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.heat_pump_reset.const import (
     CONF_MAX_RESETS_PER_DAY,
     CONF_RECURRENCE_COUNT,
+    CONF_STAGGER_SECONDS,
     CONF_SWITCHES,
     CONF_THERMOSTAT,
     DOMAIN,
@@ -28,6 +29,7 @@ from custom_components.heat_pump_reset.const import (
 from .conftest import (
     DISCHARGE,
     PHASE,
+    SECOND,
     SWITCH_A,
     SWITCH_B,
     HeatPump,
@@ -265,12 +267,11 @@ async def test_power_not_restored_is_critical_and_goes_by_itself(
     found = issue(hass, "power_not_restored", entry)
     assert found.severity is ir.IssueSeverity.CRITICAL
     assert not found.is_fixable
-    assert found.translation_placeholders == {
-        "name": "Heat pump",
-        "entity_ids": f"{SWITCH_A}, {SWITCH_B}",
-    }
+    # Only the dead switch: b did not wait for it (issue 11, item 17).
+    assert found.translation_placeholders == {"name": "Heat pump", "entity_ids": SWITCH_A}
+    assert heat_pump.switch_b.is_on
     text = await rendered(hass, found, "description")
-    assert f"{SWITCH_A}, {SWITCH_B} could not be confirmed back on" in text
+    assert f"{SWITCH_A} could not be confirmed back on" in text
 
     heat_pump.switch_a.set_available(True)
     await advance(hass, freezer, timedelta(seconds=30), step=timedelta(seconds=2))
@@ -335,6 +336,80 @@ async def test_switch_raising_at_restore_is_retried_with_pauses(
     heat_pump.switch_a.fail = False
     await advance(hass, freezer, timedelta(minutes=6), step=timedelta(seconds=5))
     assert [switch.is_on for switch in heat_pump.switches] == [True, True]
+
+
+# --- Outside review (issue 11): one dead switch, and the grace counted per switch ----------------
+
+
+@pytest.mark.parametrize("how", ["unavailable", "disabled", "removed"])
+async def test_dead_first_switch_does_not_keep_the_others_off(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    how: str,
+) -> None:
+    """Breaker a dies during the wait: b comes back on time; a is retried beside it and named.
+
+    Before, the restore retried a forever before commanding b: the air handler (backup heat, often
+    the thermostat's 24 V) stayed off and the thermostat never came back.
+    """
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=30))
+    if how == "unavailable":
+        heat_pump.switch_a.set_available(False)
+    elif how == "removed":
+        er.async_get(hass).async_remove(SWITCH_A)
+        await settle(hass)
+        found = issue(hass, "missing_entity", entry, f"_{SWITCH_A}")
+        assert found.translation_placeholders == {"name": "Heat pump", "entity_id": SWITCH_A}
+    else:
+        er.async_get(hass).async_update_entity(SWITCH_A, disabled_by=er.RegistryEntryDisabler.USER)
+        await settle(hass)
+        assert hass.states.get(SWITCH_A) is None
+        # The household hears of it at once: the repair names the disabled switch.
+        found = issue(hass, "disabled_entity", entry, f"_{SWITCH_A}")
+        assert found.translation_placeholders == {"name": "Heat pump", "entity_id": SWITCH_A}
+        assert SWITCH_A in await rendered(hass, found, "title")
+    await advance(hass, freezer, DISCHARGE, step=timedelta(seconds=30))
+    assert state(hass, PHASE).state == "restoring_power"
+    assert hass.states.get(SWITCH_B) is not None
+    assert state(hass, SWITCH_B).state == "on", "b kept off behind the dead a"
+    await advance(hass, freezer, timedelta(minutes=3), step=timedelta(seconds=5))
+    found = issue(hass, "power_not_restored", entry)
+    assert found.translation_placeholders == {"name": "Heat pump", "entity_ids": SWITCH_A}
+    assert state(hass, PHASE).state == "restoring_power"
+
+
+@pytest.mark.parametrize("options", [{CONF_STAGGER_SECONDS: 180}], indirect=True)
+async def test_power_overdue_counts_from_each_switchs_own_time(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A 180 s stagger is a normal restore, not a critical repair; a switch is overdue two minutes
+    after its own planned time, not two minutes into the restore."""
+    seen: list[list[str]] = []
+
+    @callback
+    def _issue_changed(event: Event) -> None:
+        found = ir.async_get(hass).async_get_issue(DOMAIN, event.data["issue_id"])
+        if found is not None and found.translation_key == "power_not_restored":
+            seen.append((found.translation_placeholders or {})["entity_ids"].split(", "))
+
+    hass.bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, _issue_changed)
+    await start(hass, entry)
+    await advance(hass, freezer, DISCHARGE + timedelta(minutes=5), step=timedelta(seconds=5))
+    assert [switch.is_on for switch in heat_pump.switches] == [True, True]
+    assert seen == [], "false critical repair during a normal staggered restore"
+
+    # Now b is dead: it is overdue two minutes after its own turn (180 s in), not before.
+    freezer.tick(timedelta(days=1))
+    await advance(hass, freezer, SECOND)
+    await start(hass, entry)
+    heat_pump.switch_b.set_available(False)
+    await advance(hass, freezer, DISCHARGE + timedelta(minutes=4, seconds=50), step=SECOND * 5)
+    assert seen == []
+    await advance(hass, freezer, timedelta(seconds=20), step=SECOND * 5)
+    assert seen == [[SWITCH_B]]
 
 
 # --- A wrapped entity is removed or renamed ---------------------------------------------------

@@ -13,6 +13,7 @@ from custom_components.heat_pump_reset.sequence import (
     BACKOFF_FIRST,
     BACKOFF_MAX,
     RESUME_CUT_MARGIN,
+    NeverCut,
     Outcome,
     Phase,
     Run,
@@ -23,6 +24,7 @@ from custom_components.heat_pump_reset.sequence import (
     has_demand,
     is_stopped,
     next_phase,
+    overdue_switches,
     recovery_run,
     resume,
     verified_outcome,
@@ -543,6 +545,44 @@ def test_recovery_run_keeps_what_it_can_read() -> None:
 
 
 # --- Backoff, stop and demand ------------------------------------------------------------------
+
+
+def test_never_cut_is_decided_from_each_switchs_first_real_report() -> None:
+    """Never sent an off: never cut. The last one sent an off: never cut if first seen on, and
+    nothing is decided before it reports. The ones before it confirmed off: on is power back."""
+    reports: dict[str, str | None] = {"a": "off", "b": None, "c": "on"}
+    run = Run(
+        run_id="r",
+        trigger=Trigger.BUTTON,
+        reason=None,
+        thermostat="climate.x",
+        switches=["a", "b", "c"],
+        discharge_minutes=30,
+        started_at=datetime(2026, 1, 1, tzinfo=UTC),
+        switches_cut=2,
+    )
+    never_cut = NeverCut(run, reports.get)
+    assert (never_cut.holds("a"), never_cut.holds("c")) == (False, True)
+    assert never_cut.holds("b")  # not there yet: undecided
+    reports["b"] = "on"  # its integration set up at last: it was never cut
+    assert never_cut.holds("b")
+    reports["b"] = "off"
+    reports["a"] = "on"
+    assert never_cut.holds("b")
+    assert not never_cut.holds("a")
+    other = NeverCut(run, {"a": "off", "b": "off", "c": "on"}.get)
+    assert not other.holds("b")
+
+
+def test_a_switch_is_overdue_from_its_own_turn() -> None:
+    """Each switch counts its grace from its own time; one not yet due, or on, is never overdue."""
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    grace = timedelta(minutes=2)
+    due = {"a": t0, "b": t0 + timedelta(minutes=3)}
+    assert overdue_switches(["b"], due, t0 + timedelta(minutes=4), grace) == []
+    assert overdue_switches(["a", "b"], due, t0 + timedelta(minutes=4), grace) == ["a"]
+    assert overdue_switches(["a", "b"], due, t0 + timedelta(minutes=5), grace) == ["a", "b"]
+    assert overdue_switches(["c"], due, t0 + timedelta(hours=1), grace) == []
 
 
 @pytest.mark.parametrize(

@@ -470,3 +470,17 @@ def test_hvac_action_and_reports_action() -> None:
     assert thermostat.hvac_action(silent) is None
     assert not thermostat.reports_action(silent)
     assert thermostat.reports_action(climate())
+
+
+def test_a_persons_call_and_a_report_are_read_against_the_saved_settings() -> None:
+    """A climate call's data names the saved settings it sets; a report equal to them is not new."""
+    saved = {"hvac_mode": "heat", "temperature": 21.0, "fan_mode": "low"}
+    assert thermostat.requested({"entity_id": "climate.x", "temperature": 23.0}, saved) == {
+        "temperature": 23.0
+    }
+    assert thermostat.requested({"entity_id": "climate.x", "swing_mode": "off"}, saved) == {}
+    assert thermostat.differing(saved, {"hvac_mode": "heat", "temperature": 21.004}) == {}
+    assert thermostat.differing(saved, {"temperature": 23.0, "preset_mode": "eco"}) == {
+        "temperature": 23.0,
+        "preset_mode": "eco",
+    }

@@ -256,6 +256,8 @@ def test_every_exception_key_is_translated_and_used() -> None:
         "thermostat_left_off",
         "thermostat_not_restored",
         "stored_run_unreadable",
+        "run_failed",
+        "switch_away_during_wait",
     }
     assert set(STRINGS["exceptions"]) == raised | formatted
     assert all(STRINGS["exceptions"][key]["message"] for key in raised | formatted)

@@ -75,5 +75,6 @@ ISSUE_POWER_NOT_RESTORED: Final = "power_not_restored"
 ISSUE_MISSING_ENTITY: Final = "missing_entity"
 # One per entity that two or more heat pumps wrap: f"{key}_{entity_id}" (not tied to one entry).
 ISSUE_SHARED_ENTITY: Final = "shared_entity"
+ISSUE_DISABLED_ENTITY: Final = "disabled_entity"
 # How long power may stay unconfirmed after the discharge wait ends before it is a critical issue.
 POWER_RESTORE_GRACE: Final = timedelta(minutes=2)

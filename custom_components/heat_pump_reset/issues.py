@@ -12,6 +12,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     DOMAIN,
+    ISSUE_DISABLED_ENTITY,
     ISSUE_MISSING_ENTITY,
     ISSUE_NO_START,
     ISSUE_POWER_NOT_RESTORED,
@@ -151,7 +152,7 @@ def async_manage_missing(
 
 @callback
 def async_forget_unwrapped(hass: HomeAssistant, entry_id: str, wrapped: list[str]) -> None:
-    """Remove missing-entity issues of entities the heat pump no longer wraps (Reconfigure dropped them)."""
+    """Remove missing- and disabled-entity issues of entities no longer wrapped (Reconfigure dropped them)."""
     registry = ir.async_get(hass)
     for (domain, ident), issue in list(registry.issues.items()):
         data = issue.data
@@ -159,7 +160,7 @@ def async_forget_unwrapped(hass: HomeAssistant, entry_id: str, wrapped: list[str
             domain == DOMAIN
             and data is not None
             and data.get("entry_id") == entry_id
-            and data.get("key") == ISSUE_MISSING_ENTITY
+            and data.get("key") in (ISSUE_MISSING_ENTITY, ISSUE_DISABLED_ENTITY)
             and data.get(CONF_ENTITY_ID) not in wrapped
         ):
             ir.async_delete_issue(hass, DOMAIN, ident)
@@ -191,6 +192,22 @@ def async_manage_shared(hass: HomeAssistant, shared: dict[str, list[str]]) -> No
             translation_key=ISSUE_SHARED_ENTITY,
             translation_placeholders={"entity_id": entity_id, "names": ", ".join(names)},
         )
+
+
+def async_manage_disabled(
+    hass: HomeAssistant, entry_id: str, name: str, entity_id: str, disabled: bool
+) -> None:
+    """Raise or remove the issue that a wrapped entity was disabled (it has no state, takes no command)."""
+    placeholders = {"name": name, "entity_id": entity_id} if disabled else None
+    _manage(
+        hass,
+        ISSUE_DISABLED_ENTITY,
+        entry_id,
+        placeholders,
+        ir.IssueSeverity.ERROR,
+        entity_id=entity_id,
+        fixable=False,
+    )
 
 
 @callback

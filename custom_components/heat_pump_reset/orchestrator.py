@@ -6,6 +6,7 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 import contextlib
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from functools import partial
@@ -16,7 +17,10 @@ from uuid import uuid4
 from homeassistant.components import persistent_notification
 from homeassistant.components.climate.const import SERVICE_SET_HVAC_MODE
 from homeassistant.const import (
+    ATTR_DOMAIN,
     ATTR_ENTITY_ID,
+    ATTR_SERVICE_DATA,
+    EVENT_CALL_SERVICE,
     EVENT_HOMEASSISTANT_STARTED,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
@@ -99,6 +103,7 @@ from .reading import SensorKind, reading
 from .sequence import (
     DEMAND_MODES,
     START_ACTIONS,
+    NeverCut,
     Outcome,
     Phase,
     Run,
@@ -109,6 +114,7 @@ from .sequence import (
     has_demand,
     is_stopped,
     next_phase,
+    overdue_switches,
     recovery_run,
     resume,
     verified_outcome,
@@ -172,6 +178,59 @@ def _available(state: State | None) -> bool:
     return state is not None and state.state not in _MISSING_STATES
 
 
+def _commandable(state: State | None) -> bool:
+    """Whether a switch can take a command: it exists and is not unavailable.
+
+    `unknown` can: a relay whose state topic is not retained (Tasmota over MQTT) reports it after a
+    restart, and Home Assistant sends it commands all the same; its report then confirms them.
+    """
+    return state is not None and state.state != STATE_UNAVAILABLE
+
+
+@dataclass(kw_only=True)
+class _Restore:
+    """One power restore's bookkeeping: the last command, and each failing switch's retries."""
+
+    last_command: datetime | None = None
+    # Switches that confirmed on in this restore (one found off again fell back off).
+    confirmed: set[str] = field(default_factory=set)
+    # For each switch not back on: since when, failed rounds, its next try, on commands sent since.
+    since: dict[str, datetime] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    next_try: dict[str, datetime] = field(default_factory=dict)
+    sent: dict[str, int] = field(default_factory=dict)
+
+    def failed(self, entity_id: str, now: datetime) -> None:
+        """Note a switch found not on; its next try comes after a growing pause of its own."""
+        if entity_id in self.next_try and now < self.next_try[entity_id]:
+            return  # still in its pause: woken early for another switch
+        if entity_id in self.confirmed:
+            self.confirmed.discard(entity_id)
+            _LOGGER.warning(
+                "Power switch %s went off again during the restore; turning it on again", entity_id
+            )
+        elif entity_id not in self.since:
+            # Logged once when a switch fails to come back, and once when it does (not per retry).
+            _LOGGER.warning("Power switch %s is not back on; retrying until it is", entity_id)
+        self.since.setdefault(entity_id, now)
+        self.attempts[entity_id] = self.attempts.get(entity_id, 0) + 1
+        self.next_try[entity_id] = now + backoff(self.attempts[entity_id])
+
+    def log_back_on(self, on: Iterable[str], now: datetime) -> None:
+        """Log each switch back on after failing, with how long it took and the commands it took."""
+        for entity_id in on:
+            if (since := self.since.pop(entity_id, None)) is None:
+                continue
+            self.attempts.pop(entity_id, None)
+            self.next_try.pop(entity_id, None)
+            _LOGGER.info(
+                "Power switch %s is back on after %s (on commands sent while retrying: %s)",
+                entity_id,
+                now - since,
+                self.sent.pop(entity_id, 0),
+            )
+
+
 class ResetController:
     """Runs resets for one heat pump (one config entry) and keeps them durable."""
 
@@ -209,6 +268,11 @@ class ResetController:
         self._own_contexts: deque[str] = deque(maxlen=_OWN_CONTEXTS_KEPT)
         self._unsubs: list[CALLBACK_TYPE] = []
         self._notified = False
+        # When each switch was due on in the restore under way, and the timers that look again.
+        self._power_due: dict[str, datetime] = {}
+        self._power_timers: list[CALLBACK_TYPE] = []
+        # Switches gone (unavailable or removed) during the discharge wait, told to the household.
+        self._away: set[str] = set()
         self._cancel_pending = False
         # A write of the run between phases (a cancel, a person's thermostat change), and whether
         # another is due; _finish waits for it, so it cannot land after the run is recorded.
@@ -683,7 +747,12 @@ class ResetController:
             Phase.RESTORING_THERMOSTAT: self._restore_thermostat,
             Phase.VERIFYING: self._verify,
         }
-        unsub = async_track_state_change_event(self.hass, [run.thermostat], self._watch_thermostat)
+        unsubs = [
+            async_track_state_change_event(self.hass, [run.thermostat], self._watch_thermostat),
+            # Issue 11: a person's climate call, and every switch report, seen as it happens.
+            self.hass.bus.async_listen(EVENT_CALL_SERVICE, self._watch_calls),
+            async_track_state_change_event(self.hass, run.switches, self._watch_switches),
+        ]
         try:
             while phase is not None:
                 now = dt_util.utcnow()
@@ -720,7 +789,8 @@ class ResetController:
                 phase = next_phase(run)
                 ends_at = None
         finally:
-            unsub()
+            for unsub in unsubs:
+                unsub()
         await self._finish()
 
     async def _save(self, run: Run) -> bool:
@@ -782,6 +852,15 @@ class ResetController:
         assert run is not None
         outcome = run.ending or Outcome.UNVERIFIED
         self._finishing = True
+        self._away.clear()
+        await self._tell_away()
+        if outcome is Outcome.FAILED and run.power_was_cut:
+            # Power was cut and the reset did not do its job: more than the outcome sensor should
+            # say so (told before the run is recorded, so that a failing write cannot swallow it).
+            await self._post(
+                f"{DOMAIN}_{self.entry.entry_id}_failed",
+                notice("run_failed", name=self.entry.title, detail=run.detail or "-"),
+            )
         # That write must not land after the one below that clears the active run.
         await self._await_saving()
         finished_at = dt_util.utcnow()
@@ -879,7 +958,9 @@ class ResetController:
             # Safety invariant I1: the thermostat or the unit came back on; do not cut under load.
             run.end_early(Outcome.FAILED, "unit_started_before_cut")
             return False
-        if not _available(self._state(entity_id)):
+        if not _commandable(self._state(entity_id)):
+            # `unknown` is no reason to stop: the checks above passed, so an off command is safe,
+            # and the switch's report confirms it like any other.
             run.end_early(Outcome.FAILED, f"switch_unavailable:{entity_id}")
             return False
         return True
@@ -888,17 +969,11 @@ class ResetController:
         """Wait out the discharge deadline unless cancelled or someone restores power."""
 
         # A switch already on when the wait starts may never have been cut (a restart during the
-        # cut). One the run sent off and saw off is power restored, even if it came back while Home
-        # Assistant was down (at the panel, or a relay's power-on default after an outage).
-        confirmed = set(run.confirmed_cut())
-        never_cut = {
-            entity_id
-            for entity_id in run.switches
-            if entity_id not in confirmed and self._is(entity_id, STATE_ON)
-        }
+        # cut); one the run saw off is power restored, even if it came back while HA was down.
+        never_cut = NeverCut(run, self._reported)  # issue 11: decided from real reports only
 
         def _back_on() -> list[str]:
-            return [e for e in run.switches if e not in never_cut and self._is(e, STATE_ON)]
+            return [e for e in run.switches if not never_cut.holds(e) and self._is(e, STATE_ON)]
 
         result = await self._wait(run.discharge_deadline(), run.switches, lambda: bool(_back_on()))
         if result is WaitResult.MET:
@@ -912,27 +987,30 @@ class ResetController:
             run.end_early(Outcome.CANCELLED, detail)
 
     async def _restore_power(self, run: Run) -> None:
-        """Turn every switch back on in order; retry until each confirms, however long it takes.
+        """Turn every switch back on; retry each one that does not confirm until it does.
 
-        Power still off two minutes after the discharge wait ended is a critical repair issue,
-        removed the moment every switch is back on.
+        A switch still off two minutes after its own turn (POWER_RESTORE_GRACE after it was due in
+        the stagger) is named in a critical repair issue, removed the moment every switch is on.
         """
-        overdue = async_track_point_in_utc_time(
-            self.hass, partial(self._power_overdue, run), dt_util.utcnow() + POWER_RESTORE_GRACE
-        )
+        self._power_due.clear()
         watch = async_track_state_change_event(
             self.hass, run.switches, partial(self._watch_switch, run)
         )
         try:
             await self._switch_all_on(run)
         finally:
-            overdue()
+            for unsub in self._power_timers:
+                unsub()
+            self._power_timers.clear()
             watch()
         run.power_on_at = dt_util.utcnow()
         self._dismiss_power_notification()
         async_manage_power(self.hass, self.entry.entry_id, self.entry.title, [])
         # Removed here: nothing more to follow for an issue left from before a reload.
         async_stop_following_power(self.hass, self.entry.entry_id)
+        # Power is back: the notice of a switch gone during the wait is moot.
+        self._away.clear()
+        await self._tell_away()
 
     @callback
     def _watch_switch(self, run: Run, event: Event[EventStateChangedData]) -> None:
@@ -950,91 +1028,110 @@ class ResetController:
             self._save_soon()
 
     async def _switch_all_on(self, run: Run) -> None:
-        """Turn the switches on, and again any that went off meanwhile, until all are on together.
+        """Turn the switches on until all are on together; a dead one never holds up the others.
 
-        A relay that falls back off during the stagger (a contactor that did not latch) is turned
-        on again after a growing pause; one a person turned off in Home Assistant is left off.
+        The first pass goes in order, a stagger apart; a switch that cannot take its command
+        (absent, unavailable, disabled) or does not confirm it is left for the retries and the next
+        one goes on. Then every switch not on (still dead, or fallen back off: a contactor that did
+        not latch) is commanded again after a growing pause of its own, or as soon as it returns;
+        one a person turned off in Home Assistant is left off.
         """
-        passes = 0
+        restore = _Restore()
+        for index, entity_id in enumerate(run.switches):
+            if entity_id in run.switches_left_off:
+                continue
+            # A switch sent an off command that still reports on (a refused cut, or a cut cancelled
+            # or restarted before it confirmed) gets an on command all the same: a slow or queued
+            # off could land after the run, and an on sent after it puts that right.
+            resend = index < run.switches_cut and self._is(entity_id, STATE_ON)
+            if not resend and self._is(entity_id, STATE_ON):
+                continue
+            if await self._command_on(restore, entity_id, force=resend) or not resend:
+                continue
+            if self._is(entity_id, STATE_ON):
+                _LOGGER.warning(
+                    "Power switch %s reports on but did not confirm an on command; if its"
+                    " earlier off command still lands, turn it back on by hand",
+                    entity_id,
+                )
         while True:
-            await self._switch_each_on(run, first_pass=passes == 0)
-            dropped = [
+            pending = [
                 e
                 for e in run.switches
                 if not self._is(e, STATE_ON)
                 and not self._off_by_person(e)
                 and e not in run.switches_left_off
             ]
-            if not dropped:
+            self._power_overdue()
+            now = dt_util.utcnow()
+            restore.log_back_on([e for e in run.switches if self._is(e, STATE_ON)], now)
+            if not pending:
                 return
-            passes += 1
-            _LOGGER.warning(
-                "Power switch %s went off again during the restore; turning it on again", dropped
+            for entity_id in pending:
+                restore.failed(entity_id, now)
+            await self._notify_power_off(", ".join(pending))
+            # Retry early when a person turns one on, or when one that could not take a command
+            # can now; a switch that refuses or raises waits out its pause (no busy loop).
+            could = {e: _commandable(self._state(e)) for e in pending}
+            await self._wait(
+                min(restore.next_try[e] for e in pending),
+                pending,
+                partial(self._worth_retrying, could),
+                wakeable=False,
             )
-            await self._wait(dt_util.utcnow() + backoff(passes))
-
-    async def _switch_each_on(self, run: Run, *, first_pass: bool) -> None:
-        """Turn the switches on in order, each confirmed, retrying with a growing pause."""
-        commanded = False
-        for index, entity_id in enumerate(run.switches):
-            attempt = 0
-            if entity_id in run.switches_left_off or (
-                not first_pass and self._off_by_person(entity_id)
-            ):
-                continue
-            # A switch sent an off command that still reports on (a refused cut, or a cut cancelled
-            # or restarted before it confirmed) gets an on command all the same: a slow or queued
-            # off could land after the run, and an on sent after it puts that right.
-            resend = first_pass and index < run.switches_cut and self._is(entity_id, STATE_ON)
-            while resend or not self._is(entity_id, STATE_ON):
-                if commanded and attempt == 0:
-                    await self._wait(dt_util.utcnow() + self.timing.stagger)
-                    if not resend and self._is(entity_id, STATE_ON):
-                        break
-                available = _available(self._state(entity_id))
-                if available:
-                    commanded = True
-                    if await self._switch_to(entity_id, STATE_ON):
-                        break
-                if resend:
-                    if self._is(entity_id, STATE_ON):
-                        _LOGGER.warning(
-                            "Power switch %s reports on but did not confirm an on command; if its"
-                            " earlier off command still lands, turn it back on by hand",
-                            entity_id,
-                        )
-                    resend = False
+            for entity_id in pending:
+                if self._is(entity_id, STATE_ON) or self._off_by_person(entity_id):
                     continue
-                attempt += 1
-                # Log once when a switch fails to come back, and once when it does (not per retry).
-                if attempt == 1:
-                    _LOGGER.warning(
-                        "Power switch %s is not back on; retrying until it is", entity_id
-                    )
-                else:
-                    _LOGGER.debug(
-                        "Power switch %s still not back on (attempt %s)", entity_id, attempt
-                    )
-                await self._notify_power_off(entity_id)
-                # Retry early when a person turns it on, or when an unavailable switch returns; a
-                # switch that refuses or raises waits out the pause (no busy loop).
-                await self._wait(
-                    dt_util.utcnow() + backoff(attempt),
-                    [entity_id],
-                    partial(self._worth_retrying, entity_id, available),
-                )
-            if attempt:
-                _LOGGER.info("Power switch %s is back on after %s retries", entity_id, attempt)
+                returned = not could[entity_id] and _commandable(self._state(entity_id))
+                if returned or dt_util.utcnow() >= restore.next_try[entity_id]:
+                    await self._command_on(restore, entity_id)
 
-    def _worth_retrying(self, entity_id: str, was_available: bool) -> bool:
-        """Whether a switch that did not come on is on now, or has just become available."""
-        return self._is(entity_id, STATE_ON) or (not was_available and self._present(entity_id))
+    async def _command_on(self, restore: _Restore, entity_id: str, *, force: bool = False) -> bool:
+        """Send one on command a stagger after the last one, and confirm it; False if it is not on.
+
+        A switch already on by then is not commanded, unless `force` (its off may still land). It is
+        due on at its turn (its first time here) and overdue POWER_RESTORE_GRACE later. `unknown`
+        takes the command (a relay whose state is not retained); only an absent or unavailable
+        switch cannot.
+        """
+        if restore.last_command is not None:
+            await self._wait(restore.last_command + self.timing.stagger, wakeable=False)
+        if not force and self._is(entity_id, STATE_ON):
+            return True
+        now = dt_util.utcnow()
+        if entity_id not in self._power_due:
+            self._power_due[entity_id] = now
+            self._power_timers.append(
+                async_track_point_in_utc_time(
+                    self.hass, self._power_overdue, now + POWER_RESTORE_GRACE
+                )
+            )
+        if not _commandable(self._state(entity_id)):
+            return False
+        restore.last_command = now
+        if entity_id in restore.since:
+            restore.sent[entity_id] = restore.sent.get(entity_id, 0) + 1
+        if await self._switch_to(entity_id, STATE_ON):
+            restore.confirmed.add(entity_id)
+            return True
+        return False
+
+    def _worth_retrying(self, could: dict[str, bool]) -> bool:
+        """Whether a switch not on is on now, or can take a command when it could not (`could`)."""
+        return any(
+            self._is(e, STATE_ON) or (not was and _commandable(self._state(e)))
+            for e, was in could.items()
+        )
 
     @callback
-    def _power_overdue(self, run: Run, _now: datetime) -> None:
-        """Raise the critical issue if power is still not back two minutes into the restore."""
-        switches_off = [e for e in run.switches if not self._is(e, STATE_ON)]
-        async_manage_power(self.hass, self.entry.entry_id, self.entry.title, switches_off)
+    def _power_overdue(self, _now: datetime | None = None) -> None:
+        """Raise, update or remove the critical issue: the switches still off past their grace."""
+        run = self.run
+        if run is None:
+            return
+        off = [e for e in run.switches if not self._is(e, STATE_ON)]
+        overdue = overdue_switches(off, self._power_due, dt_util.utcnow(), POWER_RESTORE_GRACE)
+        async_manage_power(self.hass, self.entry.entry_id, self.entry.title, overdue)
 
     async def _start_up(self, run: Run) -> None:
         """Give the unit's control board its start-up delay before the thermostat calls."""
@@ -1085,6 +1182,14 @@ class ResetController:
 
     async def _verify(self, run: Run) -> None:
         """Watch for the unit starting within the verification window."""
+        if self._state(run.thermostat) is None and not run.thermostat_overridden:
+            # After a restart its integration may set up after Home Assistant started: nothing is
+            # decided from a thermostat that does not exist yet, within the window.
+            await self._wait(
+                run.phase_ends_at,
+                [run.thermostat],
+                lambda: self._state(run.thermostat) is not None,
+            )
         climate = self._state(run.thermostat)
         if climate is None or run.thermostat_overridden:
             return
@@ -1124,6 +1229,11 @@ class ResetController:
     def _present(self, entity_id: str) -> bool:
         """Whether an entity is available."""
         return _available(self._state(entity_id))
+
+    def _reported(self, entity_id: str) -> str | None:
+        """Return an entity's real state, or None while it is absent, unavailable or unknown."""
+        state = self._state(entity_id)
+        return state.state if state is not None and _available(state) else None
 
     def _is(self, entity_id: str, value: str) -> bool:
         """Whether an entity reports exactly `value`."""
@@ -1190,7 +1300,17 @@ class ResetController:
         if new_state is None or not _available(new_state):
             return
         # Only what the person changed: the rest of the state may be the run's own off.
-        changed = thermostat.changed_settings(old_state, new_state)
+        self._note_person_change(run, thermostat.changed_settings(old_state, new_state))
+
+    @callback
+    def _note_person_change(self, run: Run, changed: dict[str, Any]) -> None:
+        """Keep what a person set on the thermostat: a new mode means they took over."""
+        if run.phase is Phase.RESTORING_THERMOSTAT:
+            # The run is sending the saved settings: a report of one of them may be the run's own
+            # write under the person's context. Only what differs from them is the person's.
+            changed = thermostat.differing(run.saved, changed)
+            if not changed:
+                return
         if run.phase is Phase.STOPPING_THERMOSTAT or "hvac_mode" not in changed:
             # Our off may still be on its way, or the person left the mode as the run set it
             # (say, a new set point): what they changed goes back with the rest.
@@ -1202,6 +1322,101 @@ class ResetController:
             )
             run.thermostat_overridden = True
         self._save_soon()
+
+    @callback
+    def _watch_calls(self, event: Event[Any]) -> None:
+        """Note a person's climate call to the thermostat the moment it is made.
+
+        The thermostat's report of it may come later, under the run's context (the run's own calls
+        to put the settings back are in flight): the call itself says what the person wanted.
+        """
+        run = self.run
+        data = event.data
+        if (
+            run is None
+            or data.get(ATTR_DOMAIN) != Platform.CLIMATE
+            or not self._by_person(event.context)
+            or run.phase in (Phase.IDLE, Phase.VERIFYING)
+        ):
+            return
+        service_data = data.get(ATTR_SERVICE_DATA) or {}
+        targets = service_data.get(ATTR_ENTITY_ID)
+        if run.thermostat not in ([targets] if isinstance(targets, str) else targets or ()):
+            return
+        changed = thermostat.requested(service_data, run.saved)
+        if changed:
+            self._note_person_change(run, changed)
+
+    @callback
+    def _watch_switches(self, event: Event[EventStateChangedData]) -> None:
+        """Decide from each switch report as it comes, during the cut and the discharge wait.
+
+        Power back (a switch sent an off turned on), or a switch gone during the wait (the
+        household is told at once).
+        """
+        run = self.run
+        if run is None or run.phase not in (Phase.CUTTING_POWER, Phase.DISCHARGING):
+            return
+        entity_id = event.data["entity_id"]
+        new_state, old_state = event.data["new_state"], event.data["old_state"]
+        if run.phase is Phase.DISCHARGING:
+            away = not _commandable(new_state)
+            if away != (entity_id in self._away):
+                (self._away.add if away else self._away.discard)(entity_id)
+                self.entry.async_create_background_task(
+                    self.hass, self._tell_away(), f"{DOMAIN} switch away {self.entry.title}"
+                )
+        # A switch sent an off that reported off, now on: power came back, even if it goes off
+        # again before the run looks at it (the capacitors charged again). Decided from the event,
+        # not from the state found afterwards. A switch never sent an off is not power back.
+        index = run.switches.index(entity_id) if entity_id in run.switches else len(run.switches)
+        if (
+            index < run.switches_cut
+            and old_state is not None
+            and old_state.state == STATE_OFF
+            and new_state is not None
+            and new_state.state == STATE_ON
+            and run.ending is None
+        ):
+            detail = (
+                "power_restored_by_hand"
+                if self._by_person(event.context)
+                else "power_restored_outside"
+            )
+            _LOGGER.warning(
+                "Power switch %s came back on during %s of reset %s (%s)",
+                entity_id,
+                run.phase,
+                run.run_id,
+                detail,
+            )
+            run.end_early(Outcome.CANCELLED, detail)
+            self._save_soon()
+            if self._wake is not None:
+                self._wake()
+            else:
+                self._cancel_pending = True
+
+    async def _tell_away(self) -> None:
+        """Post (or remove) the notice naming the switches gone during the discharge wait."""
+        notification_id = f"{DOMAIN}_{self.entry.entry_id}_switch_away"
+        run = self.run
+        if not self._away or run is None:
+            persistent_notification.async_dismiss(self.hass, notification_id)
+            return
+        deadline = run.discharge_deadline() or dt_util.utcnow()
+        await self._post(
+            notification_id,
+            notice(
+                "switch_away_during_wait",
+                name=self.entry.title,
+                entity_ids=", ".join(e for e in run.switches if e in self._away),
+                time=dt_util.as_local(deadline).strftime("%H:%M"),
+            ),
+        )
+        if not self._away:
+            # It came back while the text was being looked up.
+            persistent_notification.async_dismiss(self.hass, notification_id)
 
     def _by_person(self, context: Context) -> bool:
         """Whether a change came from a person in Home Assistant (not from the run, not a device)."""
@@ -1268,11 +1483,23 @@ class ResetController:
         return result is WaitResult.MET
 
     async def _apply_settings(self, run: Run) -> bool:
-        """Send the saved thermostat settings and confirm them; return whether they all hold."""
-        for service, data in thermostat.restore_calls(run.saved):
+        """Send the saved thermostat settings and confirm them; return whether they all hold.
+
+        The calls are worked out again before each one: a person's change that lands between them
+        joins the saved settings (or, a new mode, ends the restore) and is not overwritten.
+        """
+        sent = 0
+        while not run.thermostat_overridden:
+            calls = thermostat.restore_calls(run.saved)
+            if sent >= len(calls):
+                break
+            service, data = calls[sent]
             await self._call(Platform.CLIMATE, service, run.thermostat, data)
+            sent += 1
 
         def _restored() -> bool:
+            if run.thermostat_overridden:
+                return True
             state = self._state(run.thermostat)
             return state is not None and not thermostat.mismatched(run.saved, state)
 

@@ -5,7 +5,7 @@ This module is pure: no Home Assistant import. The orchestrator performs what it
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -503,6 +503,51 @@ def _discharge_or_restore(run: Run, now: datetime, timing: Timing) -> tuple[Phas
         # Re-entering the wait would only write the run once more before power can come back.
         return Phase.RESTORING_POWER, None
     return Phase.DISCHARGING, deadline
+
+
+class NeverCut:
+    """Which switches of a discharge wait were never cut, so that their being on is no power back.
+
+    A switch never sent an off was never cut. The last one sent an off may not have been either (a
+    restart between the write and the command): it was never cut if it reports on when first seen
+    in the wait. First seen means its first real report (`reported` gives None until then): after a
+    restart its integration may set up after Home Assistant started, and a switch that does not
+    exist yet says nothing.
+    """
+
+    def __init__(self, run: Run, reported: Callable[[str], str | None]) -> None:
+        """Start deciding, from the switches' reports so far."""
+        self._run = run
+        self._reported = reported
+        self._decided: dict[str, bool] = {}
+        for entity_id in run.switches:
+            self.holds(entity_id)
+
+    def holds(self, entity_id: str) -> bool:
+        """Whether `entity_id` counts as never cut (an undecided one does: it reports nothing)."""
+        if entity_id not in self._decided:
+            index = self._run.switches.index(entity_id)
+            if index >= self._run.switches_cut:
+                self._decided[entity_id] = True
+            elif index < self._run.switches_confirmed_off:
+                # The run saw it off: on again is power back, whenever and however it came.
+                self._decided[entity_id] = False
+            elif (state := self._reported(entity_id)) is None:
+                return True
+            else:
+                self._decided[entity_id] = state == "on"
+        return self._decided[entity_id]
+
+
+def overdue_switches(
+    off: Iterable[str], due: Mapping[str, datetime], now: datetime, grace: timedelta
+) -> list[str]:
+    """Return the switches, of those still off, whose own time to be on passed `grace` ago.
+
+    Each switch counts from its own turn in the staggered restore (or its first command), not from
+    the start of the restore: a long stagger, or many switches, is no fault.
+    """
+    return [e for e in off if e in due and due[e] + grace <= now]
 
 
 def wait_ends_on_cancel(phase: Phase) -> bool:

@@ -75,6 +75,20 @@ def changed_settings(old: State | None, new: State) -> dict[str, Any]:
     return {key: value for key, value in after.items() if before.get(key) != value}
 
 
+def requested(service_data: dict[str, Any], saved: dict[str, Any]) -> dict[str, Any]:
+    """Return the saved settings a climate call's data sets (a set_* call names them by attribute)."""
+    return {key: value for key, value in service_data.items() if key in saved}
+
+
+def differing(saved: dict[str, Any], changed: dict[str, Any]) -> dict[str, Any]:
+    """Return the changed settings whose value is not the saved one."""
+    return {
+        key: value
+        for key, value in changed.items()
+        if key not in saved or not _same(saved[key], value)
+    }
+
+
 def capture(state: State) -> dict[str, Any]:
     """Return every setting the thermostat supports and reports, keyed by attribute."""
     features = ClimateEntityFeature(state.attributes.get(ATTR_SUPPORTED_FEATURES, 0))

@@ -22,7 +22,12 @@ from homeassistant.helpers.event import (
 
 from .compat import OPTIONS_FLOW_RELOADS
 from .const import CONF_POWER_SENSOR, CONF_SWITCHES, CONF_THERMOSTAT, DOMAIN
-from .issues import async_forget_unwrapped, async_manage_missing, async_manage_shared
+from .issues import (
+    async_forget_unwrapped,
+    async_manage_disabled,
+    async_manage_missing,
+    async_manage_shared,
+)
 from .sequence import shared_entities
 
 if TYPE_CHECKING:
@@ -120,9 +125,22 @@ def async_follow(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) -> CALLBA
 
     @callback
     def _check(entity_id: str) -> None:
-        """Raise or remove the missing-entity issue of one wrapped entity."""
+        """Raise or remove the missing-entity and disabled-entity issues of one wrapped entity."""
         missing = hass.states.get(entity_id) is None and registry.async_get(entity_id) is None
         async_manage_missing(hass, entry.entry_id, entry.title, entity_id, missing)
+        _check_disabled(entity_id)
+
+    @callback
+    def _check_disabled(entity_id: str) -> None:
+        """Raise or remove the disabled-entity issue of one wrapped entity."""
+        registered = registry.async_get(entity_id)
+        # A disabled entity has no state and takes no command: a run cannot turn it back on.
+        disabled = (
+            hass.states.get(entity_id) is None
+            and registered is not None
+            and registered.disabled_by is not None
+        )
+        async_manage_disabled(hass, entry.entry_id, entry.title, entity_id, disabled)
 
     @callback
     def _check_all() -> None:
@@ -143,12 +161,19 @@ def async_follow(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) -> CALLBA
             # A renamed entity id is followed: the same device under its new name.
             old, new = data["old_entity_id"], data["entity_id"]
             entry.async_create_task(hass, async_replace(hass, entry, old, new))
+        elif data["action"] == "update" and "disabled_by" in data.get("changes", {}):
+            _check(data["entity_id"])
 
     @callback
     def _state_changed(event: Event[EventStateChangedData]) -> None:
         if event.data["new_state"] is not None:
-            # The entity is back (re-added, or its integration loaded after all).
+            # The entity is back (re-added, enabled again, or its integration loaded after all).
             async_manage_missing(hass, entry.entry_id, entry.title, event.data["entity_id"], False)
+            async_manage_disabled(hass, entry.entry_id, entry.title, event.data["entity_id"], False)
+        else:
+            # Its state went away. Disabled (mid-run too): the household must know. A removal is
+            # checked on the registry's event (a renamed entity's old id goes away too).
+            _check_disabled(event.data["entity_id"])
 
     unsubs = [
         async_track_entity_registry_updated_event(hass, ids, _registry_updated),
