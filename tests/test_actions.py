@@ -896,3 +896,25 @@ async def test_target_without_a_heat_pump_is_refused(
     assert (err.value.translation_placeholders or {}) == placeholders
     await settle(hass)
     assert touched(heat_pump) == ([], [], [])
+
+
+CANCEL_BUTTON = "button.living_room_cancel_reset"
+
+
+async def test_cancel_button(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Cancel reset is available only while a run can be cancelled, and pressing it cancels the run."""
+    assert state(hass, CANCEL_BUTTON).state == "unavailable"
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=30))
+    assert state(hass, CANCEL_BUTTON).state != "unavailable"
+    assert state(hass, CANCEL_BUTTON).attributes["friendly_name"] == "Living room Cancel reset"
+    await hass.services.async_call("button", "press", {"entity_id": CANCEL_BUTTON}, blocking=True)
+    await advance(
+        hass, freezer, STARTUP + STAGGER + timedelta(seconds=5), step=timedelta(seconds=5)
+    )
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, CANCEL_BUTTON).state == "unavailable"

@@ -165,7 +165,7 @@ async def test_every_entity_is_translated_and_has_an_icon(
         used.setdefault(registered.domain, set()).add(registered.translation_key)
     assert used == {
         "binary_sensor": {"running"},
-        "button": {"reset"},
+        "button": {"reset", "cancel"},
         "event": {"reset"},
         "sensor": {"phase", "phase_ends_at", "last_outcome", "last_reset", "recent_resets"},
     }

@@ -9,6 +9,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .compat import OPTIONS_FLOW_RELOADS
 from .const import DOMAIN
+from .downtime import async_note_start
 from .issues import async_delete_all
 from .orchestrator import ResetController
 from .runtime import HeatPumpResetConfigEntry
@@ -25,7 +26,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions."""
+    """Register the actions and note how long Home Assistant was down before this start."""
+    async_note_start(hass)
     async_setup_services(hass)
     return True
 

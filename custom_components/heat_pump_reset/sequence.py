@@ -296,3 +296,19 @@ def verified_outcome(start_seen: bool, demand_seen: bool, observable: bool) -> O
     if demand_seen and observable:
         return Outcome.NO_START
     return Outcome.UNVERIFIED
+
+
+def unit_working(hvac_action: str | None, power: float | None, threshold: float) -> bool:
+    """Whether the unit does work now: an active hvac_action or power above the threshold.
+
+    Defrosting and preheating count. An unreadable reading proves nothing here (before a cut the
+    reset counts it as running instead).
+    """
+    return hvac_action in ACTIVE_ACTIONS or (power is not None and power > threshold)
+
+
+def downtime_minutes(last_seen: datetime | None, started: datetime) -> int | None:
+    """Return the whole minutes Home Assistant was down before it started, if known."""
+    if last_seen is None:
+        return None
+    return max(0, int((started - last_seen).total_seconds() // 60))
