@@ -29,6 +29,7 @@ from homeassistant.helpers import (
 )
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
+import voluptuous as vol
 
 from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
@@ -918,3 +919,20 @@ async def test_cancel_button(
     assert [s.is_on for s in heat_pump.switches] == [True, True]
     assert thermostat_settings(heat_pump) == SAVED
     assert state(hass, CANCEL_BUTTON).state == "unavailable"
+
+
+async def test_unrendered_template_target_is_refused(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A template passed as the target without rendering it names no heat pump, and touches nothing.
+
+    HA 2025.4's target schema lets it through (our translated refusal); 2026.x's refuses it.
+    """
+    with pytest.raises((ServiceValidationError, vol.Invalid)) as err:
+        await hass.services.async_call(
+            DOMAIN, "start_reset", {"entity_id": "{{ 'button.x' }}"}, blocking=True
+        )
+    if isinstance(err.value, ServiceValidationError):
+        assert err.value.translation_key == "not_a_heat_pump"
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])

@@ -259,7 +259,16 @@ async def start_and_watch(
     await settle(hass)
 
 
-@pytest.mark.parametrize("down_for", [timedelta(minutes=1)], indirect=True)
+@pytest.mark.parametrize(
+    ("down_for", "inputs"),
+    [
+        (timedelta(minutes=1), {}),
+        (timedelta(minutes=14), {"min_downtime": 15}),
+        (timedelta(minutes=30), {"on_start": False}),
+    ],
+    ids=["down_1_min", "down_14_of_15_min", "starts_not_watched"],
+    indirect=["down_for"],
+)
 @pytest.mark.usefixtures("blueprint_dir")
 async def test_routine_restart_is_no_outage(
     down_for: timedelta | None,
@@ -268,11 +277,15 @@ async def test_routine_restart_is_no_outage(
     heat_pump: HeatPump,
     entry: ConfigEntry,
     hass_storage: dict[str, Any],
+    inputs: dict[str, Any],
 ) -> None:
-    """A restart that kept Home Assistant down 1 minute is no outage: no reset, even with the unit idle."""
+    """A start after less than the chosen downtime (or with starts not watched) is no outage.
+
+    No reset, even with the unit idle while the room is cold.
+    """
     heat_pump.thermostat.stuck_action = HVACAction.IDLE
     heat_pump.thermostat.async_write_ha_state()
-    await start_and_watch(hass, freezer, entry)
+    await start_and_watch(hass, freezer, entry, **inputs)
     assert state(hass, PHASE).state == "idle"
     await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=30))
     assert stored_history(hass_storage, entry) == []

@@ -310,9 +310,21 @@ async def _nothing_running(hass: HomeAssistant, entry: ConfigEntry, pump: HeatPu
     )
 
 
+async def _no_heat_pump(hass: HomeAssistant, entry: ConfigEntry, pump: HeatPump) -> None:
+    await hass.services.async_call(DOMAIN, "start_reset", {}, blocking=True)
+
+
+async def _not_a_heat_pump(hass: HomeAssistant, entry: ConfigEntry, pump: HeatPump) -> None:
+    await hass.services.async_call(
+        DOMAIN, "cancel_reset", {"entity_id": "climate.living_room"}, blocking=True
+    )
+
+
 @pytest.mark.parametrize(
     ("refuse", "key", "expected"),
     [
+        (_no_heat_pump, "no_heat_pump", {}),
+        (_not_a_heat_pump, "not_a_heat_pump", {"target": "climate.living_room"}),
         (_entry_not_found, "entry_not_found", {"entry_id": "no_such_entry"}),
         (_entry_not_loaded, "entry_not_loaded", {"name": "Heat pump"}),
         (_already_running, "already_running", {"name": "Heat pump", "phase": "discharging"}),
@@ -325,6 +337,8 @@ async def _nothing_running(hass: HomeAssistant, entry: ConfigEntry, pump: HeatPu
         (_nothing_running, "nothing_running", {"name": "Heat pump"}),
     ],
     ids=[
+        "no_heat_pump",
+        "not_a_heat_pump",
         "entry_not_found",
         "entry_not_loaded",
         "already_running",
@@ -350,7 +364,7 @@ async def test_refusals_render_a_full_message(
         await refuse(hass, entry, heat_pump)
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == key
-    assert err.value.translation_placeholders == expected
+    assert (err.value.translation_placeholders or {}) == expected
     assert all(isinstance(value, str) for value in expected.values())
     rendered = str(err.value)
     assert rendered == message.rstrip(".").format(**expected)

@@ -77,7 +77,10 @@ def _ids(value: Any) -> list[str]:
     """Return a target field's ids as a list (a single id, a list, or `none`)."""
     if value is None or value == ENTITY_MATCH_NONE:
         return []
-    return [value] if isinstance(value, str) else [str(item) for item in value]
+    if isinstance(value, list | tuple | set):
+        return [str(item) for item in value]
+    # A single id, or on HA 2025.4 a template left unrendered (it names no heat pump).
+    return [str(value)]
 
 
 def _not_ours(target: str) -> ServiceValidationError:
