@@ -17,6 +17,7 @@ from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, Config
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.helpers.translation import async_get_translations
 import pytest
 import yaml
@@ -478,3 +479,18 @@ def test_manifest_content() -> None:
     }
     # The power notification needs persistent_notification set up before us.
     assert "persistent_notification" in MANIFEST["dependencies"]
+
+
+async def test_actions_target_heat_pumps_in_the_ui(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Home Assistant's own loading of services.yaml keeps each action's target picker.
+
+    The UI shows a target picker limited to this integration's entities and devices; a target HA
+    found invalid would be dropped (2026.x) or fail the file (2025.4), leaving no picker at all.
+    """
+    descriptions = await async_get_all_descriptions(hass)
+    ours = {"entity": [{"integration": DOMAIN}], "device": [{"integration": DOMAIN}]}
+    for name in SERVICES:
+        assert descriptions[DOMAIN][name]["target"] == ours, name
+        assert "config_entry_id" not in descriptions[DOMAIN][name]["fields"], name
