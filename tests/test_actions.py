@@ -20,10 +20,19 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+    floor_registry as fr,
+    issue_registry as ir,
+    label_registry as lr,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockGroup, MockUser
+import voluptuous as vol
 
+from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_DISCHARGE_MINUTES,
     CONF_SWITCHES,
@@ -854,7 +863,8 @@ async def test_read_only_user_can_neither_start_nor_cancel(
         return_response=True,
         context=read_only,
     )
-    assert response == {"runs": []}
+    assert response is not None
+    assert response["runs"] == []
 
 
 async def test_user_who_may_not_control_one_switch_cannot_start(
@@ -892,6 +902,226 @@ async def test_unknown_user_is_refused(
             blocking=True,
             context=Context(user_id="no_such_user"),
         )
+
+
+# --- Targets: the heat pump picked by its entities, device, area or label ----------------------
+
+GARAGE_THERMOSTAT = "climate.garage"
+GARAGE_BUTTON = "button.garage_heat_pump_reset_heat_pump"
+
+
+@pytest.fixture
+async def garage(hass: HomeAssistant, entry: ConfigEntry) -> ConfigEntry:
+    """A second heat pump, on a thermostat without a device (its entities get a device of ours)."""
+    hass.states.async_set(GARAGE_THERMOSTAT, "heat", {"hvac_modes": ["off", "heat"]})
+    hass.states.async_set("switch.garage_breaker", "on")
+    second = MockConfigEntry(
+        domain=DOMAIN,
+        title="Garage heat pump",
+        options={
+            **DEFAULT_OPTIONS,
+            CONF_THERMOSTAT: GARAGE_THERMOSTAT,
+            CONF_SWITCHES: ["switch.garage_breaker"],
+        },
+        unique_id=GARAGE_THERMOSTAT,
+    )
+    second.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(second.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, GARAGE_BUTTON)
+    return second
+
+
+def _thermostat_device(hass: HomeAssistant) -> str:
+    device_id = er.async_get(hass).async_get(THERMOSTAT).device_id  # type: ignore[union-attr]
+    assert device_id is not None
+    return device_id
+
+
+def _by_button(hass: HomeAssistant) -> dict[str, Any]:
+    return {"entity_id": BUTTON}
+
+
+def _by_sensor_list(hass: HomeAssistant) -> dict[str, Any]:
+    return {"entity_id": [PHASE, OUTCOME]}
+
+
+def _by_device(hass: HomeAssistant) -> dict[str, Any]:
+    return {"device_id": _thermostat_device(hass)}
+
+
+def _by_area(hass: HomeAssistant) -> dict[str, Any]:
+    area = ar.async_get(hass).async_create("Living room")
+    dr.async_get(hass).async_update_device(_thermostat_device(hass), area_id=area.id)
+    return {"area_id": area.id}
+
+
+def _by_floor(hass: HomeAssistant) -> dict[str, Any]:
+    floor = fr.async_get(hass).async_create("Ground floor")
+    area = ar.async_get(hass).async_create("Living room", floor_id=floor.floor_id)
+    er.async_get(hass).async_update_entity(BUTTON, area_id=area.id)
+    return {"floor_id": floor.floor_id}
+
+
+def _by_label(hass: HomeAssistant) -> dict[str, Any]:
+    label = lr.async_get(hass).async_create("Heating")
+    er.async_get(hass).async_update_entity(PHASE, labels={label.label_id})
+    return {"label_id": label.label_id}
+
+
+TARGETS = pytest.mark.parametrize(
+    "target",
+    [_by_button, _by_sensor_list, _by_device, _by_area, _by_floor, _by_label],
+    ids=["button", "sensors", "device", "area", "floor", "label"],
+)
+
+
+@TARGETS
+async def test_start_and_cancel_by_target(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    garage: ConfigEntry,
+    target: Callable[[HomeAssistant], dict[str, Any]],
+) -> None:
+    """The actions find the heat pump from its entities, its device, or an area, floor or label."""
+    picked = target(hass)
+    response = await hass.services.async_call(
+        DOMAIN,
+        "start_reset",
+        {"reason": "picked in the UI"},
+        target=picked,
+        blocking=True,
+        return_response=True,
+    )
+    await settle(hass)
+    assert response is not None
+    assert state(hass, PHASE).state == "discharging"
+    assert state(hass, PHASE).attributes["run_id"] == response["run_id"]
+    assert state(hass, "sensor.garage_heat_pump_reset_phase").state == "idle"
+    await hass.services.async_call(DOMAIN, "cancel_reset", target=picked, blocking=True)
+    await advance(
+        hass, freezer, STARTUP + STAGGER + timedelta(seconds=5), step=timedelta(seconds=5)
+    )
+    assert state(hass, OUTCOME).state == "cancelled"
+    history = await hass.services.async_call(
+        DOMAIN, "get_history", target=picked, blocking=True, return_response=True
+    )
+    assert history is not None
+    assert [run["outcome"] for run in history["runs"]] == ["cancelled"]  # type: ignore[union-attr]
+
+
+async def test_history_per_heat_pump(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, garage: ConfigEntry
+) -> None:
+    """A target naming two heat pumps answers each one's runs, named, in the order picked."""
+    history = await hass.services.async_call(
+        DOMAIN,
+        "get_history",
+        target={"entity_id": [GARAGE_BUTTON, BUTTON]},
+        blocking=True,
+        return_response=True,
+    )
+    assert history == {
+        "heat_pumps": [
+            {"config_entry_id": garage.entry_id, "name": "Garage heat pump", "runs": []},
+            {"config_entry_id": entry.entry_id, "name": "Heat pump", "runs": []},
+        ]
+    }
+
+
+async def test_cancel_several_heat_pumps(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    garage: ConfigEntry,
+) -> None:
+    """Cancel with two heat pumps cancels the one that runs; with none running it is refused."""
+    both = {"entity_id": [BUTTON, GARAGE_BUTTON]}
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(DOMAIN, "cancel_reset", target=both, blocking=True)
+    assert err.value.translation_key == "nothing_running"
+    assert err.value.translation_placeholders == {"name": "Heat pump, Garage heat pump"}
+    await start(hass, entry)
+    await hass.services.async_call(DOMAIN, "cancel_reset", target=both, blocking=True)
+    await advance(
+        hass, freezer, STARTUP + STAGGER + timedelta(seconds=5), step=timedelta(seconds=5)
+    )
+    assert state(hass, OUTCOME).state == "cancelled"
+
+
+async def test_start_refused_for_two_heat_pumps(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    garage: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A start whose target names two heat pumps is refused, naming them, and touches nothing."""
+    label = lr.async_get(hass).async_create("Heat pumps")
+    for entity_id in (BUTTON, GARAGE_BUTTON):
+        er.async_get(hass).async_update_entity(entity_id, labels={label.label_id})
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "start_reset", target={"label_id": label.label_id}, blocking=True
+        )
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "several_heat_pumps"
+    assert err.value.translation_placeholders == {"names": "Heat pump, Garage heat pump"}
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])
+    assert active_run(hass_storage, entry) is None
+
+
+def _not_ours_entity(hass: HomeAssistant) -> tuple[dict[str, Any], str, dict[str, str]]:
+    return {"entity_id": THERMOSTAT}, "not_a_heat_pump", {"target": THERMOSTAT}
+
+
+def _not_ours_device(hass: HomeAssistant) -> tuple[dict[str, Any], str, dict[str, str]]:
+    source = hass.config_entries.async_entries("test")[0]
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=source.entry_id, identifiers={("test", "meter")}, name="Energy meter"
+    )
+    return {"device_id": device.id}, "not_a_heat_pump", {"target": "Energy meter"}
+
+
+def _empty_area(hass: HomeAssistant) -> tuple[dict[str, Any], str, dict[str, str]]:
+    area = ar.async_get(hass).async_create("Attic")
+    return {"area_id": area.id}, "no_heat_pump_in_target", {}
+
+
+def _nothing(hass: HomeAssistant) -> tuple[dict[str, Any], str, dict[str, str]]:
+    return {}, "no_heat_pump", {}
+
+
+@pytest.mark.parametrize("service", ["start_reset", "cancel_reset", "get_history"])
+@pytest.mark.parametrize(
+    "case",
+    [_not_ours_entity, _not_ours_device, _empty_area, _nothing],
+    ids=["entity_not_ours", "device_not_ours", "empty_area", "no_target"],
+)
+async def test_target_without_a_heat_pump_is_refused(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    service: str,
+    case: Callable[[HomeAssistant], tuple[dict[str, Any], str, dict[str, str]]],
+) -> None:
+    """A target that names no heat pump is refused with a translated error, nothing touched."""
+    picked, key, placeholders = case(hass)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            target=picked,
+            blocking=True,
+            return_response=service == "get_history",
+        )
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == key
+    assert (err.value.translation_placeholders or {}) == placeholders
     await settle(hass)
     assert touched(heat_pump) == ([], [], [])
 
@@ -957,3 +1187,42 @@ async def test_switches_of_a_run_under_way_count_as_used(
     assert shared_issue(hass, SWITCH_A) is None
     await start_on(hass, other)
     await cancel(hass, other)
+
+
+CANCEL_BUTTON = "button.living_room_cancel_reset"
+
+
+async def test_cancel_button(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Cancel reset is available only while a run can be cancelled, and pressing it cancels the run."""
+    assert state(hass, CANCEL_BUTTON).state == "unavailable"
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=30))
+    assert state(hass, CANCEL_BUTTON).state != "unavailable"
+    assert state(hass, CANCEL_BUTTON).attributes["friendly_name"] == "Living room Cancel reset"
+    await hass.services.async_call("button", "press", {"entity_id": CANCEL_BUTTON}, blocking=True)
+    await advance(
+        hass, freezer, STARTUP + STAGGER + timedelta(seconds=5), step=timedelta(seconds=5)
+    )
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert [s.is_on for s in heat_pump.switches] == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
+    assert state(hass, CANCEL_BUTTON).state == "unavailable"
+
+
+async def test_unrendered_template_target_is_refused(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A template passed as the target without rendering it names no heat pump, and touches nothing.
+
+    HA 2025.4's target schema lets it through (our translated refusal); 2026.x's refuses it.
+    """
+    with pytest.raises((ServiceValidationError, vol.Invalid)) as err:
+        await hass.services.async_call(
+            DOMAIN, "start_reset", {"entity_id": "{{ 'button.x' }}"}, blocking=True
+        )
+    if isinstance(err.value, ServiceValidationError):
+        assert err.value.translation_key == "not_a_heat_pump"
+    await settle(hass)
+    assert touched(heat_pump) == ([], [], [])

@@ -14,8 +14,10 @@ from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
 from homeassistant.components.climate.const import HVACAction
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
-from homeassistant.core import CoreState, HomeAssistant, ServiceCall
+from homeassistant.core import CoreState, HomeAssistant, ServiceCall, State
+from homeassistant.helpers import restore_state
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -23,10 +25,15 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
+from custom_components.heat_pump_reset.const import CONF_VERIFY_MINUTES
+
 from .conftest import (
+    BUTTON,
+    DISCHARGE,
     FULL_RUN,
     OUTCOME,
     PHASE,
+    SWITCH_A,
     HeatPump,
     advance,
     settle,
@@ -106,8 +113,7 @@ async def test_power_outage_leads_to_exactly_one_reset(
         hass,
         OUTAGE,
         {
-            "heat_pump": entry.entry_id,
-            "thermostat": heat_pump.thermostat.entity_id,
+            "heat_pump": BUTTON,
             "outage_entity": [UPS],
             "on_start": False,
             "wait_minutes": 0,
@@ -152,12 +158,19 @@ async def finish_start(hass: HomeAssistant) -> None:
 
 
 @pytest.mark.parametrize(
+    "down_for",
+    [timedelta(minutes=30), None],
+    ids=["down_30_min", "downtime_unknown"],
+    indirect=True,
+)
+@pytest.mark.parametrize(
     ("stuck", "resets"),
     [(None, 0), (HVACAction.IDLE, 1)],
     ids=["unit_starts_by_itself", "unit_stays_idle"],
 )
 @pytest.mark.usefixtures("blueprint_dir")
 async def test_reset_only_when_the_unit_does_not_start(
+    down_for: timedelta | None,
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     heat_pump: HeatPump,
@@ -166,16 +179,14 @@ async def test_reset_only_when_the_unit_does_not_start(
     stuck: HVACAction | None,
     resets: int,
 ) -> None:
-    """After HA starts, wait 10 min: a unit that heats is left alone, one that stays idle is reset."""
+    """After an outage, wait 10 min: a unit that heats is left alone, one that stays idle is reset.
+
+    A start after unknown downtime (no saved states) counts as an outage.
+    """
     heat_pump.thermostat.stuck_action = HVACAction.IDLE
     heat_pump.thermostat.async_write_ha_state()
     # Automations set up while HA starts get their "Home Assistant started" trigger once it has.
-    hass.set_state(CoreState.not_running)
-    await setup_automation(
-        hass,
-        OUTAGE,
-        {"heat_pump": entry.entry_id, "thermostat": heat_pump.thermostat.entity_id},
-    )
+    await setup_automation(hass, OUTAGE, outage_inputs(entry))
     await finish_start(hass)
     # The automation now waits 10 minutes: block_till_done would wait for it, so step time by hand.
     await tick(hass, freezer, timedelta(seconds=30))
@@ -213,6 +224,130 @@ async def test_outcome_notification(
     assert len(sent) == 1
     assert sent[0].data["title"] == "Living room: heat pump reset"
     assert sent[0].data["message"].strip() == "The reset worked: the heat pump started again."
+
+
+# --- After an outage: what counts as one, and when the unit counts as started -------------------
+
+
+@pytest.fixture
+def down_for(hass: HomeAssistant, request: pytest.FixtureRequest) -> timedelta | None:
+    """Home Assistant starts after being down this long (None: no saved states, unknown).
+
+    Request it before `entry`: the integration notes the downtime when it is set up at the start.
+    """
+    down: timedelta | None = request.param
+    if down is not None:
+        restore_state.async_get(hass).last_states["input_boolean.seen"] = restore_state.StoredState(
+            State("input_boolean.seen", "on"), None, dt_util.utcnow() - down
+        )
+    hass.set_state(CoreState.not_running)
+    return down
+
+
+def outage_inputs(entry: ConfigEntry, **extra: Any) -> dict[str, Any]:
+    """The after-outage blueprint's inputs for our heat pump."""
+    return {"heat_pump": BUTTON, **extra}
+
+
+async def start_and_watch(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: ConfigEntry, **inputs: Any
+) -> None:
+    """Set up the after-outage automation while HA starts, finish the start, and wait 10 minutes."""
+    await setup_automation(hass, OUTAGE, outage_inputs(entry, **inputs))
+    await finish_start(hass)
+    await tick(hass, freezer, timedelta(minutes=10, seconds=10))
+    await settle(hass)
+
+
+@pytest.mark.parametrize(
+    ("down_for", "inputs"),
+    [
+        (timedelta(minutes=1), {}),
+        (timedelta(minutes=14), {"min_downtime": 15}),
+        (timedelta(minutes=30), {"on_start": False}),
+    ],
+    ids=["down_1_min", "down_14_of_15_min", "starts_not_watched"],
+    indirect=["down_for"],
+)
+@pytest.mark.usefixtures("blueprint_dir")
+async def test_routine_restart_is_no_outage(
+    down_for: timedelta | None,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    inputs: dict[str, Any],
+) -> None:
+    """A start after less than the chosen downtime (or with starts not watched) is no outage.
+
+    No reset, even with the unit idle while the room is cold.
+    """
+    heat_pump.thermostat.stuck_action = HVACAction.IDLE
+    heat_pump.thermostat.async_write_ha_state()
+    await start_and_watch(hass, freezer, entry, **inputs)
+    assert state(hass, PHASE).state == "idle"
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=30))
+    assert stored_history(hass_storage, entry) == []
+
+
+@pytest.mark.parametrize("down_for", [timedelta(minutes=30)], indirect=True)
+@pytest.mark.parametrize(
+    ("room", "action"),
+    [(22.0, None), (18.0, HVACAction.DEFROSTING), (18.0, HVACAction.PREHEATING)],
+    ids=["warm_room", "defrosting", "preheating"],
+)
+@pytest.mark.usefixtures("blueprint_dir")
+async def test_no_reset_without_a_call_for_heat_or_while_the_unit_works(
+    down_for: timedelta | None,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    room: float,
+    action: HVACAction | None,
+) -> None:
+    """After a real outage, a warm room (heat mode, idle unit) or a defrosting unit is left alone."""
+    heat_pump.thermostat.stuck_action = action
+    heat_pump.thermostat.set_room(room)
+    await start_and_watch(hass, freezer, entry)
+    assert state(hass, PHASE).state == "idle"
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=30))
+    assert stored_history(hass_storage, entry) == []
+
+
+@pytest.mark.parametrize("options", [{CONF_VERIFY_MINUTES: 1}], indirect=True)
+@pytest.mark.usefixtures("blueprint_dir")
+async def test_own_switch_as_power_signal_starts_no_second_reset(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """The heat pump's own breaker as the power signal: the reset turning it back on is no outage."""
+    heat_pump.thermostat.stuck_action = HVACAction.IDLE
+    heat_pump.thermostat.async_write_ha_state()
+    await setup_automation(
+        hass, OUTAGE, outage_inputs(entry, outage_entity=[SWITCH_A], on_start=False)
+    )
+    await hass.services.async_call("button", "press", {"entity_id": BUTTON}, blocking=True)
+    await settle(hass)
+    assert state(hass, PHASE).state == "discharging"
+    # Power back after 30 minutes, thermostat back 5 minutes later, the unit stays idle; the
+    # automation would watch for 10 minutes and reset again once this run has ended.
+    await tick(hass, freezer, DISCHARGE + timedelta(minutes=20))
+    await settle(hass)
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=30))
+    assert [r["trigger"] for r in stored_history(hass_storage, entry)] == ["button"]
+    # The same breaker dropping out and coming back outside a reset is an outage: reset.
+    heat_pump.switch_a.set_on(False)
+    heat_pump.switch_a.set_on(True)
+    await tick(hass, freezer, timedelta(minutes=10, seconds=10))
+    await settle(hass)
+    assert state(hass, PHASE).state == "discharging"
+    assert state(hass, PHASE).attributes["trigger"] == "automation"
 
 
 @pytest.mark.usefixtures("blueprint_dir")

@@ -2,18 +2,50 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
+from homeassistant.components.climate.const import HVACAction
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.core import CoreState, HomeAssistant, State
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    restore_state,
+)
+from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
-from custom_components.heat_pump_reset.const import CONF_SWITCHES, CONF_THERMOSTAT, DOMAIN
+from custom_components.heat_pump_reset.const import (
+    CONF_POWER_SENSOR,
+    CONF_SWITCHES,
+    CONF_THERMOSTAT,
+    DOMAIN,
+)
 
-from .conftest import BUTTON, ENDS_AT, OUTCOME, PHASE, THERMOSTAT, HeatPump, state
+from .conftest import (
+    BUTTON,
+    ENDS_AT,
+    OUTCOME,
+    PHASE,
+    SENSOR,
+    THERMOSTAT,
+    HeatPump,
+    start,
+    state,
+)
 
-KEYS = {PHASE: "phase", ENDS_AT: "phase_ends_at", OUTCOME: "last_outcome", BUTTON: "reset"}
+CANCEL_BUTTON = "button.living_room_cancel_reset"
+KEYS = {
+    PHASE: "phase",
+    ENDS_AT: "phase_ends_at",
+    OUTCOME: "last_outcome",
+    BUTTON: "reset",
+    CANCEL_BUTTON: "cancel",
+}
 
 
 async def test_entities_join_the_thermostat_device(
@@ -91,6 +123,7 @@ async def test_entity_categories_and_defaults(
     }
     assert found == {
         "reset@button": (None, None),
+        "cancel@button": (None, None),
         "reset@event": (None, None),
         "phase@sensor": (None, None),
         "phase_ends_at@sensor": (None, None),
@@ -102,3 +135,80 @@ async def test_entity_categories_and_defaults(
             er.RegistryEntryDisabler.INTEGRATION,
         ),
     }
+
+
+async def test_reset_button_describes_the_heat_pump(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The reset button shows the thermostat, the call for heat, whether the unit and a reset run."""
+    button = state(hass, BUTTON)
+    assert button.attributes["device_class"] == "restart"
+    assert button.attributes["thermostat"] == THERMOSTAT
+    # The room (18 °C) is below the set point (21 °C) and the unit heats.
+    assert button.attributes["demand"] is True
+    assert button.attributes["unit_running"] is True
+    assert button.attributes["reset_running"] is False
+    # Set up while Home Assistant was running: how long it was down before is not known.
+    assert button.attributes["downtime_minutes"] is None
+    heat_pump.thermostat.stuck_action = HVACAction.IDLE
+    heat_pump.thermostat.async_write_ha_state()
+    await hass.async_block_till_done()
+    assert state(hass, BUTTON).attributes["unit_running"] is False
+    assert state(hass, BUTTON).attributes["demand"] is True
+    # Defrosting and preheating are the unit at work too.
+    for action in (HVACAction.DEFROSTING, HVACAction.PREHEATING):
+        heat_pump.thermostat.stuck_action = action
+        heat_pump.thermostat.async_write_ha_state()
+        await hass.async_block_till_done()
+        assert state(hass, BUTTON).attributes["unit_running"] is True
+    # A warm room in heat mode is no call for heat.
+    heat_pump.thermostat.stuck_action = None
+    heat_pump.thermostat.set_room(22.0)
+    await hass.async_block_till_done()
+    assert state(hass, BUTTON).attributes["demand"] is False
+    assert state(hass, BUTTON).attributes["unit_running"] is False
+    await start(hass, entry)
+    assert state(hass, BUTTON).attributes["reset_running"] is True
+
+
+@pytest.mark.parametrize("options", [{CONF_POWER_SENSOR: SENSOR}], indirect=True)
+async def test_reset_button_counts_power_above_the_threshold_as_running(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """With a power sensor, a reading above the running threshold is the unit running."""
+    heat_pump.thermostat.stuck_action = HVACAction.IDLE
+    heat_pump.thermostat.async_write_ha_state()
+    for reading, unit, running in (
+        ("40", "W", False),
+        ("850", "W", True),
+        ("2.5", "kW", True),
+        ("-900", "W", True),
+        ("0.04", "kW", False),
+        ("unavailable", "W", False),
+    ):
+        hass.states.async_set(SENSOR, reading, {"unit_of_measurement": unit})
+        await hass.async_block_till_done()
+        assert state(hass, BUTTON).attributes["unit_running"] is running, (reading, unit)
+
+
+@pytest.mark.parametrize(
+    ("down", "expected"), [(timedelta(minutes=42, seconds=30), 42), (None, None)]
+)
+async def test_downtime_before_the_start(
+    hass: HomeAssistant,
+    heat_pump: HeatPump,
+    options: dict[str, Any],
+    down: timedelta | None,
+    expected: int | None,
+) -> None:
+    """Set up while Home Assistant starts: how long it was down, from its last saved states."""
+    if down is not None:
+        restore_state.async_get(hass).last_states["input_boolean.x"] = restore_state.StoredState(
+            State("input_boolean.x", "on"), None, dt_util.utcnow() - down
+        )
+    hass.set_state(CoreState.not_running)
+    config_entry = MockConfigEntry(domain=DOMAIN, options=options, unique_id=THERMOSTAT)
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, BUTTON).attributes["downtime_minutes"] == expected

@@ -663,7 +663,7 @@ def _other_domain(hass: HomeAssistant) -> str:
 
 # id: (action, data builder, expected translation key, or None for Home Assistant's schema error)
 BAD_INPUT: dict[str, tuple[str, Callable[[HomeAssistant, str], dict[str, Any]], str | None]] = {
-    "start_no_entry_id": ("start_reset", lambda h, e: {}, None),
+    "start_no_entry_id": ("start_reset", lambda h, e: {}, "no_heat_pump"),
     "start_entry_id_none": ("start_reset", lambda h, e: {"config_entry_id": None}, None),
     "start_entry_id_list": ("start_reset", lambda h, e: {"config_entry_id": [e]}, None),
     "start_entry_id_int": ("start_reset", lambda h, e: {"config_entry_id": 7}, "entry_not_found"),
@@ -722,7 +722,7 @@ BAD_INPUT: dict[str, tuple[str, Callable[[HomeAssistant, str], dict[str, Any]], 
         lambda h, e: {"config_entry_id": e, "power": "off"},
         None,
     ),
-    "cancel_no_entry_id": ("cancel_reset", lambda h, e: {}, None),
+    "cancel_no_entry_id": ("cancel_reset", lambda h, e: {}, "no_heat_pump"),
     "cancel_unknown_entry": (
         "cancel_reset",
         lambda h, e: {"config_entry_id": "nope"},
@@ -733,7 +733,7 @@ BAD_INPUT: dict[str, tuple[str, Callable[[HomeAssistant, str], dict[str, Any]], 
         lambda h, e: {"config_entry_id": e},
         "nothing_running",
     ),
-    "history_no_entry_id": ("get_history", lambda h, e: {}, None),
+    "history_no_entry_id": ("get_history", lambda h, e: {}, "no_heat_pump"),
     "history_unknown_entry": (
         "get_history",
         lambda h, e: {"config_entry_id": "nope"},

@@ -21,12 +21,14 @@ from custom_components.heat_pump_reset.sequence import (
     Timing,
     Trigger,
     backoff,
+    downtime_minutes,
     has_demand,
     is_stopped,
     next_phase,
     overdue_switches,
     recovery_run,
     resume,
+    unit_working,
     verified_outcome,
     wait_ends_on_cancel,
 )
@@ -694,3 +696,29 @@ def test_verified_outcome(
 ) -> None:
     """A seen start succeeds; no start despite observable demand is no_start; anything else unverified."""
     assert verified_outcome(start_seen, demand_seen, observable) is outcome
+
+
+@pytest.mark.parametrize(
+    ("action", "above", "working"),
+    [
+        ("heating", None, True),
+        ("defrosting", None, True),
+        ("preheating", None, True),
+        ("idle", None, False),
+        (None, None, False),
+        ("idle", True, True),
+        ("idle", False, False),
+        ("off", False, False),
+    ],
+)
+def test_unit_working(action: str | None, above: bool | None, working: bool) -> None:
+    """An active hvac_action (defrosting and preheating too) or the sensor above its threshold."""
+    assert unit_working(action, above) is working
+
+
+def test_downtime_minutes() -> None:
+    """Whole minutes from the last time Home Assistant was seen to its start; unknown stays unknown."""
+    assert downtime_minutes(T0, T0 + timedelta(minutes=4, seconds=59)) == 4
+    assert downtime_minutes(T0, T0 + timedelta(hours=2)) == 120
+    assert downtime_minutes(T0 + timedelta(seconds=5), T0) == 0
+    assert downtime_minutes(None, T0) is None

@@ -17,6 +17,7 @@ from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, Config
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.service import async_get_all_descriptions
 from homeassistant.helpers.translation import async_get_translations
 import pytest
 import yaml
@@ -165,7 +166,7 @@ async def test_every_entity_is_translated_and_has_an_icon(
         used.setdefault(registered.domain, set()).add(registered.translation_key)
     assert used == {
         "binary_sensor": {"running"},
-        "button": {"reset"},
+        "button": {"reset", "cancel"},
         "event": {"reset"},
         "sensor": {"phase", "phase_ends_at", "last_outcome", "last_reset", "recent_resets"},
     }
@@ -319,9 +320,21 @@ async def _nothing_running(hass: HomeAssistant, entry: ConfigEntry, pump: HeatPu
     )
 
 
+async def _no_heat_pump(hass: HomeAssistant, entry: ConfigEntry, pump: HeatPump) -> None:
+    await hass.services.async_call(DOMAIN, "start_reset", {}, blocking=True)
+
+
+async def _not_a_heat_pump(hass: HomeAssistant, entry: ConfigEntry, pump: HeatPump) -> None:
+    await hass.services.async_call(
+        DOMAIN, "cancel_reset", {"entity_id": "climate.living_room"}, blocking=True
+    )
+
+
 @pytest.mark.parametrize(
     ("refuse", "key", "expected"),
     [
+        (_no_heat_pump, "no_heat_pump", {}),
+        (_not_a_heat_pump, "not_a_heat_pump", {"target": "climate.living_room"}),
         (_entry_not_found, "entry_not_found", {"entry_id": "no_such_entry"}),
         (_entry_not_loaded, "entry_not_loaded", {"name": "Heat pump"}),
         (_already_running, "already_running", {"name": "Heat pump", "phase": "discharging"}),
@@ -334,6 +347,8 @@ async def _nothing_running(hass: HomeAssistant, entry: ConfigEntry, pump: HeatPu
         (_nothing_running, "nothing_running", {"name": "Heat pump"}),
     ],
     ids=[
+        "no_heat_pump",
+        "not_a_heat_pump",
         "entry_not_found",
         "entry_not_loaded",
         "already_running",
@@ -359,7 +374,7 @@ async def test_refusals_render_a_full_message(
         await refuse(hass, entry, heat_pump)
     assert err.value.translation_domain == DOMAIN
     assert err.value.translation_key == key
-    assert err.value.translation_placeholders == expected
+    assert (err.value.translation_placeholders or {}) == expected
     assert all(isinstance(value, str) for value in expected.values())
     rendered = str(err.value)
     assert rendered == message.rstrip(".").format(**expected)
@@ -477,3 +492,18 @@ def test_manifest_content() -> None:
     }
     # The power notification needs persistent_notification set up before us.
     assert "persistent_notification" in MANIFEST["dependencies"]
+
+
+async def test_actions_target_heat_pumps_in_the_ui(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Home Assistant's own loading of services.yaml keeps each action's target picker.
+
+    The UI shows a target picker limited to this integration's entities and devices; a target HA
+    found invalid would be dropped (2026.x) or fail the file (2025.4), leaving no picker at all.
+    """
+    descriptions = await async_get_all_descriptions(hass)
+    ours = {"entity": [{"integration": DOMAIN}], "device": [{"integration": DOMAIN}]}
+    for name in SERVICES:
+        assert descriptions[DOMAIN][name]["target"] == ours, name
+        assert "config_entry_id" not in descriptions[DOMAIN][name]["fields"], name

@@ -20,6 +20,7 @@ from .const import (
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
 )
+from .downtime import async_note_start
 from .issues import async_delete_all
 from .orchestrator import ResetController
 from .reading import SensorKind, kind_of, sensor_unit, to_threshold_unit
@@ -40,7 +41,8 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the actions."""
+    """Register the actions and note how long Home Assistant was down before this start."""
+    async_note_start(hass)
     async_setup_services(hass)
     return True
 

@@ -1260,12 +1260,21 @@ class ResetController:
         run = self.run
         assert run is not None
         assert run.power_sensor is not None
-        converted = reading(self._state(run.power_sensor))
+        return self._above(run.power_sensor, run.power_threshold, run.current_threshold)
+
+    def sensor_above(self) -> bool | None:
+        """Whether the heat pump's sensor shows the unit running now (None: none, or unreadable)."""
+        if self.sensor_id is None:
+            return None
+        return self._above(self.sensor_id, self.power_threshold, self.current_threshold)
+
+    def _above(self, sensor_id: str, power: float, current: float) -> bool | None:
+        """Whether a sensor's reading, converted to W or A by its unit, is above that threshold."""
+        converted = reading(self._state(sensor_id))
         if converted is None:
             return None
         kind, value = converted
-        threshold = run.power_threshold if kind is SensorKind.POWER else run.current_threshold
-        return above_threshold(value, threshold)
+        return above_threshold(value, power if kind is SensorKind.POWER else current)
 
     def _power_above(self) -> bool:
         """Whether the run's sensor shows the unit running (unreadable is not a start)."""

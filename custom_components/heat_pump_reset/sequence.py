@@ -650,3 +650,19 @@ def migrated_threshold(
     if kind_known:
         return default
     return min(old, default)
+
+
+def unit_working(hvac_action: str | None, above: bool | None) -> bool:
+    """Whether the unit does work now: an active hvac_action, or its sensor above the threshold.
+
+    Defrosting and preheating count. An unreadable reading (`above` None) proves nothing here
+    (before a cut the reset counts it as running instead).
+    """
+    return hvac_action in ACTIVE_ACTIONS or above is True
+
+
+def downtime_minutes(last_seen: datetime | None, started: datetime) -> int | None:
+    """Return the whole minutes Home Assistant was down before it started, if known."""
+    if last_seen is None:
+        return None
+    return max(0, int((started - last_seen).total_seconds() // 60))

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import (
+    ATTR_AREA_ID,
+    ATTR_DEVICE_ID,
+    ATTR_ENTITY_ID,
+    ATTR_FLOOR_ID,
+    ATTR_LABEL_ID,
+    ENTITY_MATCH_ALL,
+    ENTITY_MATCH_NONE,
+)
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -14,7 +24,12 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import (
+    area_registry as ar,
+    config_validation as cv,
+    device_registry as dr,
+    entity_registry as er,
+)
 import voluptuous as vol
 
 from .compat import ha_schema
@@ -44,18 +59,24 @@ def _whole_number(value: object) -> int:
     return result
 
 
+# Which heat pump: a target (its entities, its device, or an area, floor or label holding them),
+# as the UI's target picker sends it, or the config entry id of older automations.
+TARGET_FIELDS: dict[Any, Any] = {
+    **cv.ENTITY_SERVICE_FIELDS,
+    vol.Optional(ATTR_CONFIG_ENTRY_ID): cv.string,
+}
 START_SCHEMA = vol.Schema(
     {
-        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        **TARGET_FIELDS,
         vol.Optional(ATTR_DISCHARGE_MINUTES): _whole_number,
         vol.Optional(ATTR_REASON): vol.All(cv.string, vol.Length(max=255)),
         vol.Optional(ATTR_FORCE, default=False): cv.boolean,
     }
 )
-CANCEL_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+CANCEL_SCHEMA = vol.Schema(TARGET_FIELDS)
 HISTORY_SCHEMA = vol.Schema(
     {
-        vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string,
+        **TARGET_FIELDS,
         vol.Optional(ATTR_LIMIT, default=HISTORY_LIMIT): vol.All(
             _whole_number, vol.Range(min=1, max=HISTORY_LIMIT)
         ),
@@ -63,9 +84,86 @@ HISTORY_SCHEMA = vol.Schema(
 )
 
 
-def _controller(hass: HomeAssistant, call: ServiceCall) -> ResetController:
-    """Return the loaded heat pump the call names, or raise a translated error."""
-    entry_id: str = call.data[ATTR_CONFIG_ENTRY_ID]
+def _ids(value: Any) -> list[str]:
+    """Return a target field's ids as a list (a single id, a list, or `none`)."""
+    if value is None or value == ENTITY_MATCH_NONE:
+        return []
+    if isinstance(value, list | tuple | set):
+        return [str(item) for item in value]
+    # A single id, or on HA 2025.4 a template left unrendered (it names no heat pump).
+    return [str(value)]
+
+
+def _not_ours(target: str) -> ServiceValidationError:
+    """Return the refusal for an entity or device that belongs to no heat pump."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="not_a_heat_pump",
+        translation_placeholders={"target": target},
+    )
+
+
+def _resolve_entry_ids(hass: HomeAssistant, data: dict[str, Any]) -> list[str]:
+    """Return the config entry ids of the heat pumps a call names, in order, each once.
+
+    An entity or device named explicitly must belong to a heat pump; areas, floors and labels
+    name every heat pump with an entity in them (directly or through its device).
+    """
+    found: dict[str, None] = {}
+    if (entry_id := data.get(ATTR_CONFIG_ENTRY_ID)) is not None:
+        found[entry_id] = None
+    entities = er.async_get(hass)
+    devices = dr.async_get(hass)
+    ours = [e for e in entities.entities.values() if e.platform == DOMAIN and e.config_entry_id]
+
+    if data.get(ATTR_ENTITY_ID) == ENTITY_MATCH_ALL:
+        found.update(dict.fromkeys(str(e.config_entry_id) for e in ours))
+    else:
+        for entity_id in _ids(data.get(ATTR_ENTITY_ID)):
+            registered = entities.async_get(entity_id)
+            if registered is None or registered.platform != DOMAIN:
+                raise _not_ours(entity_id)
+            found[str(registered.config_entry_id)] = None
+
+    for device_id in _ids(data.get(ATTR_DEVICE_ID)):
+        on_device = [str(e.config_entry_id) for e in ours if e.device_id == device_id]
+        if not on_device:
+            device = devices.async_get(device_id)
+            raise _not_ours(
+                device_id if device is None else device.name_by_user or device.name or device_id
+            )
+        found.update(dict.fromkeys(on_device))
+
+    area_ids = set(_ids(data.get(ATTR_AREA_ID)))
+    floor_ids = set(_ids(data.get(ATTR_FLOOR_ID)))
+    label_ids = set(_ids(data.get(ATTR_LABEL_ID)))
+    if floor_ids or label_ids:
+        area_ids |= {
+            area.id
+            for area in ar.async_get(hass).async_list_areas()
+            if area.floor_id in floor_ids or label_ids & area.labels
+        }
+    if area_ids or label_ids:
+        in_them = []
+        for registered in ours:
+            device = devices.async_get(registered.device_id) if registered.device_id else None
+            area_id = registered.area_id or (device.area_id if device is not None else None)
+            if (
+                area_id in area_ids
+                or label_ids & registered.labels
+                or (device is not None and label_ids & device.labels)
+            ):
+                in_them.append(str(registered.config_entry_id))
+        if not in_them:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="no_heat_pump_in_target"
+            )
+        found.update(dict.fromkeys(in_them))
+    return list(found)
+
+
+def _controller(hass: HomeAssistant, entry_id: str) -> ResetController:
+    """Return the loaded heat pump of a config entry id, or raise a translated error."""
     entry: HeatPumpResetConfigEntry | None = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:
         raise ServiceValidationError(
@@ -109,12 +207,28 @@ def _check_force(call: ServiceCall, controller: ResetController) -> None:
         )
 
 
+def _controllers(hass: HomeAssistant, call: ServiceCall) -> list[ResetController]:
+    """Return the loaded heat pumps a call names (at least one), or raise a translated error."""
+    entry_ids = _resolve_entry_ids(hass, dict(call.data))
+    if not entry_ids:
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_heat_pump")
+    return [_controller(hass, entry_id) for entry_id in entry_ids]
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions once for the integration."""
 
     async def _start(call: ServiceCall) -> ServiceResponse:
-        controller = _controller(hass, call)
+        controllers = _controllers(hass, call)
+        if len(controllers) > 1:
+            # One reset at a time: cutting the power of several heat pumps is never implied.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="several_heat_pumps",
+                translation_placeholders={"names": ", ".join(c.entry.title for c in controllers)},
+            )
+        controller = controllers[0]
         await _check_permission(hass, call, controller)
         _check_force(call, controller)
         # A call that carries a user was made by a person; one without came from an automation,
@@ -129,14 +243,43 @@ def async_setup_services(hass: HomeAssistant) -> None:
         return {ATTR_RUN_ID: run_id} if call.return_response else None
 
     async def _cancel(call: ServiceCall) -> None:
-        controller = _controller(hass, call)
-        await _check_permission(hass, call, controller)
-        controller.async_cancel()
+        controllers = _controllers(hass, call)
+        for controller in controllers:
+            # Every one checked before any is touched.
+            await _check_permission(hass, call, controller)
+        if len(controllers) == 1:
+            controllers[0].async_cancel()
+            return
+        # Several heat pumps: cancel each that runs a reset; refused only if none does.
+        cancelled = 0
+        for controller in controllers:
+            try:
+                controller.async_cancel()
+            except ServiceValidationError:
+                continue  # nothing to cancel on this one
+            cancelled += 1
+        if not cancelled:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="nothing_running",
+                translation_placeholders={"name": ", ".join(c.entry.title for c in controllers)},
+            )
 
     async def _history(call: ServiceCall) -> ServiceResponse:
-        controller = _controller(hass, call)
-        runs = controller.history[: call.data[ATTR_LIMIT]]
-        return {"runs": [dict(record) for record in runs]}
+        limit: int = call.data[ATTR_LIMIT]
+        heat_pumps = [
+            {
+                ATTR_CONFIG_ENTRY_ID: controller.entry.entry_id,
+                "name": controller.entry.title,
+                "runs": [dict(record) for record in controller.history[:limit]],
+            }
+            for controller in _controllers(hass, call)
+        ]
+        response: dict[str, Any] = {"heat_pumps": heat_pumps}
+        if len(heat_pumps) == 1:
+            # One heat pump: its runs also at the top, as before targets existed.
+            response["runs"] = heat_pumps[0]["runs"]
+        return response
 
     hass.services.async_register(
         DOMAIN,
