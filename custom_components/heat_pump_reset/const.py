@@ -51,6 +51,12 @@ SERVICE_START_RESET: Final = "start_reset"
 SERVICE_CANCEL_RESET: Final = "cancel_reset"
 SERVICE_GET_HISTORY: Final = "get_history"
 
+# Bus events at each run's start and end, described in the logbook (logbook.py). Their data:
+# config_entry_id, name, entity_id (the Reset event entity), run_id, trigger, reason; at the end
+# also outcome, detail, started_at, finished_at, power_cut and power_off_minutes.
+EVENT_RUN_STARTED: Final = f"{DOMAIN}_run_started"
+EVENT_RUN_ENDED: Final = f"{DOMAIN}_run_ended"
+
 STORAGE_VERSION: Final = 1
 HISTORY_STORAGE_VERSION: Final = 1
 HISTORY_STORAGE_MINOR_VERSION: Final = 1

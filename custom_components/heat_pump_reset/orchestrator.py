@@ -17,6 +17,7 @@ from homeassistant.components import persistent_notification
 from homeassistant.components.climate.const import SERVICE_SET_HVAC_MODE
 from homeassistant.const import (
     ATTR_ENTITY_ID,
+    ATTR_NAME,
     EVENT_HOMEASSISTANT_STARTED,
     SERVICE_TURN_OFF,
     SERVICE_TURN_ON,
@@ -37,6 +38,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
@@ -47,6 +49,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from . import thermostat
 from .const import (
+    ATTR_CONFIG_ENTRY_ID,
     CONF_DISCHARGE_MINUTES,
     CONF_MAX_RESETS_PER_DAY,
     CONF_POWER_SENSOR,
@@ -71,6 +74,8 @@ from .const import (
     DEFAULT_SWITCH_TIMEOUT_SECONDS,
     DEFAULT_VERIFY_MINUTES,
     DOMAIN,
+    EVENT_RUN_ENDED,
+    EVENT_RUN_STARTED,
     ISSUE_NO_START,
     ISSUE_RECURRING_RESETS,
     MAX_DISCHARGE_MINUTES,
@@ -79,10 +84,12 @@ from .const import (
 )
 from .history import (
     Record,
+    make_record,
     next_change,
     rate_limited,
     recurring_due,
     resets_since,
+    summary,
     unacknowledged_no_start,
 )
 from .issues import async_manage_no_start, async_manage_power, async_manage_recurring
@@ -361,6 +368,22 @@ class ResetController:
         for listener in list(self._event_listeners):
             listener(event_type, data)
 
+    @callback
+    def _fire_bus(self, event_type: str, data: dict[str, Any]) -> None:
+        """Fire a run's start or end on the bus, for the logbook (logbook.py describes it)."""
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            Platform.EVENT, DOMAIN, f"{self.entry.entry_id}_reset"
+        )
+        self.hass.bus.async_fire(
+            event_type,
+            {
+                ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
+                ATTR_NAME: self.entry.title,
+                ATTR_ENTITY_ID: entity_id,
+                **data,
+            },
+        )
+
     @property
     def history(self) -> list[Record]:
         """Return the finished runs, newest first."""
@@ -509,6 +532,10 @@ class ResetController:
         self._spawn(Phase.STOPPING_THERMOSTAT, None)
         self._fire(
             EVENT_STARTED,
+            {"run_id": self.run.run_id, "trigger": trigger.value, "reason": reason},
+        )
+        self._fire_bus(
+            EVENT_RUN_STARTED,
             {"run_id": self.run.run_id, "trigger": trigger.value, "reason": reason},
         )
         return self.run.run_id
@@ -696,6 +723,10 @@ class ResetController:
                 "reason": run.reason,
                 "detail": run.detail,
             },
+        )
+        self._fire_bus(
+            EVENT_RUN_ENDED,
+            {"run_id": run.run_id, **summary(make_record(run, outcome, dt_util.utcnow()))},
         )
 
     # --- Phases ----------------------------------------------------------------------------
