@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -12,6 +13,7 @@ from homeassistant.components.recorder import Recorder, get_instance
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.helpers import translation
+from homeassistant.helpers.template import Template
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -19,11 +21,13 @@ from pytest_homeassistant_custom_component.common import MockUser
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+import yaml
 
 from custom_components.heat_pump_reset.const import DOMAIN
 
 from .conftest import BUTTON, FULL_RUN, PHASE, HeatPump, advance, cancel, settle, start, state
 
+ROOT = Path(__file__).parent.parent
 EVENT_ENTITY = "event.living_room_reset"
 LAST_RESET = "sensor.living_room_last_reset"
 RECENT = "sensor.living_room_recent_resets"
@@ -263,3 +267,41 @@ async def test_the_describe_callback_survives_missing_fields(
     assert describe(hass, f"{DOMAIN}_run_ended", {"outcome": "odd", "power_cut": True}) == (
         "reset ended: odd"
     )
+
+
+async def test_the_demo_history_card_reads_one_line_per_run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_admin_user: MockUser,
+) -> None:
+    """The demo dashboard's Markdown card over `runs`: newest first, one line each, no duplicate."""
+    await start(hass, entry, reason="power outage")
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    heat_pump.thermostat.refuse_modes = {"off"}
+    await start(hass, entry, Context(user_id=hass_admin_user.id))
+    await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=10))
+    dashboard = yaml.safe_load((ROOT / "scripts/demo_config/dashboard.yaml").read_text("utf-8"))
+    card = next(
+        card
+        for stack in dashboard["views"][0]["cards"]
+        for card in stack.get("cards", [])
+        if card.get("title") == "Reset history"
+    )
+    content = card["content"].replace("sensor.demo_heat_pump_last_reset", LAST_RESET)
+    text = Template(content, hass).async_render(parse_result=False)
+    lines = text.strip().splitlines()
+    assert len(lines) == 2, text
+    assert lines[0].endswith("** failed (thermostat_did_not_stop), power not cut, by a person"), (
+        lines[0]
+    )
+    assert lines[1].endswith(
+        "** succeeded, power off 30 min, by an automation, reason: power outage"
+    ), lines[1]
+    assert all(line.startswith("- **") for line in lines)
+    readme = (ROOT / "README.md").read_text("utf-8")
+    block = readme.split("title: Reset history\n    content: |\n", 1)[1].split("```", 1)[0]
+    content = "\n".join(line.removeprefix("      ") for line in block.splitlines())
+    text = Template(content, hass).async_render(parse_result=False)
+    assert text.strip().splitlines()[1].endswith("** succeeded, power off 30 min, power outage")
