@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from datetime import datetime, timedelta
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +33,16 @@ ROOT = Path(__file__).parent.parent
 EVENT_ENTITY = "event.living_room_reset"
 LAST_RESET = "sensor.living_room_last_reset"
 RECENT = "sensor.living_room_recent_resets"
+
+
+@pytest.fixture(autouse=True)
+def quiet_sqlalchemy() -> Generator[None]:
+    """Keep the recorder's SQL (logged at INFO by the test plugin) out of the test output."""
+    engine = logging.getLogger("sqlalchemy.engine")
+    level = engine.level
+    engine.setLevel(logging.WARNING)
+    yield
+    engine.setLevel(level)
 
 
 @pytest.fixture
