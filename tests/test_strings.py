@@ -74,12 +74,15 @@ def translated_exceptions() -> list[tuple[str, str, set[str]]]:
     return found
 
 
-def formatted_exception_texts() -> list[tuple[str, str, set[str]]]:
-    """Return (module, key, placeholder names) of every `notice(key, ...)` made for a notification."""
+def formatted_exception_texts(func: str = "notice") -> list[tuple[str, str, set[str]]]:
+    """Return (module, key, placeholder names) of every `notice(key, ...)` made for a notification.
+
+    With `func="phrase"`: the texts of logbook lines (logbook.py).
+    """
     found = []
     for module, tree in SOURCES.items():
         for call in calls(tree):
-            if not (isinstance(call.func, ast.Name) and call.func.id == "notice"):
+            if not (isinstance(call.func, ast.Name) and call.func.id == func):
                 continue
             key = call.args[0]
             assert isinstance(key, ast.Constant), f"{module}:{call.lineno} key is not a literal"
@@ -260,13 +263,18 @@ def test_every_exception_key_is_translated_and_used() -> None:
         "run_failed",
         "switch_away_during_wait",
     }
-    assert set(STRINGS["exceptions"]) == raised | formatted
-    assert all(STRINGS["exceptions"][key]["message"] for key in raised | formatted)
+    logbook = {key for _func, key, _names in formatted_exception_texts("phrase")}
+    assert logbook
+    assert all(key.startswith("logbook_") for key in logbook)
+    assert set(STRINGS["exceptions"]) == raised | formatted | logbook
+    assert all(STRINGS["exceptions"][key]["message"] for key in raised | formatted | logbook)
 
 
 def test_exception_placeholders_match_the_code() -> None:
     """Each message's placeholders are exactly the names the code passes for it."""
-    found = translated_exceptions() + formatted_exception_texts()
+    found = (
+        translated_exceptions() + formatted_exception_texts() + formatted_exception_texts("phrase")
+    )
     mismatches = [
         (where, key, sorted(names), sorted(placeholders(STRINGS["exceptions"][key]["message"])))
         for where, key, names in found

@@ -58,6 +58,12 @@ SERVICE_GET_HISTORY: Final = "get_history"
 ENTRY_VERSION: Final = 1
 ENTRY_MINOR_VERSION: Final = 2
 
+# Bus events at each run's start and end, described in the logbook (logbook.py). Their data:
+# config_entry_id, name, entity_id (the Reset event entity), run_id, trigger, reason; at the end
+# also outcome, detail, started_at, finished_at, power_cut and power_off_minutes.
+EVENT_RUN_STARTED: Final = f"{DOMAIN}_run_started"
+EVENT_RUN_ENDED: Final = f"{DOMAIN}_run_ended"
+
 # Store layouts: a new major version is one an older release cannot read (it puts power back and
 # keeps the data for diagnostics); a new minor version only adds keys.
 STORAGE_VERSION: Final = 1

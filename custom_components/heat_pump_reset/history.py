@@ -219,3 +219,30 @@ def unacknowledged_no_start(records: Sequence[Record], acknowledged_at: datetime
                 finished is not None and datetime.fromisoformat(finished) > acknowledged_at
             )
     return False
+
+
+# How many of the newest runs the Last reset sensor lists in its `runs` attribute (for a dashboard).
+RECENT_RUNS_SHOWN: Final = 5
+
+
+def power_off_minutes(record: Record) -> int | None:
+    """Return how many whole minutes (rounded) power was off in a recorded run, if it is known."""
+    off, on = record.get("power_off_at"), record.get("power_on_at")
+    if not off or not on:
+        return None
+    seconds = (datetime.fromisoformat(on) - datetime.fromisoformat(off)).total_seconds()
+    return max(0, round(seconds / 60))
+
+
+def summary(record: Record) -> Record:
+    """Return the few fields of a recorded run that say when, why, how long and how it ended."""
+    return {
+        "started_at": record.get("started_at"),
+        "finished_at": record.get("finished_at"),
+        "trigger": record.get("trigger"),
+        "reason": record.get("reason"),
+        "outcome": record.get("outcome"),
+        "detail": record.get("detail"),
+        "power_cut": cut_power(record),
+        "power_off_minutes": power_off_minutes(record),
+    }

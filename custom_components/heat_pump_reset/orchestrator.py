@@ -19,6 +19,7 @@ from homeassistant.components.climate.const import SERVICE_SET_HVAC_MODE
 from homeassistant.const import (
     ATTR_DOMAIN,
     ATTR_ENTITY_ID,
+    ATTR_NAME,
     ATTR_SERVICE_DATA,
     EVENT_CALL_SERVICE,
     EVENT_HOMEASSISTANT_STARTED,
@@ -41,6 +42,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
@@ -51,6 +53,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from . import thermostat
 from .const import (
+    ATTR_CONFIG_ENTRY_ID,
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_MAX_RESETS_PER_DAY,
@@ -77,6 +80,8 @@ from .const import (
     DEFAULT_SWITCH_TIMEOUT_SECONDS,
     DEFAULT_VERIFY_MINUTES,
     DOMAIN,
+    EVENT_RUN_ENDED,
+    EVENT_RUN_STARTED,
     ISSUE_NO_START,
     ISSUE_RECURRING_RESETS,
     MAX_DISCHARGE_MINUTES,
@@ -90,6 +95,7 @@ from .history import (
     rate_limited,
     recurring_due,
     resets_since,
+    summary,
     unacknowledged_no_start,
 )
 from .issues import (
@@ -522,6 +528,22 @@ class ResetController:
             except Exception:
                 _LOGGER.exception("The reset event of %s failed", self.entry.title)
 
+    @callback
+    def _fire_bus(self, event_type: str, data: dict[str, Any]) -> None:
+        """Fire a run's start or end on the bus, for the logbook (logbook.py describes it)."""
+        entity_id = er.async_get(self.hass).async_get_entity_id(
+            Platform.EVENT, DOMAIN, f"{self.entry.entry_id}_reset"
+        )
+        self.hass.bus.async_fire(
+            event_type,
+            {
+                ATTR_CONFIG_ENTRY_ID: self.entry.entry_id,
+                ATTR_NAME: self.entry.title,
+                ATTR_ENTITY_ID: entity_id,
+                **data,
+            },
+        )
+
     @property
     def history(self) -> list[Record]:
         """Return the finished runs, newest first."""
@@ -677,6 +699,10 @@ class ResetController:
         # before the task yields) must not be announced as started after it ended.
         self._fire(
             EVENT_STARTED,
+            {"run_id": run.run_id, "trigger": trigger.value, "reason": reason},
+        )
+        self._fire_bus(
+            EVENT_RUN_STARTED,
             {"run_id": run.run_id, "trigger": trigger.value, "reason": reason},
         )
         self._spawn(Phase.STOPPING_THERMOSTAT, None)
@@ -891,6 +917,10 @@ class ResetController:
                 "thermostat_restored": record["thermostat_restored"],
                 "thermostat_detail": record["thermostat_detail"],
             },
+        )
+        self._fire_bus(
+            EVENT_RUN_ENDED,
+            {"run_id": run.run_id, **summary(make_record(run, outcome, dt_util.utcnow()))},
         )
 
     # --- Phases ----------------------------------------------------------------------------

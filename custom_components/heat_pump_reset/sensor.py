@@ -19,6 +19,7 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.util import dt as dt_util
 
 from .entity import HeatPumpResetEntity
+from .history import RECENT_RUNS_SHOWN, summary
 from .orchestrator import ResetController
 from .runtime import HeatPumpResetConfigEntry
 from .sequence import Outcome, Phase
@@ -58,11 +59,25 @@ def _last_attributes(controller: ResetController) -> Mapping[str, Any] | None:
 
 
 def _last_finished(controller: ResetController) -> datetime | None:
-    """Return when the last run finished."""
+    """Return when the last run finished; during a reset that has cut power, when that one started."""
+    run = controller.run
+    if run is not None and run.power_was_cut:
+        return run.started_at
     last = controller.last
     if last is None or not last.get("finished_at"):
         return None
     return dt_util.parse_datetime(last["finished_at"])
+
+
+def _recent_runs(controller: ResetController) -> Mapping[str, Any]:
+    """List the newest finished runs in a few fields each, for a dashboard (not recorded)."""
+    return {"runs": [summary(record) for record in controller.history[:RECENT_RUNS_SHOWN]]}
+
+
+def _recent_count(controller: ResetController) -> int:
+    """Count the resets in the window, the one under way too once it has cut power."""
+    running = controller.run is not None and controller.run.power_was_cut
+    return controller.recent_resets(dt_util.utcnow()) + int(running)
 
 
 def _recent_attributes(controller: ResetController) -> Mapping[str, Any]:
@@ -100,13 +115,14 @@ SENSORS: tuple[ResetSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=_last_finished,
+        attributes_fn=_recent_runs,
     ),
     ResetSensorDescription(
         key="recent_resets",
         translation_key="recent_resets",
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda c: c.recent_resets(dt_util.utcnow()),
+        value_fn=_recent_count,
         attributes_fn=_recent_attributes,
     ),
 )
@@ -125,6 +141,8 @@ class ResetSensor(HeatPumpResetEntity, SensorEntity):
     """A sensor reading the reset controller."""
 
     entity_description: ResetSensorDescription
+    # The Last reset sensor's list of recent runs is for dashboards; the history keeps them anyway.
+    _unrecorded_attributes = frozenset({"runs"})
 
     def __init__(
         self, entry: HeatPumpResetConfigEntry, description: ResetSensorDescription
