@@ -78,3 +78,30 @@ async def test_reconfigure_mid_run_resumes_the_run_once(
     await settle(hass)
     assert entry.options[CONF_SWITCHES] == [SWITCH_B, SWITCH_A]
     assert hass_storage[store_key(entry)]["data"]["active"]["resumed"] == 1
+
+
+async def test_two_switch_ids_swapped_in_quick_succession_are_followed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+) -> None:
+    """a and b swap ids through a temporary one before any reload runs: each device is followed.
+
+    Mid-run: the run must turn both devices back on under their new ids.
+    """
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=1), step=timedelta(seconds=5))
+    registry = er.async_get(hass)
+    registry.async_update_entity(SWITCH_A, new_entity_id="switch.temporary")
+    registry.async_update_entity(SWITCH_B, new_entity_id=SWITCH_A)
+    registry.async_update_entity("switch.temporary", new_entity_id=SWITCH_B)
+    await settle(hass)
+    # Device a (cut first) is now called breaker_b, device b breaker_a.
+    assert entry.options[CONF_SWITCHES] == [SWITCH_B, SWITCH_A]
+    assert entry.runtime_data.run is not None
+    assert entry.runtime_data.run.switches == [SWITCH_B, SWITCH_A]
+    await advance(hass, freezer, timedelta(minutes=45), step=timedelta(seconds=10))
+    assert [switch.is_on for switch in heat_pump.switches] == [True, True]
+    assert entry.runtime_data.last is not None
+    assert entry.runtime_data.last["outcome"] == "succeeded"

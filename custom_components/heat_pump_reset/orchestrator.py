@@ -466,7 +466,25 @@ class ResetController:
         self._update_issues()
 
     async def async_replace_entity(self, old: str, new: str) -> None:
-        """Name `new` instead of `old` in a run under way (the options are changed by the caller)."""
+        """Name `new` instead of `old` in a run under way, and wait until that is on disk."""
+        self.replace_entity(old, new)
+        await self._await_saving()
+
+    @property
+    def wrapped_now(self) -> set[str]:
+        """Return the entities the run under way names (empty without one)."""
+        run = self.run
+        if run is None:
+            return set()
+        return {run.thermostat, *run.switches, *([run.power_sensor] if run.power_sensor else [])}
+
+    @callback
+    def replace_entity(self, old: str, new: str) -> None:
+        """Name `new` instead of `old` in a run under way at once (written to disk soon).
+
+        At once, not after a write: renames in quick succession (two ids swapped through a
+        temporary one) must apply in the order they were made.
+        """
         run = self.run
         if run is None:
             return
@@ -480,7 +498,6 @@ class ResetController:
         ]
         # Through the one path that knows when the run is being recorded: no write lands then.
         self._save_soon()
-        await self._await_saving()
 
     async def async_remove_store(self) -> None:
         """Delete this heat pump's stored data."""

@@ -16,7 +16,6 @@ from homeassistant.core import (
 )
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import (
-    async_track_entity_registry_updated_event,
     async_track_state_change_event,
 )
 
@@ -108,6 +107,14 @@ async def async_replace(
     """Wrap `new` instead of `old`, in the options and in a run under way, then reload."""
     # The run resumes from its stored copy after the reload: it must name the new entity too.
     await entry.runtime_data.async_replace_entity(old, new)
+    _replace_in_entry(hass, entry, old, new)
+
+
+@callback
+def _replace_in_entry(
+    hass: HomeAssistant, entry: HeatPumpResetConfigEntry, old: str, new: str
+) -> None:
+    """Wrap `new` instead of `old` in the options, and reload (the run is changed by the caller)."""
     options = replace_in_options(dict(entry.options), old, new)
     unique_id = new if entry.unique_id == old else entry.unique_id
     hass.config_entries.async_update_entry(entry, options=options, unique_id=unique_id)
@@ -155,13 +162,20 @@ def async_follow(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) -> CALLBA
     @callback
     def _registry_updated(event: Event[er.EventEntityRegistryUpdatedData]) -> None:
         data = event.data
-        if data["action"] == "remove":
-            _check(data["entity_id"])
-        elif data["action"] == "update" and "old_entity_id" in data:
-            # A renamed entity id is followed: the same device under its new name.
+        # The ids wrapped now, not at set-up: a renamed entity keeps being followed, and renames in
+        # quick succession (two ids swapped through a temporary one) each apply, in order.
+        now_wrapped = {*wrapped_ids(dict(entry.options)), *entry.runtime_data.wrapped_now}
+        if data["action"] == "update" and "old_entity_id" in data:
             old, new = data["old_entity_id"], data["entity_id"]
-            entry.async_create_task(hass, async_replace(hass, entry, old, new))
-        elif data["action"] == "update" and "disabled_by" in data.get("changes", {}):
+            if old in now_wrapped:
+                # The same device under its new name: the run and the options at once.
+                entry.runtime_data.replace_entity(old, new)
+                _replace_in_entry(hass, entry, old, new)
+        elif data["entity_id"] not in now_wrapped:
+            return
+        elif data["action"] == "remove" or (
+            data["action"] == "update" and "disabled_by" in data["changes"]
+        ):
             _check(data["entity_id"])
 
     @callback
@@ -176,7 +190,7 @@ def async_follow(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) -> CALLBA
             _check_disabled(event.data["entity_id"])
 
     unsubs = [
-        async_track_entity_registry_updated_event(hass, ids, _registry_updated),
+        hass.bus.async_listen(er.EVENT_ENTITY_REGISTRY_UPDATED, _registry_updated),
         async_track_state_change_event(hass, ids, _state_changed),
     ]
     if hass.state is CoreState.running:
