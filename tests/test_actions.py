@@ -196,7 +196,8 @@ async def test_start_refused_while_a_run_is_active(
     with pytest.raises(ServiceValidationError) as err:
         await trigger(hass, entry)
     assert err.value.translation_key == "already_running"
-    assert err.value.translation_placeholders == {"name": "Heat pump", "phase": "discharging"}
+    # The phase in words, as the phase sensor shows it, not its raw value.
+    assert err.value.translation_placeholders == {"name": "Heat pump", "phase": "Discharging"}
     await settle(hass)
     assert touched(heat_pump) == before
     assert state(hass, PHASE).state == "discharging"

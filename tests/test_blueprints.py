@@ -15,7 +15,7 @@ from homeassistant.components.climate.const import HVACAction
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant, ServiceCall, State
-from homeassistant.helpers import restore_state
+from homeassistant.helpers import entity_registry as er, restore_state
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml_dict
@@ -202,14 +202,22 @@ async def test_reset_only_when_the_unit_does_not_start(
     assert [r["outcome"] for r in stored_history(hass_storage, entry)] == ["no_start"] * resets
 
 
+@pytest.mark.parametrize("entity_name", [None, "Wohnzimmer Zurücksetzen"])
 @pytest.mark.usefixtures("blueprint_dir")
 async def test_outcome_notification(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     heat_pump: HeatPump,
     entry: ConfigEntry,
+    entity_name: str | None,
 ) -> None:
-    """The notify blueprint sends the outcome in words through the chosen notify action."""
+    """The notify blueprint sends the outcome in words through the chosen notify action.
+
+    The title names the heat pump's device, whatever the (translated) name of the event entity.
+    """
+    if entity_name is not None:
+        er.async_get(hass).async_update_entity("event.living_room_reset", name=entity_name)
+        await hass.async_block_till_done()
     sent: list[ServiceCall] = async_mock_service(hass, "notify", "family")
     await setup_automation(
         hass, NOTIFY, {"reset_event": "event.living_room_reset", "notify_action": "notify.family"}

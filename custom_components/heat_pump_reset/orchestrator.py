@@ -47,7 +47,10 @@ from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
 )
-from homeassistant.helpers.translation import async_get_translations
+from homeassistant.helpers.translation import (
+    async_get_cached_translations,
+    async_get_translations,
+)
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
@@ -669,7 +672,10 @@ class ResetController:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="already_running",
-                translation_placeholders={"name": self.entry.title, "phase": self.run.phase},
+                translation_placeholders={
+                    "name": self.entry.title,
+                    "phase": phase_words(self.hass, self.run.phase),
+                },
             )
         self._refuse_shared()
         now = dt_util.utcnow()
@@ -1672,6 +1678,16 @@ class ResetController:
         """
         self._notified = False
         persistent_notification.async_dismiss(self.hass, self.notification_id)
+
+
+@callback
+def phase_words(hass: HomeAssistant, phase: Phase) -> str:
+    """Return a phase as the phase sensor shows it, in Home Assistant's language (else English)."""
+    key = f"component.{DOMAIN}.entity.sensor.phase.state.{phase.value}"
+    for language in (hass.config.language, "en"):
+        if words := async_get_cached_translations(hass, language, "entity", DOMAIN).get(key):
+            return words
+    return phase.value
 
 
 def notice(key: str, **placeholders: str) -> Notice:
