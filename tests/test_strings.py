@@ -345,7 +345,7 @@ async def _not_a_heat_pump(hass: HomeAssistant, entry: ConfigEntry, pump: HeatPu
         (_not_a_heat_pump, "not_a_heat_pump", {"target": "climate.living_room"}),
         (_entry_not_found, "entry_not_found", {"entry_id": "no_such_entry"}),
         (_entry_not_loaded, "entry_not_loaded", {"name": "Heat pump"}),
-        (_already_running, "already_running", {"name": "Heat pump", "phase": "discharging"}),
+        (_already_running, "already_running", {"name": "Heat pump", "phase": "Discharging"}),
         (_entity_unavailable, "entity_unavailable", {"entity_id": SWITCH_B}),
         (
             _discharge_out_of_range,
