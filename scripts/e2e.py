@@ -11,7 +11,10 @@ bounds the run). It drives the `hass` program only through its REST and WebSocke
    - restart: a reset and the script start, `kill -9` during the discharge wait, start again;
    - offline: a reset and the script start, both breakers go unavailable during the wait and come
      back some minutes after power was due back.
-3. checks on Heat Pump Reset (exit 1 if any fails) and observations of the script, printed as a
+3. the MQTT family (scripts/e2e_mqtt.py; E2E_MQTT=0 leaves it out): a third heat pump on simulated
+   Tasmota-like relays and a thermostat behind a real Mosquitto, through Home Assistant's MQTT
+   platforms, with its own four scenarios; main() calls it at four marked points;
+4. checks on Heat Pump Reset (exit 1 if any fails) and observations of the script, printed as a
    result block.
 
 Times in the output are Home Assistant's (faked) clock; "fake min" is a minute on that clock.

@@ -141,8 +141,8 @@ class Family:
             or shutil.which("mosquitto")
             or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
         )
-        if not mosquitto:
-            msg = "mosquitto not found (apt-get install mosquitto, or set E2E_MOSQUITTO)"
+        if not mosquitto or not os.access(mosquitto, os.X_OK):
+            msg = f"mosquitto not found ({mosquitto}; apt-get install mosquitto, or E2E_MOSQUITTO)"
             raise FamilyError(msg)
         conf = self.dir / "mosquitto.conf"
         conf.write_text(
