@@ -866,7 +866,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="hpr-e2e."))
     harness = Harness(workdir, speed, libfaketime)
     # The MQTT family (scripts/e2e_mqtt.py): its own heat pump on MQTT devices, same Home Assistant.
-    mqtt = e2e_mqtt.Family(harness) if e2e_mqtt.enabled() else None
+    mqtt = e2e_mqtt.Family(harness, HarnessError) if e2e_mqtt.enabled() else None
     error = None
 
     def _terminate(signum: int, _frame: object) -> None:
@@ -904,14 +904,7 @@ def main() -> int:
             mqtt.run()
         code = harness.hass.stop()
         harness.check("offline", "clean stop at the end", code == 0, f"exit code {code}")
-    except (
-        HarnessError,
-        e2e_mqtt.FamilyError,
-        OSError,
-        aiohttp.ClientError,
-        TimeoutError,
-        KeyError,
-    ) as err:
+    except (HarnessError, OSError, aiohttp.ClientError, TimeoutError, KeyError) as err:
         error = f"{type(err).__name__}: {err}"
     finally:
         if harness.hass.alive:

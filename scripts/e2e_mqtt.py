@@ -62,10 +62,6 @@ POWER_GRACE = timedelta(minutes=2)
 RUN_TAIL = timedelta(minutes=30)
 
 
-class FamilyError(Exception):
-    """The family could not go on."""
-
-
 def enabled() -> bool:
     """Whether the family runs (E2E_MQTT=0 leaves it out)."""
     return os.environ.get("E2E_MQTT", "1") != "0"
@@ -118,9 +114,10 @@ def _free_port() -> int:
 class Family:
     """The broker, the devices, the entries and the scenarios of the MQTT family."""
 
-    def __init__(self, harness: Harness) -> None:
-        """Remember the harness; nothing starts yet."""
+    def __init__(self, harness: Harness, error: type[Exception]) -> None:
+        """Remember the harness and its error class (the driver's HarnessError); nothing starts."""
         self.h = harness
+        self.error = error
         self.dir = harness.workdir / "mqtt"
         self.port = _free_port()
         self.broker: subprocess.Popen[bytes] | None = None
@@ -133,7 +130,11 @@ class Family:
 
     def prepare(self) -> None:
         """Start the broker and the devices; put the MQTT entities into the configuration."""
-        import paho.mqtt.client  # noqa: F401  # fail early and clearly without paho
+        try:
+            import paho.mqtt.client  # noqa: F401
+        except ImportError as err:
+            msg = f"the MQTT family needs paho-mqtt in {sys.executable} ({err}); or E2E_MQTT=0"
+            raise self.error(msg) from err
 
         self.dir.mkdir(parents=True)
         mosquitto = (
@@ -143,7 +144,7 @@ class Family:
         )
         if not mosquitto or not os.access(mosquitto, os.X_OK):
             msg = f"mosquitto not found ({mosquitto}; apt-get install mosquitto, or E2E_MOSQUITTO)"
-            raise FamilyError(msg)
+            raise self.error(msg)
         conf = self.dir / "mosquitto.conf"
         conf.write_text(
             "# Written by scripts/e2e_mqtt.py.\n"
@@ -163,7 +164,7 @@ class Family:
                 msg = (
                     f"mosquitto exited with {self.broker.returncode} (see {self.dir}/mosquitto.log)"
                 )
-                raise FamilyError(msg)
+                raise self.error(msg)
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 break
@@ -240,7 +241,7 @@ class Family:
         form = self.h.api.post(path, start)
         if form.get("type") != "form":
             msg = f"{path}: no form: {form}"
-            raise FamilyError(msg)
+            raise self.error(msg)
         result: dict[str, Any] = self.h.api.post(f"{path}/{form['flow_id']}", answer)
         return result
 
@@ -286,7 +287,7 @@ class Family:
         )
         if result.get("type") != "create_entry":
             msg = f"config flow refused the MQTT heat pump: {result}"
-            raise FamilyError(msg)
+            raise self.error(msg)
         self.entry_id = result["result"]["entry_id"]
         options = self.flow(
             "/api/config/config_entries/options/flow",
@@ -426,8 +427,8 @@ class Family:
                 self.h.clock.real(max(until - self.h.clock.now(), timedelta(0))) + 5,
                 0.1,
             )
-        except Exception as err:  # HarnessError: e2e's class, not imported here
-            if type(err).__name__ != "HarnessError" or not self.h.hass.alive:
+        except self.error:
+            if not self.h.hass.alive:
                 raise
         return {e: _parse((self.h.api.state(e) or {}).get("last_changed")) for e in RELAYS}
 
