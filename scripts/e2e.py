@@ -11,7 +11,10 @@ bounds the run). It drives the `hass` program only through its REST and WebSocke
    - restart: a reset and the script start, `kill -9` during the discharge wait, start again;
    - offline: a reset and the script start, both breakers go unavailable during the wait and come
      back some minutes after power was due back.
-3. checks on Heat Pump Reset (exit 1 if any fails) and observations of the script, printed as a
+3. the MQTT family (scripts/e2e_mqtt.py; E2E_MQTT=0 leaves it out): a third heat pump on simulated
+   Tasmota-like relays and a thermostat behind a real Mosquitto, through Home Assistant's MQTT
+   platforms, with its own four scenarios; main() calls it at four marked points;
+4. checks on Heat Pump Reset (exit 1 if any fails) and observations of the script, printed as a
    result block.
 
 Times in the output are Home Assistant's (faked) clock; "fake min" is a minute on that clock.
@@ -43,6 +46,7 @@ import urllib.parse
 
 import aiohttp
 import client
+import e2e_mqtt
 import seed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -832,7 +836,7 @@ def _report(harness: Harness, error: str | None, seconds: float) -> bool:
         f"machine:  Python {platform.python_version()}, Home Assistant {ha_const.__version__}, "
         f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs; clock x{harness.speed:g}"
     )
-    for scenario in ("setup", "restart", "offline"):
+    for scenario in ("setup", "restart", "offline", *e2e_mqtt.SCENARIOS):
         rows = [r for r in harness.results if r.scenario == scenario]
         if rows:
             print(f"-- {scenario}")
@@ -861,6 +865,8 @@ def main() -> int:
     began = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="hpr-e2e."))
     harness = Harness(workdir, speed, libfaketime)
+    # The MQTT family (scripts/e2e_mqtt.py): its own heat pump on MQTT devices, same Home Assistant.
+    mqtt = e2e_mqtt.Family(harness, HarnessError) if e2e_mqtt.enabled() else None
     error = None
 
     def _terminate(signum: int, _frame: object) -> None:
@@ -875,11 +881,15 @@ def main() -> int:
     try:
         print(f"e2e: work folder {workdir}, port {harness.port}")
         harness.prepare()
+        if mqtt:
+            mqtt.prepare()
         print("e2e: first start (real time): onboarding and the config flow")
         harness.hass.start(None)
         harness.onboard()
         harness.wait_running()
         harness.add_entry()
+        if mqtt:
+            mqtt.setup()
         harness.api.call(
             "climate.set_hvac_mode", {"entity_id": PEER_THERMOSTAT, "hvac_mode": "heat"}
         )
@@ -890,6 +900,8 @@ def main() -> int:
         harness.start_fast()
         harness.scenario_restart()
         harness.scenario_offline()
+        if mqtt:
+            mqtt.run()
         code = harness.hass.stop()
         harness.check("offline", "clean stop at the end", code == 0, f"exit code {code}")
     except (HarnessError, OSError, aiohttp.ClientError, TimeoutError, KeyError) as err:
@@ -897,6 +909,8 @@ def main() -> int:
     finally:
         if harness.hass.alive:
             harness.hass.stop(timeout=20)
+        if mqtt:
+            mqtt.close()
     ok = _report(harness, error, time.monotonic() - began)
     if ok and not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
