@@ -65,23 +65,6 @@ USERNAME = "e2e"
 # The integrations onboarding sets up (core_config step), in 2025.4.4 and 2026.10.4 alike.
 ONBOARDING_DOMAINS = frozenset({"google_translate", "met", "radio_browser", "shopping_list"})
 
-# `hass` with its start-up time-outs (bootstrap stages 2 and 5 min, wrap-up 5 min, cool-down) times
-# the clock's speed, so that on the fast clock they last as long in real time as on a real one:
-# otherwise a start that takes more than 5 real seconds (Home Assistant 2026.x loads about 100
-# integrations; the machine is shared) has its imports cancelled, and 2026.10.4 then never opens
-# its HTTP port. Argument 1 is the factor; the rest are hass's.
-HASS_SLOW_START = """
-import sys
-import homeassistant.bootstrap as bootstrap
-from homeassistant.__main__ import main
-factor = float(sys.argv.pop(1))
-for name in ("STAGE_1_TIMEOUT", "STAGE_2_TIMEOUT", "WRAP_UP_TIMEOUT", "COOLDOWN_TIME"):
-    if hasattr(bootstrap, name):
-        setattr(bootstrap, name, getattr(bootstrap, name) * factor)
-sys.argv[0] = "hass"
-sys.exit(main())
-"""
-
 
 class HarnessError(Exception):
     """The harness could not go on (Home Assistant died, a wait timed out)."""
@@ -151,7 +134,9 @@ class Hass:
             log.flush()
             args = [str(Path(sys.executable).parent / "hass"), "-c", str(self.config)]
             if faketime is not None:
-                args[:1] = [sys.executable, "-c", HASS_SLOW_START, str(self.speed)]
+                # Its start-up time-outs stretched by the clock's speed (see the script).
+                slow_start = REPO / "scripts/demo_config/hass_slow_start.py"
+                args[:1] = [sys.executable, str(slow_start), str(self.speed)]
             if skip := os.environ.get("HPR_SKIP_PIP_PACKAGES"):  # see scripts/sid_chroot.bash
                 args += ["--skip-pip-packages", skip]
             self.proc = subprocess.Popen(
