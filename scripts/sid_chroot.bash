@@ -48,12 +48,13 @@ latest_python() {
 chroot_packages=(python3 python3-venv python3-dev gcc libc6-dev git)
 recipe="hpr-chroot v1: debootstrap --variant=minbase sid; apt-get install ${chroot_packages[*]}"
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
-# Packages a real Home Assistant in the chroot must not try to install (scripts/e2e and scripts/demo
-# pass them as `hass --skip-pip-packages`): the voice pipeline's. From 2026.x Home Assistant loads
+# Packages the e2e's Home Assistant in the chroot must not try to install (scripts/e2e passes them
+# as `hass --skip-pip-packages`): the voice pipeline's. From 2026.x Home Assistant loads
 # assist_satellite, and so assist_pipeline, in every installation; these two have no wheels for
 # Python 3.14 and need a C++ compiler the chroot lacks. Each start would try three builds of each
 # (over a minute, past the start-up time-outs on the fast clock); skipped, assist_pipeline just
-# fails to set up. Nothing here uses voice.
+# fails to set up, which the e2e does not mind. The demo cannot skip them (without them the
+# frontend's list of actions fails and it never loads): scripts/demo installs g++ and builds them.
 sid_skip_pip_packages=pymicro-vad,pyspeex-noise
 
 # Unmount everything mounted strictly below $1, deepest first (reverse sort puts children first).
