@@ -52,6 +52,16 @@ PAGE_TEXT_JS = """
 """
 
 
+class PageError(RuntimeError):
+    """The page never showed the texts; carries what it showed and a picture of it."""
+
+    def __init__(self, missing: list[str], text: str, png: bytes) -> None:
+        """Keep the page's text and picture."""
+        super().__init__(f"the page never showed {missing}")
+        self.text = text
+        self.png = png
+
+
 class Tab:
     """One page, driven over the DevTools protocol."""
 
@@ -122,7 +132,9 @@ async def capture(port: int, url: str, size: tuple[int, int], texts: list[str]) 
                 if not (missing := [t for t in texts if t not in page_text]):
                     break
             else:
-                raise RuntimeError(f"the page never showed {missing}")
+                # Keep what the page showed instead, to see why.
+                shot = await tab.send("Page.captureScreenshot", format="png")
+                raise PageError(missing, page_text, base64.b64decode(shot["data"]))
             await asyncio.sleep(3)  # let cards, icons and the logbook finish drawing
             shot = await tab.send("Page.captureScreenshot", format="png")
             return base64.b64decode(shot["data"])
@@ -133,6 +145,12 @@ def shoot(url: str, out: Path, profile: Path, size: tuple[int, int], texts: list
     proc = _start_chromium(profile, size)
     try:
         out.write_bytes(asyncio.run(capture(_debug_port(profile, proc), url, size, texts)))
+    except PageError as err:
+        failed = out.with_suffix(".failed.png")
+        failed.write_bytes(err.png)
+        text = " ".join(err.text.split())
+        msg = f"{err}; what it showed is in {failed}; its text: {text[:1500]}"
+        raise RuntimeError(msg) from err
     finally:
         proc.terminate()
         try:
