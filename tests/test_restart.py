@@ -772,6 +772,7 @@ ALL_FIELDS = (
     "thermostat_detail",
     "power_sensor",
     "sensor_kept",
+    "cancel_asked",
 )
 WRONG_TYPE = 12.5
 # Values of the right type that this release does not know, or cannot use.
@@ -1220,3 +1221,34 @@ async def test_disabling_mid_restore_leaves_off_the_breaker_a_person_turned_off(
     await settle(hass)
     assert power(heat_pump) == [False, True]
     assert heat_pump.switch_a.commands == ["off", "on", "off"]
+
+
+async def test_cancel_while_starting_after_a_restart_mid_cut_restores_power_at_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    scene: Scene,
+) -> None:
+    """A run already ended `interrupted` (restarted mid-cut) keeps a later cancel across a restart.
+
+    The first decision (`interrupted`) wins the outcome, but the cancel must still bring power back
+    at once after the next restart, as the action promises.
+    """
+    await _hold_cutting_power_partial(scene)
+    await restart(hass, freezer, entry, heat_pump)
+    assert state(hass, PHASE).state == "discharging"
+    await kill(hass, entry)
+    freezer.tick(timedelta(minutes=1))
+    hass.set_state(CoreState.not_running)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+    await hass.services.async_call(
+        DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+    await kill(hass, entry)
+    await boot(hass, freezer, entry, heat_pump, timedelta(minutes=1))
+    # Power comes back as soon as Home Assistant runs, not at the deadline about 29 min later.
+    await advance(hass, freezer, STAGGER + SECOND)
+    assert power(heat_pump) == [True, True]

@@ -722,3 +722,22 @@ def test_downtime_minutes() -> None:
     assert downtime_minutes(T0, T0 + timedelta(hours=2)) == 120
     assert downtime_minutes(T0 + timedelta(seconds=5), T0) == 0
     assert downtime_minutes(None, T0) is None
+
+
+def test_resume_a_cancel_after_another_outcome_still_ends_the_wait() -> None:
+    """Restarted mid-cut (`interrupted`), then cancelled: the outcome stays, the wait ends at once."""
+    run = make_run(
+        phase=Phase.DISCHARGING,
+        switches_cut=2,
+        off_sent_at=T0,
+        confirmed_off_at=T0 + timedelta(minutes=1),
+        ending=Outcome.INTERRUPTED,
+        detail="restarted_while_cutting_power",
+    )
+    run.cancel()
+    restored = Run.from_dict(json.loads(json.dumps(run.to_dict())))
+    assert resume(restored, T0 + timedelta(minutes=5), TIMING) == (Phase.RESTORING_POWER, None)
+    assert (restored.ending, restored.detail) == (
+        Outcome.INTERRUPTED,
+        "restarted_while_cutting_power",
+    )

@@ -762,7 +762,7 @@ class ResetController:
                 translation_key="nothing_running",
                 translation_placeholders={"name": self.entry.title},
             )
-        run.end_early(Outcome.CANCELLED, "cancelled")
+        run.cancel()
         _LOGGER.info("Cancelling heat pump reset %s in phase %s", run.run_id, run.phase)
         # Written now, not at the next phase: a restart before then must still know of the cancel.
         self._save_soon()

@@ -119,6 +119,9 @@ class Run:
     switches_left_off: list[str] = field(default_factory=list)
     # Why the thermostat was not put back, whatever outcome was decided first (issue 11 item 19).
     thermostat_detail: str | None = None
+    # A cancel was asked for, even if another outcome was decided first (a run restarted mid-cut
+    # is already `interrupted`): after any restart power comes back at once.
+    cancel_asked: bool = False
 
     def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
         """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
@@ -126,6 +129,16 @@ class Run:
         self.phase_started_at = now
         self.phase_ends_at = ends_at
         self.phase_log.setdefault(phase.value, now.isoformat())
+
+    def cancel(self) -> None:
+        """Note a cancel: the outcome `cancelled` unless one was decided, and the wait ends."""
+        self.cancel_asked = True
+        self.end_early(Outcome.CANCELLED, "cancelled")
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether a cancel was asked for, whatever outcome was decided first."""
+        return self.cancel_asked or self.ending is Outcome.CANCELLED
 
     def end_early(self, outcome: Outcome, detail: str) -> None:
         """Decide the outcome now; the first decision wins."""
@@ -210,6 +223,7 @@ class Run:
             switches_confirmed_off=read.integer("switches_confirmed_off", default=0),
             switches_left_off=read.texts("switches_left_off", default=[]),
             thermostat_detail=read.text("thermostat_detail", optional=True),
+            cancel_asked=read.flag("cancel_asked"),
         )
         # What resuming relies on: a cut has its time, a discharge wait its deadline.
         if run.discharge_minutes > MAX_STORED_MINUTES:
@@ -463,7 +477,7 @@ def resume(
             # Never cut short, cancelled or not: the thermostat must come back.
             return run.phase, _within(run.phase_ends_at, now, timing.startup_delay)
         case Phase.VERIFYING:
-            if run.ending is Outcome.CANCELLED:
+            if run.cancelled:
                 # A cancel ends the watch at once, as in one process.
                 return run.phase, now
             if run.phase_ends_at is None or run.phase_ends_at <= now:
@@ -499,7 +513,7 @@ def _discharge_or_restore(run: Run, now: datetime, timing: Timing) -> tuple[Phas
     if deadline is not None and deadline - now > longest:
         run.confirmed_off_at = now
         deadline = run.discharge_deadline()
-    if run.ending is Outcome.CANCELLED or (deadline is not None and deadline <= now):
+    if run.cancelled or (deadline is not None and deadline <= now):
         # Re-entering the wait would only write the run once more before power can come back.
         return Phase.RESTORING_POWER, None
     return Phase.DISCHARGING, deadline
