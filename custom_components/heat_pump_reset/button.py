@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.components.button import ButtonDeviceClass, ButtonEntity
+# 2026.x keeps the device class in button.const and only re-exports it (no __all__ entry).
+from homeassistant.components.button import (  # type: ignore[attr-defined,unused-ignore]
+    ButtonDeviceClass,
+    ButtonEntity,
+)
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.event import async_track_state_change_event
