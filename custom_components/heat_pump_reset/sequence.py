@@ -76,11 +76,6 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _dt(value: str | None) -> datetime | None:
-    """Parse what `_iso` wrote."""
-    return datetime.fromisoformat(value) if value is not None else None
-
-
 @dataclass(kw_only=True)
 class Run:
     """One reset run, as persisted before each action it takes."""
@@ -543,7 +538,7 @@ class NeverCut:
             index = self._run.switches.index(entity_id)
             if index >= self._run.switches_cut:
                 self._decided[entity_id] = True
-            elif index < self._run.switches_confirmed_off:
+            elif entity_id in self._run.confirmed_cut():
                 # The run saw it off: on again is power back, whenever and however it came.
                 self._decided[entity_id] = False
             elif (state := self._reported(entity_id)) is None:
