@@ -37,7 +37,7 @@ from custom_components.heat_pump_reset.const import (
     DOMAIN,
     ENTRY_MINOR_VERSION,
 )
-from custom_components.heat_pump_reset.sequence import Run
+from custom_components.heat_pump_reset.run import Run
 from custom_components.heat_pump_reset.storage import RunStore
 
 from .fakes import FakeSwitch, FakeThermostat

@@ -12,8 +12,8 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 import pytest
 
-from custom_components.heat_pump_reset.orchestrator import ResetController
-from custom_components.heat_pump_reset.sequence import Run
+from custom_components.heat_pump_reset.phases import Phases
+from custom_components.heat_pump_reset.run import Run
 
 from .conftest import (
     COARSE,
@@ -47,12 +47,12 @@ async def test_an_error_in_the_discharge_wait_keeps_power_off_until_the_deadline
     """An unexpected exception while waiting never brings power back early: the wait is kept."""
     failures = 0
 
-    async def _broken(self: ResetController, run: Run) -> None:
+    async def _broken(self: Phases, run: Run) -> None:
         nonlocal failures
         failures += 1
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(ResetController, "_discharge", _broken)
+    monkeypatch.setattr(Phases, "discharge", _broken)
     await start(hass, entry)
     assert failures == 1
     assert power(heat_pump) == [False, False]

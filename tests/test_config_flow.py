@@ -37,7 +37,7 @@ from custom_components.heat_pump_reset.const import (
     CONF_VERIFY_MINUTES,
     DOMAIN,
 )
-from custom_components.heat_pump_reset.sequence import Timing
+from custom_components.heat_pump_reset.run import Timing
 
 from .conftest import (
     ENDS_AT,
@@ -232,8 +232,8 @@ async def test_user_step_creates_entry_with_default_timings(
     assert created.title == "Living room heat pump"
     assert dict(created.options) == expected
     assert created.state is ConfigEntryState.LOADED
-    assert created.runtime_data.switch_ids == switches
-    assert created.runtime_data.sensor_id == sensor
+    assert created.runtime_data.settings.switches == switches
+    assert created.runtime_data.settings.sensor == sensor
     assert state(hass, PHASE).state == "idle"
 
 
@@ -383,18 +383,18 @@ async def test_options_save_merged_and_reload_the_entry(
     assert entry.state is ConfigEntryState.LOADED
     controller = entry.runtime_data
     assert controller is not old_controller
-    assert controller.timing == Timing(
+    assert controller.settings.timing == Timing(
         discharge=timedelta(minutes=45),
         startup_delay=timedelta(minutes=10),
         stop_timeout=timedelta(seconds=60),
         switch_timeout=timedelta(seconds=20),
         stagger=timedelta(seconds=20),
         verify_window=timedelta(minutes=30),
-        thermostat_return=old_controller.timing.thermostat_return,
+        thermostat_return=old_controller.settings.timing.thermostat_return,
     )
-    assert controller.power_threshold == 50.5
-    assert controller.current_threshold == 1.5
-    assert controller.switch_ids == [SWITCH_A, SWITCH_B]
+    assert controller.settings.power_threshold == 50.5
+    assert controller.settings.current_threshold == 1.5
+    assert controller.settings.switches == [SWITCH_A, SWITCH_B]
     assert state(hass, PHASE).state == "idle"
 
 
@@ -416,7 +416,7 @@ async def test_options_change_during_discharge_keeps_the_run(
     await settle(hass)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.timing.discharge == timedelta(minutes=60)
+    assert entry.runtime_data.settings.timing.discharge == timedelta(minutes=60)
     assert state(hass, PHASE).state == "discharging"
     assert state(hass, ENDS_AT).state == ends_at
     assert [s.is_on for s in heat_pump.switches] == [False, False]
@@ -509,9 +509,9 @@ async def test_reconfigure_updates_entities_and_reloads(
     assert entry.state is ConfigEntryState.LOADED
     controller = entry.runtime_data
     assert controller is not old_controller
-    assert controller.switch_ids == switches
-    assert controller.sensor_id == sensor
-    assert controller.timing.discharge == timedelta(minutes=45)
+    assert controller.settings.switches == switches
+    assert controller.settings.sensor == sensor
+    assert controller.settings.timing.discharge == timedelta(minutes=45)
     assert our_entries(hass) == [entry]
 
 
@@ -529,7 +529,7 @@ async def test_reconfigure_to_another_thermostat_moves_the_unique_id(
     assert entry.unique_id == OTHER_THERMOSTAT
     assert entry.options[CONF_THERMOSTAT] == OTHER_THERMOSTAT
     assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.thermostat_id == OTHER_THERMOSTAT
+    assert entry.runtime_data.settings.thermostat == OTHER_THERMOSTAT
 
     # The old thermostat and switch B are free again: they can get their own heat pump reset.
     result = await start_user_flow(hass)
@@ -610,7 +610,7 @@ async def test_reconfigure_during_discharge_keeps_the_run_entities(
     )
     await settle(hass)
     assert result["reason"] == "reconfigure_successful"
-    assert entry.runtime_data.switch_ids == [SWITCH_B]
+    assert entry.runtime_data.settings.switches == [SWITCH_B]
     assert state(hass, PHASE).state == "discharging"
     assert [s.is_on for s in heat_pump.switches] == [False, False]
 

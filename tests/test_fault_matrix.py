@@ -32,7 +32,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 import voluptuous as vol
 
-from custom_components.heat_pump_reset import orchestrator
+from custom_components.heat_pump_reset import power, waiting, watching
 from custom_components.heat_pump_reset.const import (
     CONF_POWER_SENSOR,
     CONF_STAGGER_SECONDS,
@@ -41,7 +41,8 @@ from custom_components.heat_pump_reset.const import (
     CONF_THERMOSTAT,
     DOMAIN,
 )
-from custom_components.heat_pump_reset.sequence import ACTIVE_ACTIONS, Phase, Run
+from custom_components.heat_pump_reset.run import Phase, Run
+from custom_components.heat_pump_reset.running import ACTIVE_ACTIONS
 from custom_components.heat_pump_reset.storage import RunStore
 
 from .conftest import (
@@ -267,7 +268,7 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
     held = Gate()
     DISK["full"] = False
     _RAISE_ONCE["armed"] = False
-    track = orchestrator.async_track_state_change_event
+    track = waiting.async_track_state_change_event
 
     def _track(*args: Any, **kwargs: Any) -> Any:
         if _RAISE_ONCE["armed"]:
@@ -275,7 +276,9 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
             raise RuntimeError("unexpected (injected)")
         return track(*args, **kwargs)
 
-    monkeypatch.setattr(orchestrator, "async_track_state_change_event", _track)
+    # Every module of the run that follows state changes: the waits, the watchers, the restore.
+    for module in (waiting, watching, power):
+        monkeypatch.setattr(module, "async_track_state_change_event", _track)
 
     async def _save(self: RunStore, run: Run) -> None:
         if DISK["full"]:

@@ -344,7 +344,7 @@ async def test_diagnostics(
     """Diagnostics show the options, the active run, recent runs and the wrapped entities."""
     freezer.move_to(T0)
     ids = iter(UUID(int=n) for n in range(1, 10))
-    with patch("custom_components.heat_pump_reset.orchestrator.uuid4", lambda: next(ids)):
+    with patch("custom_components.heat_pump_reset.admission.uuid4", lambda: next(ids)):
         await run_once(hass, freezer, entry, reason="first")
         await hass.services.async_call(
             DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True

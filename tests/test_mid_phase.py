@@ -19,7 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.heat_pump_reset.const import DOMAIN
-from custom_components.heat_pump_reset.sequence import Phase
+from custom_components.heat_pump_reset.run import Phase
 
 from .conftest import (
     COARSE,
@@ -213,7 +213,7 @@ async def test_cancel_while_the_run_is_recorded_does_not_bring_it_back(
     put the old settings back over the person's.
     """
     controller = entry.runtime_data
-    active = controller._store._active  # the Store of the active run
+    active = controller.store._active  # the Store of the active run
     writing = active._async_write_data  # the test plugin's in-memory "disk" write
     refused: list[str | None] = []
 
@@ -519,7 +519,7 @@ async def test_start_then_cancel_at_once_holds(
     """HOLDS: start and cancel back to back (with the in-memory store, the eager task is already
     discharging when the cancel is handled): power back at once, settings back, cancelled."""
     controller = entry.runtime_data
-    from custom_components.heat_pump_reset.sequence import Trigger
+    from custom_components.heat_pump_reset.run import Trigger
 
     controller.async_start(Trigger.BUTTON)
     controller.async_cancel()

@@ -27,8 +27,8 @@ from custom_components.heat_pump_reset.const import (
     DOMAIN,
 )
 from custom_components.heat_pump_reset.diagnostics import async_get_config_entry_diagnostics
-from custom_components.heat_pump_reset.orchestrator import ResetController
-from custom_components.heat_pump_reset.sequence import Phase, Run
+from custom_components.heat_pump_reset.publishing import Publisher
+from custom_components.heat_pump_reset.run import Phase, Run
 from custom_components.heat_pump_reset.storage import RunStore
 
 from .conftest import (
@@ -940,7 +940,7 @@ async def test_unreadable_stored_run_retries_power_until_it_is_back(
 
 async def test_stores_write_atomically(entry: ConfigEntry) -> None:
     """A power cut in the middle of a write leaves the old file or the new one, never half."""
-    store = entry.runtime_data._store
+    store = entry.runtime_data.store
     assert store._active._atomic_writes
     assert store._history._atomic_writes
 
@@ -958,14 +958,14 @@ async def test_rename_during_the_final_write_records_the_run_once(
     """
     hass, freezer, entry = scene.hass, scene.freezer, scene.entry
     fired: list[tuple[str, str]] = []
-    fire = ResetController._fire
+    fire = Publisher.fire
 
-    def _fire(self: ResetController, event_type: str, data: dict[str, Any]) -> None:
+    def _fire(self: Publisher, event_type: str, data: dict[str, Any]) -> None:
         fired.append((event_type, data["run_id"]))
         fire(self, event_type, data)
 
-    monkeypatch.setattr(ResetController, "_fire", _fire)
-    active = entry.runtime_data._store._active
+    monkeypatch.setattr(Publisher, "fire", _fire)
+    active = entry.runtime_data.store._active
     writing = active._async_write_data  # the test plugin's in-memory "disk" write
     clearing, release = asyncio.Event(), asyncio.Event()
 

@@ -8,27 +8,31 @@ from typing import Any
 
 import pytest
 
-from custom_components.heat_pump_reset.sequence import (
-    ACTIVE_ACTIONS,
-    BACKOFF_FIRST,
-    BACKOFF_MAX,
-    RESUME_CUT_MARGIN,
-    NeverCut,
+from custom_components.heat_pump_reset.run import (
     Outcome,
     Phase,
     Run,
     StoredRunError,
     Timing,
     Trigger,
-    backoff,
-    downtime_minutes,
+)
+from custom_components.heat_pump_reset.running import (
+    ACTIVE_ACTIONS,
     has_demand,
     is_stopped,
+    unit_working,
+)
+from custom_components.heat_pump_reset.sequence import (
+    BACKOFF_FIRST,
+    BACKOFF_MAX,
+    RESUME_CUT_MARGIN,
+    NeverCut,
+    backoff,
+    downtime_minutes,
     next_phase,
     overdue_switches,
     recovery_run,
     resume,
-    unit_working,
     verified_outcome,
     wait_ends_on_cancel,
 )

@@ -24,7 +24,7 @@ import yaml
 
 import custom_components.heat_pump_reset as integration
 from custom_components.heat_pump_reset.const import DOMAIN
-from custom_components.heat_pump_reset.sequence import Outcome, Phase
+from custom_components.heat_pump_reset.run import Outcome, Phase
 
 from .conftest import OUTCOME, PHASE, SWITCH_B, HeatPump, advance, settle, state
 

@@ -34,7 +34,8 @@ from custom_components.heat_pump_reset.const import (
     CONF_THERMOSTAT,
     DOMAIN,
 )
-from custom_components.heat_pump_reset.sequence import Run, Trigger, above_threshold
+from custom_components.heat_pump_reset.run import Run, Trigger
+from custom_components.heat_pump_reset.running import above_threshold
 
 from .conftest import (
     DISCHARGE,
@@ -477,7 +478,7 @@ async def test_migration_of_the_old_threshold(
     assert migrated.options[CONF_CURRENT_THRESHOLD] == pytest.approx(current)
     assert migrated.options[CONF_DISCHARGE_MINUTES] == 30
     assert migrated.options[CONF_POWER_SENSOR] == (SENSOR if unit is not None else None)
-    assert migrated.runtime_data.sensor_id == migrated.options[CONF_POWER_SENSOR]
+    assert migrated.runtime_data.settings.sensor == migrated.options[CONF_POWER_SENSOR]
 
 
 async def test_migration_reads_the_registered_unit(
@@ -568,7 +569,7 @@ async def test_run_keeps_its_sensor_after_a_reconfigure(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], entities(None))
     await settle(hass)
     assert result["reason"] == "reconfigure_successful"
-    assert entry.runtime_data.sensor_id is None
+    assert entry.runtime_data.settings.sensor is None
     heat_pump.thermostat.stuck_action = HVACAction.IDLE
     await advance(hass, freezer, UNTIL_RESTORE + timedelta(minutes=2), step=timedelta(seconds=10))
     assert state(hass, PHASE).state == "verifying"

@@ -20,12 +20,12 @@ from .const import (
     ENTRY_MINOR_VERSION,
     ENTRY_VERSION,
 )
+from .controller import ResetController
 from .downtime import async_note_start
 from .issues import async_delete_all
-from .orchestrator import ResetController
 from .reading import SensorKind, kind_of, sensor_unit, to_threshold_unit
+from .running import migrated_threshold
 from .runtime import HeatPumpResetConfigEntry
-from .sequence import migrated_threshold
 from .services import async_setup_services
 from .wrapped import async_follow, async_watch_shared
 
@@ -117,8 +117,5 @@ async def async_unload_entry(hass: HomeAssistant, entry: HeatPumpResetConfigEntr
 
 async def async_remove_entry(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) -> None:
     """Put power and the thermostat back if a run was stored, then forget it and its issues."""
-    controller = ResetController(hass, entry)
-    await controller.async_load(resume_run=False)
-    await controller.async_restore_now("entry_removed")
-    await controller.async_remove_store()
+    await ResetController.async_restore_stored(hass, entry)
     async_delete_all(hass, entry.entry_id)

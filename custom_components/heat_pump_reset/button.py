@@ -17,8 +17,9 @@ from homeassistant.helpers.event import async_track_state_change_event
 from . import thermostat
 from .downtime import downtime
 from .entity import HeatPumpResetEntity
+from .run import Trigger
+from .running import has_demand, unit_working
 from .runtime import HeatPumpResetConfigEntry
-from .sequence import Trigger, has_demand, unit_working
 
 PARALLEL_UPDATES = 0
 
@@ -55,9 +56,9 @@ class ResetButton(HeatPumpResetEntity, ButtonEntity):
     async def async_added_to_hass(self) -> None:
         """Also follow the thermostat and the power sensor."""
         await super().async_added_to_hass()
-        watched = [self.controller.thermostat_id]
-        if self.controller.sensor_id is not None:
-            watched.append(self.controller.sensor_id)
+        watched = [self.controller.settings.thermostat]
+        if self.controller.settings.sensor is not None:
+            watched.append(self.controller.settings.sensor)
         self.async_on_remove(
             async_track_state_change_event(self.hass, watched, self._source_changed)
         )
@@ -71,7 +72,7 @@ class ResetButton(HeatPumpResetEntity, ButtonEntity):
     def extra_state_attributes(self) -> Mapping[str, Any]:
         """Return the thermostat, the call for heat or cooling, and whether the unit runs."""
         controller = self.controller
-        climate = self.hass.states.get(controller.thermostat_id)
+        climate = self.hass.states.get(controller.settings.thermostat)
         working = unit_working(thermostat.hvac_action(climate), controller.sensor_above())
         demand = climate is not None and has_demand(
             climate.state,
@@ -81,7 +82,7 @@ class ResetButton(HeatPumpResetEntity, ButtonEntity):
             climate.attributes.get("target_temp_high"),
         )
         return {
-            ATTR_THERMOSTAT: controller.thermostat_id,
+            ATTR_THERMOSTAT: controller.settings.thermostat,
             # A unit that works has a call for it, whatever the room reads.
             ATTR_DEMAND: demand or working,
             ATTR_UNIT_RUNNING: working,

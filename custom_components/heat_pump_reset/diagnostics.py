@@ -44,16 +44,16 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return what a maintainer needs to understand a heat pump's resets."""
     controller = entry.runtime_data
-    wrapped = [controller.thermostat_id, *controller.switch_ids]
-    if controller.sensor_id:
-        wrapped.append(controller.sensor_id)
+    wrapped = [controller.settings.thermostat, *controller.settings.switches]
+    if controller.settings.sensor:
+        wrapped.append(controller.settings.sensor)
     return {
         "options": dict(entry.options),
         "active_run": controller.run.to_dict() if controller.run is not None else None,
         "history": controller.history[:DIAGNOSTICS_RUNS],
         "history_size": len(controller.history),
-        "acknowledged": dict(controller.acknowledged),
+        "acknowledged": dict(controller.store.acknowledged),
         # Stored data this release could not read (a run, the history, records), as it was.
-        "unreadable": list(controller.unreadable),
+        "unreadable": list(controller.store.unreadable),
         "entities": {entity_id: _entity(hass.states.get(entity_id)) for entity_id in wrapped},
     }

@@ -24,7 +24,7 @@ class HeatPumpResetEntity(Entity):
         self._attr_unique_id = f"{entry.entry_id}_{key}"
         link = source_device_link(
             self.controller.hass,
-            self.controller.thermostat_id,
+            self.controller.settings.thermostat,
             DeviceInfo(identifiers={(DOMAIN, entry.entry_id)}, name=entry.title),
         )
         if isinstance(link, dr.DeviceEntry):

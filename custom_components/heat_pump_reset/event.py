@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .entity import HeatPumpResetEntity
-from .orchestrator import EVENT_TYPES
+from .publishing import EVENT_TYPES
 from .runtime import HeatPumpResetConfigEntry
 
 PARALLEL_UPDATES = 0

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from .sequence import Outcome, Run, aware_time
+from .run import Outcome, Run, aware_time, iso
 
 # The newest runs kept per heat pump; older ones are dropped as new ones finish.
 HISTORY_LIMIT: Final = 200
@@ -20,25 +20,20 @@ DEFAULT_RECENT_DAYS: Final = 30
 type Record = dict[str, Any]
 
 
-def _iso(value: datetime | None) -> str | None:
-    """Serialise an aware datetime."""
-    return value.isoformat() if value is not None else None
-
-
 def make_record(run: Run, outcome: Outcome, finished_at: datetime) -> Record:
     """Return the history record of a run that ended with `outcome` at `finished_at`."""
     return {
         "run_id": run.run_id,
         "trigger": run.trigger.value,
         "reason": run.reason,
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(finished_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(finished_at),
         "outcome": outcome.value,
         "detail": run.detail,
         "phases": dict(run.phase_log),
         "power_cut": run.power_was_cut,
-        "power_off_at": _iso(run.confirmed_off_at),
-        "power_on_at": _iso(run.power_on_at),
+        "power_off_at": iso(run.confirmed_off_at),
+        "power_on_at": iso(run.power_on_at),
         "discharge_minutes": run.discharge_minutes,
         "thermostat": run.thermostat,
         "switches": list(run.switches),

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Final
 
 from homeassistant.const import STATE_ON
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+)
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .const import (
@@ -19,6 +25,11 @@ from .const import (
     ISSUE_RECURRING_RESETS,
     ISSUE_SHARED_ENTITY,
 )
+from .history import next_change, recurring_due, unacknowledged_no_start
+
+if TYPE_CHECKING:
+    from .settings import Settings
+    from .storage import RunStore
 
 CONF_ENTITY_ID: Final = "entity_id"
 # Per entry: the listener that removes the power issue once every switch is on (see below).
@@ -218,3 +229,79 @@ def async_delete_all(hass: HomeAssistant, entry_id: str) -> None:
     for (domain, ident), issue in list(registry.issues.items()):
         if domain == DOMAIN and issue.data is not None and issue.data.get("entry_id") == entry_id:
             ir.async_delete_issue(hass, DOMAIN, ident)
+
+
+class HistoryIssues:
+    """The repairs one heat pump's history calls for: resets recurring, a unit that did not start.
+
+    Kept up to date only while the entry is loaded (`start` to `stop`), with one timer that looks
+    again when a reset leaves the window (and tells the entities: Recent resets drops it too).
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry_id: str,
+        name: str,
+        *,
+        settings: Settings,
+        store: RunStore,
+        on_tick: Callable[[], None],
+    ) -> None:
+        """Look at `store`'s history with `settings`' limits; `on_tick` when a reset ages out."""
+        self._hass = hass
+        self._entry_id = entry_id
+        self._name = name
+        self._settings = settings
+        self._store = store
+        self._on_tick = on_tick
+        self._timer: CALLBACK_TYPE | None = None
+        self.active = False
+
+    @callback
+    def start(self) -> None:
+        """Keep the issues up to date from now on."""
+        self.active = True
+        self.update()
+
+    @callback
+    def stop(self) -> None:
+        """Stop keeping them (the entry unloads; a removal deletes them)."""
+        self.active = False
+        self._cancel_timer()
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+
+    def _acknowledged_at(self, key: str) -> datetime | None:
+        when = self._store.acknowledged.get(key)
+        return datetime.fromisoformat(when) if when else None
+
+    @callback
+    def update(self) -> None:
+        """Raise or remove the issues the history calls for; look again when a reset ages out."""
+        if not self.active:
+            return
+        now = dt_util.utcnow()
+        history, window = self._store.history, self._settings.recent_window
+        count = recurring_due(
+            history,
+            now,
+            window=window,
+            threshold=self._settings.recurrence_count,
+            day_limit=self._settings.max_resets_per_day,
+            acknowledged_at=self._acknowledged_at(ISSUE_RECURRING_RESETS),
+        )
+        async_manage_recurring(self._hass, self._entry_id, self._name, count, window.days)
+        no_start = unacknowledged_no_start(history, self._acknowledged_at(ISSUE_NO_START))
+        async_manage_no_start(self._hass, self._entry_id, self._name, no_start)
+        self._cancel_timer()
+        if (when := next_change(history, now, window)) is not None:
+            self._timer = async_track_point_in_utc_time(self._hass, self._tick, when)
+
+    @callback
+    def _tick(self, _now: datetime) -> None:
+        self._on_tick()
+        self.update()

@@ -23,7 +23,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.translation import async_get_cached_translations
 
 from .const import DOMAIN, EVENT_RUN_ENDED, EVENT_RUN_STARTED
-from .sequence import Outcome, Trigger
+from .run import Outcome, Trigger
 
 # A text under `exceptions` in strings.json and its placeholders.
 type Phrase = tuple[str, dict[str, str]]

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from homeassistant.config_entries import ConfigEntry
 
-from .orchestrator import ResetController
+from .controller import ResetController
 
 type HeatPumpResetConfigEntry = ConfigEntry[ResetController]

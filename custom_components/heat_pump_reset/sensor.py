@@ -18,11 +18,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .controller import ResetController
 from .entity import HeatPumpResetEntity
 from .history import RECENT_RUNS_SHOWN, summary
-from .orchestrator import ResetController
+from .run import Outcome, Phase
 from .runtime import HeatPumpResetConfigEntry
-from .sequence import Outcome, Phase
 
 PARALLEL_UPDATES = 0
 
@@ -82,7 +82,7 @@ def _recent_count(controller: ResetController) -> int:
 
 def _recent_attributes(controller: ResetController) -> Mapping[str, Any]:
     """Say which window the count covers."""
-    return {"window_days": controller.recent_window.days}
+    return {"window_days": controller.settings.recent_window.days}
 
 
 SENSORS: tuple[ResetSensorDescription, ...] = (

@@ -1,344 +1,30 @@
-"""The reset procedure's rules: phases, outcomes, what follows what, deadlines and restart resumption.
+"""The reset procedure's rules: what follows what, deadlines, restart resumption and outcomes.
 
-This module is pure: no Home Assistant import. The orchestrator performs what it decides.
+This module is pure: no Home Assistant import. The controller drives a run through its phases,
+and `phases` performs each one, as this module decides. The three rules it keeps:
+
+1. Power is never cut while the unit runs: each switch is cut only after the thermostat is off
+   and idle and, with a sensor, the unit draws no power (`refused_cut`).
+2. Power never comes back before the discharge wait ends, unless a person cancels or power comes
+   back from outside (`resume`, `next_phase`, `wait_ends_on_cancel`).
+3. Once cut, power always comes back: every path out of a cut goes through the staged restore,
+   which no cancel cuts short, across restarts and reloads (`next_phase`, `resume`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
-import math
 from typing import Any, Final
 
-
-class Phase(StrEnum):
-    """Where a run is; `idle` when none is active."""
-
-    IDLE = "idle"
-    STOPPING_THERMOSTAT = "stopping_thermostat"
-    CUTTING_POWER = "cutting_power"
-    DISCHARGING = "discharging"
-    RESTORING_POWER = "restoring_power"
-    STARTING_UP = "starting_up"
-    RESTORING_THERMOSTAT = "restoring_thermostat"
-    VERIFYING = "verifying"
-
-
-class Outcome(StrEnum):
-    """How a run ended."""
-
-    SUCCEEDED = "succeeded"
-    UNVERIFIED = "unverified"
-    NO_START = "no_start"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"
-
-
-class Trigger(StrEnum):
-    """What started a run."""
-
-    ACTION = "action"  # a person called the action (the call carries a user)
-    BUTTON = "button"
-    AUTOMATION = "automation"  # an automation, script or blueprint called the action
-
-
-# hvac_action values meaning the unit is doing work: power must not be cut during them.
-ACTIVE_ACTIONS: Final = frozenset({"heating", "cooling", "drying", "defrosting", "preheating"})
-# hvac_action values that show the unit started after the reset.
-START_ACTIONS: Final = frozenset({"heating", "cooling"})
-# HVAC modes in which a thermostat can call for heating or cooling.
-DEMAND_MODES: Final = frozenset({"heat", "cool", "heat_cool", "auto"})
-# A room this close to its target gives the thermostat no reason to start (its own hysteresis).
-DEMAND_MARGIN: Final = 0.5
+from .run import MAX_STORED_MINUTES, Outcome, Phase, Run, Timing, Trigger, aware_time, is_count
 
 BACKOFF_FIRST: Final = timedelta(seconds=10)
 BACKOFF_MAX: Final = timedelta(minutes=5)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Timing:
-    """The configured durations a run follows."""
-
-    discharge: timedelta
-    startup_delay: timedelta
-    stop_timeout: timedelta
-    switch_timeout: timedelta
-    stagger: timedelta
-    verify_window: timedelta
-    thermostat_return: timedelta
-
-
-def _iso(value: datetime | None) -> str | None:
-    """Serialise an aware datetime."""
-    return value.isoformat() if value is not None else None
-
-
-@dataclass(kw_only=True)
-class Run:
-    """One reset run, as persisted before each action it takes."""
-
-    run_id: str
-    trigger: Trigger
-    reason: str | None
-    thermostat: str
-    switches: list[str]
-    discharge_minutes: int
-    started_at: datetime
-    phase: Phase = Phase.IDLE
-    phase_started_at: datetime | None = None
-    phase_ends_at: datetime | None = None
-    phase_log: dict[str, str] = field(default_factory=dict)
-    saved: dict[str, Any] = field(default_factory=dict)
-    switches_cut: int = 0
-    off_sent_at: datetime | None = None
-    confirmed_off_at: datetime | None = None
-    power_on_at: datetime | None = None
-    ending: Outcome | None = None
-    detail: str | None = None
-    thermostat_overridden: bool = False
-    resumed: int = 0
-    # The power or current sensor and the running thresholds (W, A) the run started with: a
-    # Reconfigure or an options change mid-run applies from the next run. False in a run stored by
-    # a release that did not keep them: the entry's current ones are filled in when it loads.
-    power_sensor: str | None = None
-    power_threshold: float = 0.0
-    current_threshold: float = 0.0
-    sensor_kept: bool = False
-    # The first this many switches were sent off and confirmed off by the run (issue 11 item 5).
-    switches_confirmed_off: int = 0
-    # Switches a person turned off in Home Assistant during the restore: left off, also after a
-    # reload or restart (issue 11 item 7).
-    switches_left_off: list[str] = field(default_factory=list)
-    # Why the thermostat was not put back, whatever outcome was decided first (issue 11 item 19).
-    thermostat_detail: str | None = None
-    # A cancel was asked for, even if another outcome was decided first (a run restarted mid-cut
-    # is already `interrupted`): after any restart power comes back at once.
-    cancel_asked: bool = False
-
-    def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
-        """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
-        self.phase = phase
-        self.phase_started_at = now
-        self.phase_ends_at = ends_at
-        self.phase_log.setdefault(phase.value, now.isoformat())
-
-    def cancel(self) -> None:
-        """Note a cancel: the outcome `cancelled` unless one was decided, and the wait ends."""
-        self.cancel_asked = True
-        self.end_early(Outcome.CANCELLED, "cancelled")
-
-    @property
-    def cancelled(self) -> bool:
-        """Whether a cancel was asked for, whatever outcome was decided first."""
-        return self.cancel_asked or self.ending is Outcome.CANCELLED
-
-    def end_early(self, outcome: Outcome, detail: str) -> None:
-        """Decide the outcome now; the first decision wins."""
-        if self.ending is None:
-            self.ending = outcome
-            self.detail = detail
-
-    def thermostat_not_restored(self, detail: str) -> None:
-        """Note that the thermostat was not put back.
-
-        The run fails unless its outcome was decided before (a cancel, a restart); the detail is
-        kept beside that outcome either way, so a record never says the heating is back when not.
-        """
-        if self.thermostat_detail is None:
-            self.thermostat_detail = detail
-        self.end_early(Outcome.FAILED, detail)
-
-    @property
-    def power_was_cut(self) -> bool:
-        """Whether an off command went to any power switch."""
-        return self.switches_cut > 0
-
-    def confirmed_cut(self) -> list[str]:
-        """Return the switches the run sent off and saw off: one of them on again is power back."""
-        return self.switches[: self.switches_confirmed_off]
-
-    def discharge_deadline(self) -> datetime | None:
-        """When power may come back: the confirmed cut plus the discharge wait."""
-        if self.confirmed_off_at is None:
-            return None
-        return self.confirmed_off_at + timedelta(minutes=self.discharge_minutes)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return JSON-able data for the store."""
-        data = asdict(self)
-        for key in (
-            "started_at",
-            "phase_started_at",
-            "phase_ends_at",
-            "off_sent_at",
-            "confirmed_off_at",
-            "power_on_at",
-        ):
-            data[key] = _iso(getattr(self, key))
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Any) -> Run:
-        """Rebuild a run from `to_dict` output; raise StoredRunError for anything else.
-
-        Every field is checked: a run written by another release (or damaged) must not be
-        half-read, nor fail later in the middle of a phase.
-        """
-        if not isinstance(data, dict):
-            raise StoredRunError("not_a_run")
-        read = _Reader(data)
-        run = cls(
-            run_id=read.text("run_id"),
-            trigger=read.enum("trigger", Trigger),
-            reason=read.text("reason", optional=True),
-            thermostat=read.text("thermostat"),
-            switches=read.texts("switches"),
-            discharge_minutes=read.integer("discharge_minutes"),
-            started_at=read.time("started_at"),
-            phase=read.enum("phase", Phase),
-            phase_started_at=read.time("phase_started_at", optional=True),
-            phase_ends_at=read.time("phase_ends_at", optional=True),
-            phase_log=read.mapping("phase_log", str),
-            saved=read.mapping("saved", object),
-            switches_cut=read.integer("switches_cut", default=0),
-            off_sent_at=read.time("off_sent_at", optional=True),
-            confirmed_off_at=read.time("confirmed_off_at", optional=True),
-            power_on_at=read.time("power_on_at", optional=True),
-            ending=read.enum("ending", Outcome, optional=True),
-            detail=read.text("detail", optional=True),
-            thermostat_overridden=read.flag("thermostat_overridden"),
-            resumed=read.integer("resumed", default=0),
-            power_sensor=read.text("power_sensor", optional=True),
-            power_threshold=read.number("power_threshold", default=0.0),
-            current_threshold=read.number("current_threshold", default=0.0),
-            sensor_kept=read.flag("sensor_kept"),
-            switches_confirmed_off=read.integer("switches_confirmed_off", default=0),
-            switches_left_off=read.texts("switches_left_off", default=[]),
-            thermostat_detail=read.text("thermostat_detail", optional=True),
-            cancel_asked=read.flag("cancel_asked"),
-        )
-        # What resuming relies on: a cut has its time, a discharge wait its deadline.
-        if run.discharge_minutes > MAX_STORED_MINUTES:
-            raise StoredRunError("discharge_minutes")
-        if not 0 <= run.switches_cut <= len(run.switches):
-            raise StoredRunError("switches_cut")
-        if run.switches_cut and run.off_sent_at is None:
-            raise StoredRunError("off_sent_at")
-        if run.phase is Phase.DISCHARGING and run.confirmed_off_at is None:
-            raise StoredRunError("confirmed_off_at")
-        return run
-
-
-class StoredRunError(ValueError):
-    """A stored run this release cannot read; the message names the field."""
-
-
-class _Reader:
-    """Reads the fields of a stored run, each of the one type it must have."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def _get(self, key: str, optional: bool) -> Any:
-        value = self._data.get(key)
-        if value is None and not optional:
-            raise StoredRunError(key)
-        return value
-
-    def text(self, key: str, *, optional: bool = False) -> Any:
-        value = self._get(key, optional)
-        if value is not None and (not isinstance(value, str) or not value):
-            raise StoredRunError(key)
-        return value
-
-    def texts(self, key: str, *, default: list[str] | None = None) -> list[str]:
-        value = self._get(key, default is not None)
-        if value is None and default is not None:
-            return list(default)
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise StoredRunError(key)
-        return list(value)
-
-    def integer(self, key: str, *, default: int | None = None) -> int:
-        value = self._get(key, default is not None)
-        if value is None and default is not None:
-            return default
-        if not _count(value):
-            raise StoredRunError(key)
-        return int(value)
-
-    def number(self, key: str, *, default: float) -> float:
-        value = self._get(key, True)
-        if value is None:
-            return default
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or value < 0
-        ):
-            raise StoredRunError(key)
-        return float(value)
-
-    def flag(self, key: str) -> bool:
-        value = self._get(key, True)
-        if value is not None and not isinstance(value, bool):
-            raise StoredRunError(key)
-        return bool(value)
-
-    def time(self, key: str, *, optional: bool = False) -> Any:
-        value = self._get(key, optional)
-        if value is None:
-            return None
-        parsed = aware_time(value)
-        if parsed is None:
-            raise StoredRunError(key)
-        return parsed
-
-    def enum[E: StrEnum](self, key: str, kind: type[E], *, optional: bool = False) -> Any:
-        value = self._get(key, optional)
-        if value is None:
-            return None
-        try:
-            return kind(value)
-        except ValueError:
-            raise StoredRunError(key) from None
-
-    def mapping(self, key: str, value_type: type) -> dict[str, Any]:
-        value = self._get(key, True)
-        if value is None:
-            return {}
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, value_type) for k, v in value.items()
-        ):
-            raise StoredRunError(key)
-        return dict(value)
-
-
-def _count(value: Any) -> bool:
-    """Whether `value` is a whole number from 0 up (not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def aware_time(value: Any) -> datetime | None:
-    """Return the time an ISO string with a UTC offset names; None for anything else."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    # A year this far out would overflow once a wait is added to it.
-    return parsed if parsed.utcoffset() is not None and parsed.year < 9000 else None
-
-
 # What the run of a stored file that cannot be read ends as.
 UNREADABLE_DETAIL: Final = "stored_run_unreadable"
-# The longest discharge wait a stored run may ask for (the action allows 240 minutes).
-MAX_STORED_MINUTES: Final = 24 * 60
 
 
 def recovery_run(
@@ -368,7 +54,7 @@ def recovery_run(
     stored_wait: Any = found.get("discharge_minutes")
     wait = (
         stored_wait
-        if _count(stored_wait) and discharge_minutes <= stored_wait <= MAX_STORED_MINUTES
+        if is_count(stored_wait) and discharge_minutes <= stored_wait <= MAX_STORED_MINUTES
         else discharge_minutes
     )
     off_at = aware_time(found.get("confirmed_off_at")) or aware_time(found.get("off_sent_at"))
@@ -568,39 +254,16 @@ def wait_ends_on_cancel(phase: Phase) -> bool:
     return phase not in (Phase.RESTORING_POWER, Phase.STARTING_UP, Phase.RESTORING_THERMOSTAT)
 
 
+def cancel_ends_waits(run: Run | None) -> bool:
+    """Whether the run under way is cancelled in a phase whose waits a cancel cuts short."""
+    return run is not None and run.cancelled and wait_ends_on_cancel(run.phase)
+
+
 def backoff(attempt: int) -> timedelta:
     """Return the pause before power-restore attempt `attempt` (1-based) is retried."""
     # Capped exponent: the pause stops growing at BACKOFF_MAX, and a huge attempt count must not overflow.
     delay: timedelta = BACKOFF_FIRST * (2 ** min(max(attempt - 1, 0), 16))
     return min(delay, BACKOFF_MAX)
-
-
-def is_stopped(hvac_mode: str | None, hvac_action: str | None) -> bool:
-    """Whether a thermostat reports off and no active work."""
-    return hvac_mode == "off" and hvac_action not in ACTIVE_ACTIONS
-
-
-def has_demand(
-    hvac_mode: str | None,
-    current: float | None,
-    target: float | None,
-    low: float | None,
-    high: float | None,
-) -> bool:
-    """Whether the thermostat should be heating or cooling; unknown temperatures count as demand."""
-    if hvac_mode not in DEMAND_MODES:
-        return False
-    if current is None:
-        return True
-    if hvac_mode == "heat":
-        return target is None or current <= target - DEMAND_MARGIN
-    if hvac_mode == "cool":
-        return target is None or current >= target + DEMAND_MARGIN
-    if low is not None and high is not None:
-        return current <= low - DEMAND_MARGIN or current >= high + DEMAND_MARGIN
-    if target is not None:
-        return abs(current - target) >= DEMAND_MARGIN
-    return True
 
 
 def verified_outcome(start_seen: bool, demand_seen: bool, observable: bool) -> Outcome:
@@ -625,53 +288,40 @@ def shared_entities(wrapped: Mapping[str, Iterable[str]]) -> dict[str, list[str]
     return {entity_id: found for entity_id, found in users.items() if len(found) > 1}
 
 
-def above_threshold(reading: float | None, threshold: float) -> bool | None:
-    """Whether a sensor reading (in W or A) shows the unit running; None when it is unreadable.
-
-    A negative reading (a reversed clamp, a meter that counts both ways) is judged by its size.
-    Before a cut only False lets it proceed (unreadable counts as running); after the restore only
-    True counts as a start.
-    """
-    if reading is None:
-        return None
-    return abs(reading) > threshold
-
-
-def migrated_threshold(
-    old: float, old_default: float, default: float, in_unit: float | None, *, kind_known: bool
-) -> float:
-    """Return a running threshold (W or A) for one kept from before thresholds had a unit.
-
-    `old` was compared with the raw reading, in whatever unit the sensor had. `in_unit` is `old`
-    read in the sensor's unit and converted to this threshold's unit, None when the sensor is not
-    of this kind; `kind_known` whether the sensor's kind (power or current) is known at all.
-    Never higher than a reading of the old value, so nothing the old threshold took for running is
-    taken for idle now:
-    - the old default, never changed: the new default;
-    - a sensor of this kind: the lower of `old` in the sensor's unit and `old` in W or A;
-    - a sensor of the other kind: the new default (the old value was not meant for this one);
-    - a sensor of unknown kind (or none): `old`, but at most the new default.
-    """
-    if old == old_default:
-        return default
-    if in_unit is not None:
-        return min(in_unit, old)
-    if kind_known:
-        return default
-    return min(old, default)
-
-
-def unit_working(hvac_action: str | None, above: bool | None) -> bool:
-    """Whether the unit does work now: an active hvac_action, or its sensor above the threshold.
-
-    Defrosting and preheating count. An unreadable reading (`above` None) proves nothing here
-    (before a cut the reset counts it as running instead).
-    """
-    return hvac_action in ACTIVE_ACTIONS or above is True
-
-
 def downtime_minutes(last_seen: datetime | None, started: datetime) -> int | None:
     """Return the whole minutes Home Assistant was down before it started, if known."""
     if last_seen is None:
         return None
     return max(0, int((started - last_seen).total_seconds() // 60))
+
+
+def refused_cut(
+    *, thermostat_available: bool, unit_idle: bool, switch_commandable: bool, entity_id: str
+) -> str | None:
+    """Rule 1: whether the next switch may be cut now; if not, the detail the run fails with.
+
+    A thermostat gone (often powered by a switch cut before this one) cannot show the unit is
+    idle, so nothing more is cut (README: put that switch last). A unit running again (the
+    thermostat or the sensor says so) is never cut. A switch that cannot take a command ends the
+    run; `unknown` can take one (the checks above passed, so an off is safe, and the switch's
+    report confirms it like any other).
+    """
+    if not thermostat_available:
+        return "thermostat_unavailable_before_cut"
+    if not unit_idle:
+        return "unit_started_before_cut"
+    if not switch_commandable:
+        return f"switch_unavailable:{entity_id}"
+    return None
+
+
+def thermostat_failure_detail(*, returned: bool, missing: list[str]) -> str:
+    """Return why the thermostat was not put back: it never returned, or the settings that differ."""
+    if not returned:
+        return "thermostat_did_not_return"
+    return "thermostat_not_restored:" + ",".join(missing)
+
+
+def discharge_in_range(minutes: int, shortest: int, longest: int) -> bool:
+    """Whether an action's discharge wait is allowed: never below the configured one."""
+    return shortest <= minutes <= longest

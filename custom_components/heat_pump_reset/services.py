@@ -45,10 +45,10 @@ from .const import (
     SERVICE_GET_HISTORY,
     SERVICE_START_RESET,
 )
+from .controller import ResetController
 from .history import HISTORY_LIMIT
-from .orchestrator import ResetController
+from .run import Trigger
 from .runtime import HeatPumpResetConfigEntry
-from .sequence import Trigger
 
 
 def _whole_number(value: object) -> int:

@@ -1,0 +1,125 @@
+"""Whether a reset may start now: each refusal is a translated error, and touches nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import uuid4
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.util import dt as dt_util
+
+from . import thermostat
+from .const import DOMAIN, MAX_DISCHARGE_MINUTES
+from .equipment import available
+from .history import Record, rate_limited
+from .notify import phase_words
+from .run import Run, Trigger
+from .sequence import discharge_in_range
+from .settings import Settings
+from .wrapped import async_update_shared
+
+
+@callback
+def admit(
+    hass: HomeAssistant,
+    entry_id: str,
+    name: str,
+    *,
+    settings: Settings,
+    running: Run | None,
+    history: list[Record],
+    trigger: Trigger,
+    reason: str | None,
+    discharge_minutes: int | None,
+    force: bool,
+) -> Run:
+    """Return the new run, with the thermostat's settings to restore; or raise why not."""
+    now = dt_util.utcnow()
+    _check(
+        hass, entry_id, name, settings, running, history, discharge_minutes, force=force, now=now
+    )
+    climate = hass.states.get(settings.thermostat)
+    assert climate is not None
+    run = Run(
+        run_id=uuid4().hex,
+        trigger=trigger,
+        reason=reason,
+        thermostat=settings.thermostat,
+        switches=list(settings.switches),
+        discharge_minutes=discharge_minutes or settings.shortest_discharge_minutes,
+        started_at=now,
+        saved=thermostat.capture(climate),
+    )
+    run.keep_sensor(settings.sensor, settings.power_threshold, settings.current_threshold)
+    return run
+
+
+def _check(  # noqa: PLR0917
+    hass: HomeAssistant,
+    entry_id: str,
+    name: str,
+    settings: Settings,
+    run: Run | None,
+    history: list[Record],
+    discharge_minutes: int | None,
+    *,
+    force: bool,
+    now: datetime,
+) -> None:
+    """Raise the reason a start is refused, if any: in the order a person would fix them."""
+    shortest = settings.shortest_discharge_minutes
+    if discharge_minutes is not None and not discharge_in_range(
+        discharge_minutes, shortest, MAX_DISCHARGE_MINUTES
+    ):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="discharge_out_of_range",
+            translation_placeholders={
+                "value": str(discharge_minutes),
+                "minimum": str(shortest),
+                "maximum": str(MAX_DISCHARGE_MINUTES),
+            },
+        )
+    if run is not None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="already_running",
+            translation_placeholders={"name": name, "phase": phase_words(hass, run.phase)},
+        )
+    _refuse_shared(hass, entry_id, name)
+    limit = settings.max_resets_per_day
+    if not force and (count := rate_limited(history, now, limit)) is not None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="rate_limited",
+            translation_placeholders={"name": name, "count": str(count), "limit": str(limit)},
+        )
+    for entity_id in (settings.thermostat, *settings.switches):
+        if not available(hass.states.get(entity_id)):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entity_unavailable",
+                translation_placeholders={"entity_id": entity_id},
+            )
+
+
+@callback
+def _refuse_shared(hass: HomeAssistant, entry_id: str, name: str) -> None:
+    """Refuse a start while another loaded heat pump switches one of our entities.
+
+    Its reset would cut our power while we run, or bring it back during our discharge wait.
+    The flows refuse such a pick; this catches an entry edited by hand or by an older release.
+    """
+    for entity_id, entries in async_update_shared(hass).items():
+        others = [e.title for e in entries if e.entry_id != entry_id]
+        if len(others) < len(entries):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="shared_entity",
+                translation_placeholders={
+                    "name": name,
+                    "entity_id": entity_id,
+                    "others": ", ".join(sorted(others)),
+                },
+            )

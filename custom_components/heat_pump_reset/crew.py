@@ -1,0 +1,27 @@
+"""What performing a run's phases works with: one heat pump's collaborators, made once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from homeassistant.core import HomeAssistant
+
+from .equipment import Equipment
+from .notify import Notifier
+from .run import Timing
+from .waiting import Waiter
+from .writing import RunWriter
+
+
+@dataclass(frozen=True, kw_only=True)
+class Crew:
+    """One heat pump's collaborators: its entry, timings, equipment, waits, notices and writes."""
+
+    hass: HomeAssistant
+    entry_id: str
+    name: str
+    timing: Timing
+    equipment: Equipment
+    waiter: Waiter
+    notifier: Notifier
+    writer: RunWriter

@@ -1,0 +1,375 @@
+"""A reset run: its phases, outcomes and triggers, what it holds, and how it is read back from disk.
+
+This module is pure: no Home Assistant import. `sequence` decides what a run does next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+import math
+from typing import Any, Final
+
+# The longest discharge wait a stored run may ask for (the action allows 240 minutes).
+MAX_STORED_MINUTES: Final = 24 * 60
+
+
+class Phase(StrEnum):
+    """Where a run is; `idle` when none is active."""
+
+    IDLE = "idle"
+    STOPPING_THERMOSTAT = "stopping_thermostat"
+    CUTTING_POWER = "cutting_power"
+    DISCHARGING = "discharging"
+    RESTORING_POWER = "restoring_power"
+    STARTING_UP = "starting_up"
+    RESTORING_THERMOSTAT = "restoring_thermostat"
+    VERIFYING = "verifying"
+
+
+class Outcome(StrEnum):
+    """How a run ended."""
+
+    SUCCEEDED = "succeeded"
+    UNVERIFIED = "unverified"
+    NO_START = "no_start"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+class Trigger(StrEnum):
+    """What started a run."""
+
+    ACTION = "action"  # a person called the action (the call carries a user)
+    BUTTON = "button"
+    AUTOMATION = "automation"  # an automation, script or blueprint called the action
+
+
+class PersonChange(StrEnum):
+    """What a person's change of the thermostat during a run does to it."""
+
+    NONE = "none"  # nothing the run needs to know
+    KEPT = "kept"  # joins the settings the run puts back
+    TOOK_OVER = "took_over"  # the run leaves the thermostat as the person set it
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Timing:
+    """The configured durations a run follows."""
+
+    discharge: timedelta
+    startup_delay: timedelta
+    stop_timeout: timedelta
+    switch_timeout: timedelta
+    stagger: timedelta
+    verify_window: timedelta
+    thermostat_return: timedelta
+
+
+def iso(value: datetime | None) -> str | None:
+    """Serialise an aware datetime."""
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(kw_only=True)
+class Run:
+    """One reset run, as persisted before each action it takes."""
+
+    run_id: str
+    trigger: Trigger
+    reason: str | None
+    thermostat: str
+    switches: list[str]
+    discharge_minutes: int
+    started_at: datetime
+    phase: Phase = Phase.IDLE
+    phase_started_at: datetime | None = None
+    phase_ends_at: datetime | None = None
+    phase_log: dict[str, str] = field(default_factory=dict)
+    saved: dict[str, Any] = field(default_factory=dict)
+    switches_cut: int = 0
+    off_sent_at: datetime | None = None
+    confirmed_off_at: datetime | None = None
+    power_on_at: datetime | None = None
+    ending: Outcome | None = None
+    detail: str | None = None
+    thermostat_overridden: bool = False
+    resumed: int = 0
+    # The power or current sensor and the running thresholds (W, A) the run started with: a
+    # Reconfigure or an options change mid-run applies from the next run. False in a run stored by
+    # a release that did not keep them: the entry's current ones are filled in when it loads.
+    power_sensor: str | None = None
+    power_threshold: float = 0.0
+    current_threshold: float = 0.0
+    sensor_kept: bool = False
+    # The first this many switches were sent off and confirmed off by the run (issue 11 item 5).
+    switches_confirmed_off: int = 0
+    # Switches a person turned off in Home Assistant during the restore: left off, also after a
+    # reload or restart (issue 11 item 7).
+    switches_left_off: list[str] = field(default_factory=list)
+    # Why the thermostat was not put back, whatever outcome was decided first (issue 11 item 19).
+    thermostat_detail: str | None = None
+    # A cancel was asked for, even if another outcome was decided first (a run restarted mid-cut
+    # is already `interrupted`): after any restart power comes back at once.
+    cancel_asked: bool = False
+
+    def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
+        """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
+        self.phase = phase
+        self.phase_started_at = now
+        self.phase_ends_at = ends_at
+        self.phase_log.setdefault(phase.value, now.isoformat())
+
+    def cancel(self) -> None:
+        """Note a cancel: the outcome `cancelled` unless one was decided, and the wait ends."""
+        self.cancel_asked = True
+        self.end_early(Outcome.CANCELLED, "cancelled")
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether a cancel was asked for, whatever outcome was decided first."""
+        return self.cancel_asked or self.ending is Outcome.CANCELLED
+
+    def end_early(self, outcome: Outcome, detail: str) -> None:
+        """Decide the outcome now; the first decision wins."""
+        if self.ending is None:
+            self.ending = outcome
+            self.detail = detail
+
+    def thermostat_not_restored(self, detail: str) -> None:
+        """Note that the thermostat was not put back.
+
+        The run fails unless its outcome was decided before (a cancel, a restart); the detail is
+        kept beside that outcome either way, so a record never says the heating is back when not.
+        """
+        if self.thermostat_detail is None:
+            self.thermostat_detail = detail
+        self.end_early(Outcome.FAILED, detail)
+
+    @property
+    def power_was_cut(self) -> bool:
+        """Whether an off command went to any power switch."""
+        return self.switches_cut > 0
+
+    def confirmed_cut(self) -> list[str]:
+        """Return the switches the run sent off and saw off: one of them on again is power back."""
+        return self.switches[: self.switches_confirmed_off]
+
+    def sent_off(self, entity_id: str) -> bool:
+        """Whether the run sent `entity_id` an off command (confirmed or not)."""
+        return entity_id in self.switches[: self.switches_cut]
+
+    def note_person_change(self, changed: Mapping[str, Any]) -> PersonChange:
+        """Keep what a person set on the thermostat while the run holds it; a new mode takes over.
+
+        While the thermostat is being stopped (our off may still be on its way), or when the
+        person left the mode as the run set it (say, a new set point), what they changed goes back
+        with the rest of the saved settings. A new mode later on means they took the thermostat
+        over: the run leaves it as they set it.
+        """
+        if not changed:
+            return PersonChange.NONE
+        if self.phase is Phase.STOPPING_THERMOSTAT or "hvac_mode" not in changed:
+            self.saved.update(changed)
+            return PersonChange.KEPT
+        self.thermostat_overridden = True
+        return PersonChange.TOOK_OVER
+
+    def entities(self) -> set[str]:
+        """Return the entities the run names: its thermostat, switches and sensor."""
+        return {
+            self.thermostat,
+            *self.switches,
+            *([self.power_sensor] if self.power_sensor else []),
+        }
+
+    def replace_entity(self, old: str, new: str) -> None:
+        """Name `new` wherever the run names `old` (an entity renamed mid-run)."""
+        if self.thermostat == old:
+            self.thermostat = new
+        if self.power_sensor == old:
+            self.power_sensor = new
+        self.switches = [new if e == old else e for e in self.switches]
+        self.switches_left_off = [new if e == old else e for e in self.switches_left_off]
+
+    def keep_sensor(self, sensor: str | None, power: float, current: float) -> None:
+        """Keep the sensor and its running thresholds (W, A) to the run's end."""
+        self.power_sensor, self.power_threshold, self.current_threshold = sensor, power, current
+        self.sensor_kept = True
+
+    def discharge_deadline(self) -> datetime | None:
+        """When power may come back: the confirmed cut plus the discharge wait."""
+        if self.confirmed_off_at is None:
+            return None
+        return self.confirmed_off_at + timedelta(minutes=self.discharge_minutes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return JSON-able data for the store."""
+        data = asdict(self)
+        for key in (
+            "started_at",
+            "phase_started_at",
+            "phase_ends_at",
+            "off_sent_at",
+            "confirmed_off_at",
+            "power_on_at",
+        ):
+            data[key] = iso(getattr(self, key))
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Run:
+        """Rebuild a run from `to_dict` output; raise StoredRunError for anything else.
+
+        Every field is checked: a run written by another release (or damaged) must not be
+        half-read, nor fail later in the middle of a phase.
+        """
+        if not isinstance(data, dict):
+            raise StoredRunError("not_a_run")
+        read = _Reader(data)
+        run = cls(
+            run_id=read.text("run_id"),
+            trigger=read.enum("trigger", Trigger),
+            reason=read.text("reason", optional=True),
+            thermostat=read.text("thermostat"),
+            switches=read.texts("switches"),
+            discharge_minutes=read.integer("discharge_minutes"),
+            started_at=read.time("started_at"),
+            phase=read.enum("phase", Phase),
+            phase_started_at=read.time("phase_started_at", optional=True),
+            phase_ends_at=read.time("phase_ends_at", optional=True),
+            phase_log=read.mapping("phase_log", str),
+            saved=read.mapping("saved", object),
+            switches_cut=read.integer("switches_cut", default=0),
+            off_sent_at=read.time("off_sent_at", optional=True),
+            confirmed_off_at=read.time("confirmed_off_at", optional=True),
+            power_on_at=read.time("power_on_at", optional=True),
+            ending=read.enum("ending", Outcome, optional=True),
+            detail=read.text("detail", optional=True),
+            thermostat_overridden=read.flag("thermostat_overridden"),
+            resumed=read.integer("resumed", default=0),
+            power_sensor=read.text("power_sensor", optional=True),
+            power_threshold=read.number("power_threshold", default=0.0),
+            current_threshold=read.number("current_threshold", default=0.0),
+            sensor_kept=read.flag("sensor_kept"),
+            switches_confirmed_off=read.integer("switches_confirmed_off", default=0),
+            switches_left_off=read.texts("switches_left_off", default=[]),
+            thermostat_detail=read.text("thermostat_detail", optional=True),
+            cancel_asked=read.flag("cancel_asked"),
+        )
+        # What resuming relies on: a cut has its time, a discharge wait its deadline.
+        if run.discharge_minutes > MAX_STORED_MINUTES:
+            raise StoredRunError("discharge_minutes")
+        if not 0 <= run.switches_cut <= len(run.switches):
+            raise StoredRunError("switches_cut")
+        if run.switches_cut and run.off_sent_at is None:
+            raise StoredRunError("off_sent_at")
+        if run.phase is Phase.DISCHARGING and run.confirmed_off_at is None:
+            raise StoredRunError("confirmed_off_at")
+        return run
+
+
+class StoredRunError(ValueError):
+    """A stored run this release cannot read; the message names the field."""
+
+
+class _Reader:
+    """Reads the fields of a stored run, each of the one type it must have."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def _get(self, key: str, optional: bool) -> Any:
+        value = self._data.get(key)
+        if value is None and not optional:
+            raise StoredRunError(key)
+        return value
+
+    def text(self, key: str, *, optional: bool = False) -> Any:
+        value = self._get(key, optional)
+        if value is not None and (not isinstance(value, str) or not value):
+            raise StoredRunError(key)
+        return value
+
+    def texts(self, key: str, *, default: list[str] | None = None) -> list[str]:
+        value = self._get(key, default is not None)
+        if value is None and default is not None:
+            return list(default)
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise StoredRunError(key)
+        return list(value)
+
+    def integer(self, key: str, *, default: int | None = None) -> int:
+        value = self._get(key, default is not None)
+        if value is None and default is not None:
+            return default
+        if not is_count(value):
+            raise StoredRunError(key)
+        return int(value)
+
+    def number(self, key: str, *, default: float) -> float:
+        value = self._get(key, True)
+        if value is None:
+            return default
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
+            raise StoredRunError(key)
+        return float(value)
+
+    def flag(self, key: str) -> bool:
+        value = self._get(key, True)
+        if value is not None and not isinstance(value, bool):
+            raise StoredRunError(key)
+        return bool(value)
+
+    def time(self, key: str, *, optional: bool = False) -> Any:
+        value = self._get(key, optional)
+        if value is None:
+            return None
+        parsed = aware_time(value)
+        if parsed is None:
+            raise StoredRunError(key)
+        return parsed
+
+    def enum[E: StrEnum](self, key: str, kind: type[E], *, optional: bool = False) -> Any:
+        value = self._get(key, optional)
+        if value is None:
+            return None
+        try:
+            return kind(value)
+        except ValueError:
+            raise StoredRunError(key) from None
+
+    def mapping(self, key: str, value_type: type) -> dict[str, Any]:
+        value = self._get(key, True)
+        if value is None:
+            return {}
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, value_type) for k, v in value.items()
+        ):
+            raise StoredRunError(key)
+        return dict(value)
+
+
+def is_count(value: Any) -> bool:
+    """Whether `value` is a whole number from 0 up (not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def aware_time(value: Any) -> datetime | None:
+    """Return the time an ISO string with a UTC offset names; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    # A year this far out would overflow once a wait is added to it.
+    return parsed if parsed.utcoffset() is not None and parsed.year < 9000 else None

@@ -1,0 +1,118 @@
+"""A heat pump's options, read in one place: the only reader of the option keys.
+
+This module is pure: no Home Assistant import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from .const import (
+    CONF_CURRENT_THRESHOLD,
+    CONF_DISCHARGE_MINUTES,
+    CONF_MAX_RESETS_PER_DAY,
+    CONF_POWER_SENSOR,
+    CONF_POWER_THRESHOLD,
+    CONF_RECURRENCE_COUNT,
+    CONF_RECURRENCE_DAYS,
+    CONF_STAGGER_SECONDS,
+    CONF_STARTUP_DELAY_MINUTES,
+    CONF_STOP_TIMEOUT_SECONDS,
+    CONF_SWITCH_TIMEOUT_SECONDS,
+    CONF_SWITCHES,
+    CONF_THERMOSTAT,
+    CONF_VERIFY_MINUTES,
+    DEFAULT_CURRENT_THRESHOLD,
+    DEFAULT_DISCHARGE_MINUTES,
+    DEFAULT_MAX_RESETS_PER_DAY,
+    DEFAULT_POWER_THRESHOLD,
+    DEFAULT_RECURRENCE_COUNT,
+    DEFAULT_RECURRENCE_DAYS,
+    DEFAULT_STAGGER_SECONDS,
+    DEFAULT_STARTUP_DELAY_MINUTES,
+    DEFAULT_STOP_TIMEOUT_SECONDS,
+    DEFAULT_SWITCH_TIMEOUT_SECONDS,
+    DEFAULT_VERIFY_MINUTES,
+    THERMOSTAT_RETURN_TIMEOUT_MINUTES,
+)
+from .run import Timing
+
+# The options of a new heat pump, besides its entities.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    CONF_DISCHARGE_MINUTES: DEFAULT_DISCHARGE_MINUTES,
+    CONF_STARTUP_DELAY_MINUTES: DEFAULT_STARTUP_DELAY_MINUTES,
+    CONF_STOP_TIMEOUT_SECONDS: DEFAULT_STOP_TIMEOUT_SECONDS,
+    CONF_SWITCH_TIMEOUT_SECONDS: DEFAULT_SWITCH_TIMEOUT_SECONDS,
+    CONF_STAGGER_SECONDS: DEFAULT_STAGGER_SECONDS,
+    CONF_VERIFY_MINUTES: DEFAULT_VERIFY_MINUTES,
+    CONF_POWER_THRESHOLD: DEFAULT_POWER_THRESHOLD,
+    CONF_CURRENT_THRESHOLD: DEFAULT_CURRENT_THRESHOLD,
+    CONF_MAX_RESETS_PER_DAY: DEFAULT_MAX_RESETS_PER_DAY,
+    CONF_RECURRENCE_COUNT: DEFAULT_RECURRENCE_COUNT,
+    CONF_RECURRENCE_DAYS: DEFAULT_RECURRENCE_DAYS,
+}
+
+
+def timing_from_options(options: Mapping[str, Any]) -> Timing:
+    """Return a run's durations from the options (a missing option takes its default)."""
+
+    def _get(key: str) -> Any:
+        return options.get(key, DEFAULT_OPTIONS[key])
+
+    return Timing(
+        discharge=timedelta(minutes=_get(CONF_DISCHARGE_MINUTES)),
+        startup_delay=timedelta(minutes=_get(CONF_STARTUP_DELAY_MINUTES)),
+        stop_timeout=timedelta(seconds=_get(CONF_STOP_TIMEOUT_SECONDS)),
+        switch_timeout=timedelta(seconds=_get(CONF_SWITCH_TIMEOUT_SECONDS)),
+        stagger=timedelta(seconds=_get(CONF_STAGGER_SECONDS)),
+        verify_window=timedelta(minutes=_get(CONF_VERIFY_MINUTES)),
+        thermostat_return=timedelta(minutes=THERMOSTAT_RETURN_TIMEOUT_MINUTES),
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """What one heat pump's options say: its entities, timings, limits and running thresholds."""
+
+    thermostat: str
+    switches: list[str]
+    # A power (W) or current (A) sensor, and the reading above which the unit counts as running.
+    sensor: str | None
+    power_threshold: float
+    current_threshold: float
+    timing: Timing
+    max_resets_per_day: int
+    recurrence_count: int
+    recurrence_days: int
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> Settings:
+        """Read the options of a config entry (a missing option takes its default)."""
+
+        def _get(key: str) -> Any:
+            return options.get(key, DEFAULT_OPTIONS[key])
+
+        return cls(
+            thermostat=options[CONF_THERMOSTAT],
+            switches=list(options[CONF_SWITCHES]),
+            sensor=options.get(CONF_POWER_SENSOR) or None,
+            power_threshold=float(_get(CONF_POWER_THRESHOLD)),
+            current_threshold=float(_get(CONF_CURRENT_THRESHOLD)),
+            timing=timing_from_options(options),
+            max_resets_per_day=int(_get(CONF_MAX_RESETS_PER_DAY)),
+            recurrence_count=int(_get(CONF_RECURRENCE_COUNT)),
+            recurrence_days=int(_get(CONF_RECURRENCE_DAYS)),
+        )
+
+    @property
+    def recent_window(self) -> timedelta:
+        """Return the window the recent-resets count and the recurring repair look back over."""
+        return timedelta(days=self.recurrence_days)
+
+    @property
+    def shortest_discharge_minutes(self) -> int:
+        """Return the discharge wait a run takes unless an action asks for a longer one."""
+        return int(self.timing.discharge.total_seconds() // 60)
