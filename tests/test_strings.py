@@ -26,7 +26,9 @@ import custom_components.heat_pump_reset as integration
 from custom_components.heat_pump_reset.const import DOMAIN
 from custom_components.heat_pump_reset.sequence import Outcome, Phase
 
-from .conftest import OUTCOME, PHASE, SWITCH_B, HeatPump, advance, settle, state
+from .harness.driving import advance, settle, state
+from .harness.entity_ids import OUTCOME, PHASE, SWITCH_B
+from .harness.equipment import HeatPump
 
 COMPONENT = Path(integration.__file__).parent
 STRINGS: dict[str, Any] = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
