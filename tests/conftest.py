@@ -1,11 +1,11 @@
-"""Fixtures: a test HA with a fake heat pump (thermostat, two breakers, power sensor) and our entry."""
+"""Fixtures: a test HA with a fake heat pump (thermostat, two breakers, power sensor) and our entry.
+
+Only fixtures and pytest hooks live here; the helpers the tests share are in tests/harness/.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Generator
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Generator
 import os
 from pathlib import Path
 from typing import Any
@@ -14,13 +14,12 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components import persistent_notification
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState, ConfigFlow
 from homeassistant.const import Platform
-from homeassistant.core import Context, HomeAssistant, State, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockModule,
-    async_fire_time_changed,
     mock_config_flow,
     mock_integration,
     mock_platform,
@@ -41,24 +40,10 @@ from custom_components.heat_pump_reset.run import Run
 from custom_components.heat_pump_reset.storage import RunStore
 
 from .fakes import FakeSwitch, FakeThermostat
-
-THERMOSTAT = "climate.living_room"
-SWITCH_A = "switch.breaker_a"
-SWITCH_B = "switch.breaker_b"
-SENSOR = "sensor.heat_pump_power"
-
-
-def set_power(
-    hass: HomeAssistant, reading: str, unit: str | None = "W", entity_id: str = SENSOR
-) -> None:
-    """Set the power (or current) sensor's reading, in `unit` (None: a sensor without a unit)."""
-    hass.states.async_set(entity_id, reading, {} if unit is None else {"unit_of_measurement": unit})
-
-
-# Scenarios the fault matrix (tests/test_fault_matrix.py) ran and the invariant violations it saw.
-FAULT_MATRIX: dict[str, int] = {"scenarios": 0, "violations": 0}
-# Violations per (fault, phase) of the matrix; None: the scenario stopped before it was checked.
-FAULT_MATRIX_CELLS: dict[tuple[str, str], int | None] = {}
+from .harness.entity_ids import PHASE, SWITCH_A, SWITCH_B, THERMOSTAT
+from .harness.equipment import HeatPump
+from .harness.fault_tally import FAULT_MATRIX, FAULT_MATRIX_CELLS, fault_table
+from .harness.holding import Die, Scene, StorePause
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -69,48 +54,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"{FAULT_MATRIX['violations']} invariant violations"
         )
     if (path := os.environ.get("HPR_FAULT_TABLE")) and FAULT_MATRIX_CELLS:
-        Path(path).write_text(_fault_table(), encoding="utf-8")
+        Path(path).write_text(fault_table(), encoding="utf-8")
         terminalreporter.write_line(f"fault matrix: table written to {path}")
-
-
-def _fault_table() -> str:
-    """Return the matrix as Markdown: a row per fault, a column per phase; held, or what broke."""
-    faults = list(dict.fromkeys(fault for fault, _ in FAULT_MATRIX_CELLS))
-    points = list(dict.fromkeys(point for _, point in FAULT_MATRIX_CELLS))
-
-    def cell(key: tuple[str, str]) -> str:
-        if key not in FAULT_MATRIX_CELLS:
-            return "-"
-        found = FAULT_MATRIX_CELLS[key]
-        return "not checked" if found is None else ("held" if found == 0 else f"{found} broken")
-
-    lines = [
-        "| fault | " + " | ".join(f"`{p}`" for p in points) + " |",
-        "| --- |" + " :-: |" * len(points),
-    ]
-    lines += [
-        f"| {fault} | " + " | ".join(cell((fault, p)) for p in points) + " |" for fault in faults
-    ]
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let HA load our integration from custom_components."""
-
-
-@dataclass
-class HeatPump:
-    """The fake equipment of one heat pump."""
-
-    thermostat: FakeThermostat
-    switch_a: FakeSwitch
-    switch_b: FakeSwitch
-
-    @property
-    def switches(self) -> list[FakeSwitch]:
-        """Both breakers, in cut order."""
-        return [self.switch_a, self.switch_b]
 
 
 class _SourceFlow(ConfigFlow):
@@ -181,47 +131,6 @@ async def entry(hass: HomeAssistant, heat_pump: HeatPump, options: dict[str, Any
     return config_entry
 
 
-# Loop turns a run needs between two waits (state write, store save, service call, confirmation).
-SETTLE_ROUNDS = 5
-
-
-async def advance(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    delta: timedelta,
-    step: timedelta = timedelta(seconds=1),
-) -> None:
-    """Move simulated time forward in small steps, letting each due timer and task run."""
-    remaining = delta
-    while remaining > timedelta(0):
-        tick = min(step, remaining)
-        freezer.tick(tick)
-        async_fire_time_changed(hass)
-        await settle(hass)
-        remaining -= tick
-
-
-async def settle(hass: HomeAssistant) -> None:
-    """Let the run's background task catch up: block_till_done does not wait for background tasks."""
-    for _ in range(SETTLE_ROUNDS):
-        await hass.async_block_till_done()
-        await asyncio.sleep(0)
-
-
-def stored_history(hass_storage: dict[str, Any], entry: ConfigEntry) -> list[dict[str, Any]]:
-    """Return the entry's finished runs as written to 'disk', newest first."""
-    stored = hass_storage.get(f"{DOMAIN}.history.{entry.entry_id}")
-    runs: list[dict[str, Any]] = stored["data"]["runs"] if stored else []
-    return runs
-
-
-def state(hass: HomeAssistant, entity_id: str) -> State:
-    """Return an entity's state, failing clearly when it does not exist."""
-    current = hass.states.get(entity_id)
-    assert current is not None, entity_id
-    return current
-
-
 @pytest.fixture
 def phases(hass: HomeAssistant) -> Generator[list[tuple[str, Any]]]:
     """Record every phase the phase sensor shows, with the simulated time it showed it."""
@@ -238,12 +147,6 @@ def phases(hass: HomeAssistant) -> Generator[list[tuple[str, Any]]]:
     unsub = hass.bus.async_listen("state_changed", _listener)
     yield seen
     unsub()
-
-
-PHASE = "sensor.living_room_reset_phase"
-ENDS_AT = "sensor.living_room_reset_phase_ends"
-OUTCOME = "sensor.living_room_last_reset_outcome"
-BUTTON = "button.living_room_reset_heat_pump"
 
 
 @pytest.fixture
@@ -264,103 +167,39 @@ def notifications(hass: HomeAssistant, entry: ConfigEntry) -> Generator[dict[str
     unsub()
 
 
-# The fake thermostat's settings before any run (see tests/fakes.py).
-SAVED: dict[str, Any] = {
-    "hvac_mode": "heat",
-    "target_temperature": 21.0,
-    "target_temperature_low": 19.0,
-    "target_temperature_high": 24.0,
-    "fan_mode": "low",
-    "preset_mode": "comfort",
-    "swing_mode": "vertical",
-}
+@pytest.fixture
+def store_pause(monkeypatch: pytest.MonkeyPatch) -> StorePause:
+    """Patch the run store so a run can be stopped right after a write, or its writes fail."""
+    original = RunStore.async_save_active
+    pause = StorePause()
 
+    async def _save(self: RunStore, run: Run) -> None:
+        if pause.full:
+            raise OSError(28, "No space left on device")
+        await original(self, run)
+        if pause.match is not None and pause.match(run):
+            pause.match = None
+            pause.reached.set()
+            await pause.release.wait()
 
-def thermostat_settings(pump: HeatPump) -> dict[str, Any]:
-    """Return the fake thermostat's current settings, keyed like SAVED."""
-    climate = pump.thermostat
-    return {
-        "hvac_mode": climate.hvac_mode,
-        "target_temperature": climate.target_temperature,
-        "target_temperature_low": climate.target_temperature_low,
-        "target_temperature_high": climate.target_temperature_high,
-        "fan_mode": climate.fan_mode,
-        "preset_mode": climate.preset_mode,
-        "swing_mode": climate.swing_mode,
-    }
-
-
-def touched(pump: HeatPump) -> tuple[list[Any], list[str], list[str]]:
-    """Return every command the equipment received so far."""
-    return (
-        list(pump.thermostat.calls),
-        list(pump.switch_a.commands),
-        list(pump.switch_b.commands),
-    )
-
-
-def store_key(entry: ConfigEntry) -> str:
-    """Return the store key of the entry's active run."""
-    return f"{DOMAIN}.run.{entry.entry_id}"
-
-
-async def start(
-    hass: HomeAssistant, entry: ConfigEntry, context: Context | None = None, **data: Any
-) -> str:
-    """Start a reset through the action, let it run until its first wait and return its id."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "start_reset",
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=True,
-        context=context,
-    )
-    await settle(hass)
-    assert response is not None
-    return str(response["run_id"])
-
-
-async def cancel(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Cancel the running reset through the action and let the run react."""
-    await hass.services.async_call(
-        DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
-    )
-    await settle(hass)
-
-
-# Arms a simulated death of the process right after the store write a predicate picks.
-Die = Callable[[Callable[[Run], bool]], None]
+    monkeypatch.setattr(RunStore, "async_save_active", _save)
+    return pause
 
 
 @pytest.fixture
-def die_after_save(monkeypatch: pytest.MonkeyPatch) -> Die:
+def die_after_save(store_pause: StorePause) -> Die:
     """Make the run stop for good right after the store write that matches: the process died there."""
-    original = RunStore.async_save_active
-    matchers: list[Callable[[Run], bool]] = []
-
-    async def _save(self: RunStore, run: Run) -> None:
-        await original(self, run)
-        if matchers and matchers[0](run):
-            matchers.clear()
-            # Never set: the run hangs here until the entry unloads and cancels it.
-            await asyncio.Event().wait()
-
-    monkeypatch.setattr(RunStore, "async_save_active", _save)
-    return matchers.append
+    return store_pause.stop_after
 
 
-# The default timings (config_flow.DEFAULT_OPTIONS) as the tests expect them, and time steps.
-DISCHARGE = timedelta(minutes=30)
-STAGGER = timedelta(seconds=10)
-STARTUP = timedelta(minutes=5)
-VERIFY = timedelta(minutes=15)
-SWITCH_TIMEOUT = timedelta(seconds=30)
-STOP_TIMEOUT = timedelta(seconds=120)
-THERMOSTAT_RETURN = timedelta(minutes=60)
-SECOND = timedelta(seconds=1)
-COARSE = timedelta(seconds=30)
-# A whole run with the default timings: discharge, stagger, start-up and a little verifying.
-FULL_RUN = timedelta(minutes=37)
-# Long enough for any resumed run to end, verification window included.
-TO_THE_END = DISCHARGE + STARTUP + VERIFY + timedelta(minutes=5)
+@pytest.fixture
+def scene(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    store_pause: StorePause,
+) -> Scene:
+    """Bundle the fixtures the holds use."""
+    return Scene(hass, freezer, heat_pump, entry, hass_storage, store_pause)

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.climate.const import HVACAction
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.const import EVENT_STATE_CHANGED
 from homeassistant.core import (
@@ -40,30 +39,30 @@ from custom_components.heat_pump_reset.const import (
     DOMAIN,
 )
 
-from .conftest import (
+from .harness.driving import advance, cancel, settle, start, state, store_key, stored_history
+from .harness.entity_ids import (
     BUTTON,
-    DISCHARGE,
+    CANCEL_BUTTON,
     ENDS_AT,
     OUTCOME,
     PHASE,
-    SAVED,
-    STAGGER,
-    STARTUP,
     SWITCH_A,
     SWITCH_B,
     THERMOSTAT,
-    TO_THE_END,
-    HeatPump,
-    advance,
-    cancel,
-    settle,
-    start,
-    state,
-    store_key,
-    stored_history,
-    thermostat_settings,
-    touched,
 )
+from .harness.equipment import SAVED, HeatPump, thermostat_settings, touched
+from .harness.holding import (
+    Release,
+    Scene,
+    hold_cutting_power,
+    hold_discharging,
+    hold_restoring_power,
+    hold_restoring_thermostat,
+    hold_starting_up,
+    hold_stopping_thermostat,
+    hold_verifying,
+)
+from .harness.timings import DISCHARGE, STAGGER, STARTUP, TO_THE_END
 
 
 @pytest.fixture
@@ -439,110 +438,6 @@ async def test_cancel_during_discharge_restores_power_now_then_stages(
     ]
 
 
-# Each phase a cancel can meet: how to hold a run there and the fault to clear after the cancel.
-Release = Callable[[], None]
-
-
-async def _hold_stopping_thermostat(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
-) -> Release:
-    """The unit keeps heating after the thermostat is told off."""
-    pump.thermostat.stuck_action = HVACAction.HEATING
-    await start(hass, entry)
-    await advance(hass, freezer, timedelta(seconds=30), step=timedelta(seconds=5))
-
-    def _release() -> None:
-        pump.thermostat.stuck_action = None
-
-    return _release
-
-
-async def _hold_cutting_power(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
-) -> Release:
-    """The second breaker ignores its off command, so the run waits for its confirmation."""
-    pump.switch_b.refuse = True
-    await start(hass, entry)
-    await advance(hass, freezer, timedelta(seconds=10))
-
-    def _release() -> None:
-        pump.switch_b.refuse = False
-
-    return _release
-
-
-async def _hold_discharging(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
-) -> Release:
-    """Ten minutes into the discharge wait."""
-    await start(hass, entry)
-    await advance(hass, freezer, timedelta(minutes=10), step=timedelta(seconds=30))
-    return lambda: None
-
-
-async def _hold_restoring_power(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
-) -> Release:
-    """The second breaker dropped off the network while off, so power cannot come back yet."""
-    await start(hass, entry)
-    pump.switch_b.set_available(False)
-    await advance(hass, freezer, DISCHARGE + timedelta(minutes=1), step=timedelta(seconds=10))
-
-    def _release() -> None:
-        pump.switch_b.set_available(True)
-
-    return _release
-
-
-async def _hold_starting_up(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
-) -> Release:
-    """One minute into the start-up delay."""
-    await start(hass, entry)
-    await advance(
-        hass, freezer, DISCHARGE + STAGGER + timedelta(minutes=1), step=timedelta(seconds=10)
-    )
-    return lambda: None
-
-
-async def _hold_restoring_thermostat(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
-) -> Release:
-    """The thermostat lost power with the breakers and has not come back."""
-    await start(hass, entry)
-    pump.thermostat.set_available(False)
-    await advance(
-        hass,
-        freezer,
-        DISCHARGE + STAGGER + STARTUP + timedelta(minutes=1),
-        step=timedelta(seconds=10),
-    )
-
-    def _release() -> None:
-        pump.thermostat.set_available(True)
-
-    return _release
-
-
-async def _hold_verifying(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, pump: HeatPump, entry: ConfigEntry
-) -> Release:
-    """The thermostat is back but the unit has not started yet."""
-    pump.thermostat.stuck_action = HVACAction.IDLE
-    await start(hass, entry)
-    await advance(
-        hass,
-        freezer,
-        DISCHARGE + STAGGER + STARTUP + timedelta(minutes=1),
-        step=timedelta(seconds=10),
-    )
-
-    def _release() -> None:
-        pump.thermostat.stuck_action = None
-
-    return _release
-
-
 RUN_PHASES = [
     "stopping_thermostat",
     "cutting_power",
@@ -553,22 +448,23 @@ RUN_PHASES = [
     "verifying",
 ]
 
-# phase: (how to hold the run there, the phases after it)
-CANCEL_CASES: dict[str, tuple[Any, list[str]]] = {
-    "stopping_thermostat": (_hold_stopping_thermostat, ["restoring_thermostat"]),
+# Each phase a cancel can meet: how to hold a run there (the hold returns the fault to clear after
+# the cancel), and the phases after it.
+CANCEL_CASES: dict[str, tuple[Callable[[Scene], Awaitable[Release]], list[str]]] = {
+    "stopping_thermostat": (hold_stopping_thermostat, ["restoring_thermostat"]),
     "cutting_power": (
-        _hold_cutting_power,
+        hold_cutting_power,
         ["restoring_power", "starting_up", "restoring_thermostat"],
     ),
     "discharging": (
-        _hold_discharging,
+        hold_discharging,
         ["restoring_power", "starting_up", "restoring_thermostat"],
     ),
-    "restoring_power": (_hold_restoring_power, ["starting_up", "restoring_thermostat"]),
-    "starting_up": (_hold_starting_up, ["restoring_thermostat"]),
+    "restoring_power": (hold_restoring_power, ["starting_up", "restoring_thermostat"]),
+    "starting_up": (hold_starting_up, ["restoring_thermostat"]),
     # The thermostat is still off: the cancel keeps waiting for it and puts it back when it returns.
-    "restoring_thermostat": (_hold_restoring_thermostat, []),
-    "verifying": (_hold_verifying, []),
+    "restoring_thermostat": (hold_restoring_thermostat, []),
+    "verifying": (hold_verifying, []),
 }
 
 
@@ -581,11 +477,12 @@ async def test_cancel_in_every_phase(
     hass_storage: dict[str, Any],
     phases: list[tuple[str, Any]],
     power_log: list[tuple[str, str, datetime]],
+    scene: Scene,
     phase: str,
 ) -> None:
     """A cancel ends the run cancelled with power on, never restoring power before the cancel or the deadline."""
     hold, after = CANCEL_CASES[phase]
-    release = await hold(hass, freezer, heat_pump, entry)
+    release = await hold(scene)
     assert state(hass, PHASE).state == phase
     cancel_at = state(hass, PHASE).last_updated
     await cancel(hass, entry)
@@ -1188,9 +1085,6 @@ async def test_switches_of_a_run_under_way_count_as_used(
     assert shared_issue(hass, SWITCH_A) is None
     await start_on(hass, other)
     await cancel(hass, other)
-
-
-CANCEL_BUTTON = "button.living_room_cancel_reset"
 
 
 async def test_cancel_button(

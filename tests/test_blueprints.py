@@ -27,19 +27,10 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.heat_pump_reset.const import CONF_VERIFY_MINUTES
 
-from .conftest import (
-    BUTTON,
-    DISCHARGE,
-    FULL_RUN,
-    OUTCOME,
-    PHASE,
-    SWITCH_A,
-    HeatPump,
-    advance,
-    settle,
-    state,
-    stored_history,
-)
+from .harness.driving import advance, settle, state, stored_history
+from .harness.entity_ids import BUTTON, OUTCOME, PHASE, SWITCH_A
+from .harness.equipment import HeatPump
+from .harness.timings import DISCHARGE, FULL_RUN
 
 BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "heat_pump_reset"
 OUTAGE = "heat_pump_reset/reset_after_power_outage.yaml"

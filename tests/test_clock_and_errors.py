@@ -15,25 +15,11 @@ import pytest
 from custom_components.heat_pump_reset.phases import Phases
 from custom_components.heat_pump_reset.run import Run
 
-from .conftest import (
-    COARSE,
-    DISCHARGE,
-    OUTCOME,
-    PHASE,
-    SAVED,
-    SECOND,
-    STAGGER,
-    STARTUP,
-    VERIFY,
-    HeatPump,
-    advance,
-    start,
-    state,
-    store_key,
-    stored_history,
-    thermostat_settings,
-)
-from .test_restart import boot, kill, power, restart
+from .harness.driving import advance, start, state, store_key, stored_history
+from .harness.entity_ids import OUTCOME, PHASE
+from .harness.equipment import SAVED, HeatPump, power, thermostat_settings
+from .harness.restarts import boot, kill, restart
+from .harness.timings import COARSE, DISCHARGE, SECOND, STAGGER, STARTUP, VERIFY
 
 
 async def test_an_error_in_the_discharge_wait_keeps_power_off_until_the_deadline(

@@ -39,19 +39,9 @@ from custom_components.heat_pump_reset.const import (
 )
 from custom_components.heat_pump_reset.run import Timing
 
-from .conftest import (
-    ENDS_AT,
-    PHASE,
-    SENSOR,
-    SWITCH_A,
-    SWITCH_B,
-    THERMOSTAT,
-    HeatPump,
-    advance,
-    set_power,
-    settle,
-    state,
-)
+from .harness.driving import advance, set_power, settle, state
+from .harness.entity_ids import ENDS_AT, PHASE, SENSOR, SWITCH_A, SWITCH_B, THERMOSTAT
+from .harness.equipment import HeatPump
 
 NO_OFF = "climate.no_off"
 MISSING = "climate.not_loaded"

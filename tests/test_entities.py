@@ -26,19 +26,10 @@ from custom_components.heat_pump_reset.const import (
     DOMAIN,
 )
 
-from .conftest import (
-    BUTTON,
-    ENDS_AT,
-    OUTCOME,
-    PHASE,
-    SENSOR,
-    THERMOSTAT,
-    HeatPump,
-    start,
-    state,
-)
+from .harness.driving import start, state
+from .harness.entity_ids import BUTTON, CANCEL_BUTTON, ENDS_AT, OUTCOME, PHASE, SENSOR, THERMOSTAT
+from .harness.equipment import HeatPump
 
-CANCEL_BUTTON = "button.living_room_cancel_reset"
 KEYS = {
     PHASE: "phase",
     ENDS_AT: "phase_ends_at",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Generator, Iterator
 import contextlib
-import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import logging
@@ -43,27 +42,14 @@ from custom_components.heat_pump_reset.const import (
 )
 from custom_components.heat_pump_reset.run import Phase, Run
 from custom_components.heat_pump_reset.running import ACTIVE_ACTIONS
-from custom_components.heat_pump_reset.storage import RunStore
 
-from .conftest import (
-    DISCHARGE,
-    FAULT_MATRIX,
-    FAULT_MATRIX_CELLS,
-    SAVED,
-    SENSOR,
-    SWITCH_A,
-    SWITCH_B,
-    THERMOSTAT,
-    HeatPump,
-    advance,
-    set_power,
-    settle,
-    store_key,
-    stored_history,
-    thermostat_settings,
-    touched,
-)
-from .test_restart import boot, kill
+from .harness import restarts
+from .harness.driving import advance, set_power, settle, store_key, stored_history
+from .harness.entity_ids import SENSOR, SWITCH_A, SWITCH_B, THERMOSTAT
+from .harness.equipment import SAVED, HeatPump, thermostat_settings, touched
+from .harness.fault_tally import FAULT_MATRIX, FAULT_MATRIX_CELLS
+from .harness.holding import Scene, StorePause
+from .harness.timings import DISCHARGE
 
 THRESHOLD = 100.0
 # The oracle's own reading of the sensor, written here from the units' definitions (not the
@@ -252,21 +238,9 @@ def timeline(
 # --- Holding a run at the start of a phase ------------------------------------------------------
 
 
-@dataclass
-class Gate:
-    """Blocks the run right after it stored the state that matches, until released."""
-
-    match: Callable[[Run], bool] | None = None
-    reached: asyncio.Event = field(default_factory=asyncio.Event)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-
-
 @pytest.fixture
-def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
-    """Patch the store so a run stops at the gate once, after its write: the fault comes there."""
-    original = RunStore.async_save_active
-    held = Gate()
-    DISK["full"] = False
+def gate(store_pause: StorePause, monkeypatch: pytest.MonkeyPatch) -> StorePause:
+    """The store pause (conftest.py) stops a run once, after its write: the fault comes there."""
     _RAISE_ONCE["armed"] = False
     track = waiting.async_track_state_change_event
 
@@ -279,27 +253,14 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
     # Every module of the run that follows state changes: the waits, the watchers, the restore.
     for module in (waiting, watching, power):
         monkeypatch.setattr(module, "async_track_state_change_event", _track)
-
-    async def _save(self: RunStore, run: Run) -> None:
-        if DISK["full"]:
-            raise OSError(28, "No space left on device")
-        await original(self, run)
-        if held.match is not None and held.match(run):
-            held.match = None
-            held.reached.set()
-            await held.release.wait()
-
-    monkeypatch.setattr(RunStore, "async_save_active", _save)
-    return held
+    return store_pause
 
 
-# A full or failing disk: every write of the active run raises while this is set.
-DISK = {"full": False}
+def _disk_full(full: bool) -> Callable[[FaultScene], None]:
+    """A full or failing disk: every write of the active run raises while this is set."""
 
-
-def _disk_full(full: bool) -> Callable[[Scene], None]:
-    def _set(_sc: Scene) -> None:
-        DISK["full"] = full
+    def _set(sc: FaultScene) -> None:
+        sc.store.full = full
 
     return _set
 
@@ -328,16 +289,11 @@ POINTS: dict[str, tuple[Callable[[Run], bool], str]] = {
 
 
 @dataclass
-class Scene:
-    """What a fault needs."""
+class FaultScene(Scene):
+    """What a fault needs: the scene of every test, its timeline and the breaker the fault hits."""
 
-    hass: HomeAssistant
-    freezer: FrozenDateTimeFactory
-    pump: HeatPump
-    entry: ConfigEntry
-    storage: dict[str, Any]
-    timeline: Timeline
-    target: str
+    timeline: Timeline = field(kw_only=True)
+    target: str = field(kw_only=True)
     removed: bool = False
 
     @property
@@ -346,7 +302,7 @@ class Scene:
         return self.pump.switch_a if self.target == SWITCH_A else self.pump.switch_b
 
 
-type Action = Callable[[Scene], Awaitable[None]]
+type Action = Callable[[FaultScene], Awaitable[None]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -354,7 +310,7 @@ class Fault:
     """How to inject a fault, and how (and when) the equipment recovers from it."""
 
     inject: Action
-    clear: Callable[[Scene], None] | None = None
+    clear: Callable[[FaultScene], None] | None = None
     hold: timedelta = HOLD
     # Clear once power is back on both breakers (a thermostat powered by them).
     clear_when_powered: bool = False
@@ -364,35 +320,34 @@ class Fault:
 
 
 async def _restart(
-    sc: Scene,
+    sc: FaultScene,
     downtime: timedelta,
     *,
     crash: bool,
-    damage: Callable[[Scene], None] | None = None,
+    damage: Callable[[FaultScene], None] | None = None,
     during: Callable[[], None] = lambda: None,
 ) -> None:
     """Stop HA (a crash keeps only what the store had written) and start it after `downtime`."""
-    written = copy.deepcopy(sc.storage)
-    await kill(sc.hass, sc.entry)
     if crash:
-        sc.storage.clear()
-        sc.storage.update(written)
+        await restarts.crash(sc.hass, sc.entry, sc.storage)
+    else:
+        await restarts.kill(sc.hass, sc.entry)
     if damage is not None:
         damage(sc)
-    await boot(sc.hass, sc.freezer, sc.entry, sc.pump, downtime, during)
+    await restarts.boot(sc.hass, sc.freezer, sc.entry, sc.pump, downtime, during)
 
 
-async def _reload(sc: Scene) -> None:
+async def _reload(sc: FaultScene) -> None:
     assert await sc.hass.config_entries.async_reload(sc.entry.entry_id)
 
 
-async def _remove(sc: Scene) -> None:
+async def _remove(sc: FaultScene) -> None:
     sc.timeline.excuse("entry removed")
     sc.removed = True
     await sc.hass.config_entries.async_remove(sc.entry.entry_id)
 
 
-async def _options(sc: Scene) -> None:
+async def _options(sc: FaultScene) -> None:
     flow = await sc.hass.config_entries.options.async_init(sc.entry.entry_id)
     result = await sc.hass.config_entries.options.async_configure(
         flow["flow_id"], {CONF_STAGGER_SECONDS: 20, CONF_STARTUP_DELAY_MINUTES: 3}
@@ -400,37 +355,37 @@ async def _options(sc: Scene) -> None:
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def _clock_jump(sc: Scene) -> None:
+async def _clock_jump(sc: FaultScene) -> None:
     sc.freezer.move_to(dt_util.utcnow() + timedelta(hours=3))
     async_fire_time_changed(sc.hass)
 
 
-def _device(change: Callable[[Scene], None]) -> Action:
+def _device(change: Callable[[FaultScene], None]) -> Action:
     """Return an injection that the device itself makes, synchronously."""
 
-    async def _inject(sc: Scene) -> None:
+    async def _inject(sc: FaultScene) -> None:
         with sc.timeline.external():
             change(sc)
 
     return _inject
 
 
-def _switch_available(available: bool) -> Callable[[Scene], None]:
-    def _set(sc: Scene) -> None:
+def _switch_available(available: bool) -> Callable[[FaultScene], None]:
+    def _set(sc: FaultScene) -> None:
         with sc.timeline.external():
             sc.switch.set_available(available)
 
     return _set
 
 
-def _switch_flag(name: str, value: bool) -> Callable[[Scene], None]:
-    def _set(sc: Scene) -> None:
+def _switch_flag(name: str, value: bool) -> Callable[[FaultScene], None]:
+    def _set(sc: FaultScene) -> None:
         setattr(sc.switch, name, value)
 
     return _set
 
 
-async def _flap(sc: Scene) -> None:
+async def _flap(sc: FaultScene) -> None:
     """The breaker reports unavailable, the opposite state, unavailable, then its real state."""
     real = bool(sc.switch.is_on)
     for available, is_on in ((False, real), (True, not real), (False, real), (True, real)):
@@ -441,7 +396,7 @@ async def _flap(sc: Scene) -> None:
 
 
 def _person_switch(service: str) -> Action:
-    async def _inject(sc: Scene) -> None:
+    async def _inject(sc: FaultScene) -> None:
         await sc.hass.services.async_call(
             "switch", service, {"entity_id": sc.target}, blocking=True, context=sc.timeline.person
         )
@@ -449,8 +404,8 @@ def _person_switch(service: str) -> Action:
     return _inject
 
 
-def _thermostat_available(available: bool) -> Callable[[Scene], None]:
-    def _set(sc: Scene) -> None:
+def _thermostat_available(available: bool) -> Callable[[FaultScene], None]:
+    def _set(sc: FaultScene) -> None:
         with sc.timeline.external():
             sc.pump.thermostat.powered = available
             sc.pump.thermostat.set_available(available)
@@ -458,21 +413,21 @@ def _thermostat_available(available: bool) -> Callable[[Scene], None]:
     return _set
 
 
-def _thermostat_refuses(modes: set[str]) -> Callable[[Scene], None]:
-    def _set(sc: Scene) -> None:
+def _thermostat_refuses(modes: set[str]) -> Callable[[FaultScene], None]:
+    def _set(sc: FaultScene) -> None:
         sc.pump.thermostat.refuse_modes = set(modes)
 
     return _set
 
 
-def _thermostat_fails(value: bool) -> Callable[[Scene], None]:
-    def _set(sc: Scene) -> None:
+def _thermostat_fails(value: bool) -> Callable[[FaultScene], None]:
+    def _set(sc: FaultScene) -> None:
         sc.pump.thermostat.fail = value
 
     return _set
 
 
-async def _person_thermostat(sc: Scene) -> None:
+async def _person_thermostat(sc: FaultScene) -> None:
     """A person turns the heat back on, with a faster fan and the eco preset."""
     for service, data in (
         ("set_hvac_mode", {"hvac_mode": "heat"}),
@@ -489,8 +444,8 @@ async def _person_thermostat(sc: Scene) -> None:
     sc.timeline.person_settings = thermostat_settings(sc.pump)
 
 
-def _sensor(value: str | None, unit: str | None = "W") -> Callable[[Scene], None]:
-    def _set(sc: Scene) -> None:
+def _sensor(value: str | None, unit: str | None = "W") -> Callable[[FaultScene], None]:
+    def _set(sc: FaultScene) -> None:
         with sc.timeline.external():
             if value is None:
                 sc.hass.states.async_remove(SENSOR)
@@ -500,7 +455,7 @@ def _sensor(value: str | None, unit: str | None = "W") -> Callable[[Scene], None
     return _set
 
 
-def _second_heat_pump(sc: Scene) -> Callable[[], Awaitable[None]]:
+def _second_heat_pump(sc: FaultScene) -> Callable[[], Awaitable[None]]:
     async def _add() -> None:
         # An entry edited by hand (or made by an older release) that wraps breaker a as well.
         other = MockConfigEntry(
@@ -524,7 +479,7 @@ def _second_heat_pump(sc: Scene) -> Callable[[], Awaitable[None]]:
     return _add
 
 
-async def _shared_switch(sc: Scene) -> None:
+async def _shared_switch(sc: FaultScene) -> None:
     """A second heat pump wrapping the same breaker is loaded mid-run; it must not start a reset."""
     await _second_heat_pump(sc)()
     others = [e for e in sc.hass.config_entries.async_entries(DOMAIN) if e is not sc.entry]
@@ -535,14 +490,14 @@ async def _shared_switch(sc: Scene) -> None:
         sc.timeline.violations.append("a heat pump sharing a breaker started a reset")
 
 
-def _damage_store(sc: Scene) -> None:
+def _damage_store(sc: FaultScene) -> None:
     """What the store holds becomes unreadable: a phase this release does not know."""
     active = sc.storage[store_key(sc.entry)]["data"]["active"]
     if active is not None:
         active["phase"] = "exploding"
 
 
-async def _cancel_then_crash(sc: Scene) -> None:
+async def _cancel_then_crash(sc: FaultScene) -> None:
     """A person cancels, and Home Assistant dies at once (the cancel may or may not be on disk)."""
     sc.timeline.excuse("cancelled")
     with contextlib.suppress(ServiceValidationError):
@@ -556,22 +511,22 @@ async def _cancel_then_crash(sc: Scene) -> None:
     await _restart(sc, timedelta(minutes=1), crash=True)
 
 
-def _while_down(change: Callable[[Scene], None]) -> Action:
+def _while_down(change: Callable[[FaultScene], None]) -> Action:
     """Restart Home Assistant (killed) with `change` happening to the equipment while it is down."""
 
-    async def _inject(sc: Scene) -> None:
+    async def _inject(sc: FaultScene) -> None:
         await _restart(sc, timedelta(minutes=1), crash=True, during=lambda: change(sc))
 
     return _inject
 
 
-def _switch_found_on(sc: Scene) -> None:
+def _switch_found_on(sc: FaultScene) -> None:
     """The breaker is on when Home Assistant comes back (at the panel, or its power-on default)."""
     with sc.timeline.external():
         sc.switch.set_on(True)
 
 
-def _switch_reports_unknown(sc: Scene) -> None:
+def _switch_reports_unknown(sc: FaultScene) -> None:
     """The breaker's state is not retained: after the restart it reports unknown (its relay is off)."""
     with sc.timeline.external():
         real = sc.switch._attr_is_on
@@ -584,7 +539,7 @@ def _switch_reports_unknown(sc: Scene) -> None:
 _RAISE_ONCE = {"armed": False}
 
 
-def _step_raises(_sc: Scene) -> None:
+def _step_raises(_sc: FaultScene) -> None:
     _RAISE_ONCE["armed"] = True
 
 
@@ -690,7 +645,7 @@ SCENARIOS = [
 # --- Driving a scenario -------------------------------------------------------------------------
 
 
-def _finished(sc: Scene) -> bool:
+def _finished(sc: FaultScene) -> bool:
     """Whether the run is over (the entry loaded with no run, or removed)."""
     if sc.removed:
         return True
@@ -718,7 +673,7 @@ def _unhandled(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
-def _check_end(sc: Scene, caplog: pytest.LogCaptureFixture, run_id: str) -> list[str]:
+def _check_end(sc: FaultScene, caplog: pytest.LogCaptureFixture, run_id: str) -> list[str]:
     """I2 on the whole timeline, and I3 and the log at the end."""
     tl = sc.timeline
     problems = list(tl.violations)
@@ -756,7 +711,7 @@ async def test_fault_in_phase(
     entry: ConfigEntry,
     hass_storage: dict[str, Any],
     timeline: Timeline,
-    gate: Gate,
+    gate: StorePause,
     caplog: pytest.LogCaptureFixture,
     point: str,
     fault: str,
@@ -766,7 +721,9 @@ async def test_fault_in_phase(
     FAULT_MATRIX_CELLS[fault, point] = None
     spec = FAULTS[fault]
     match, target = POINTS[point]
-    sc = Scene(hass, freezer, heat_pump, entry, hass_storage, timeline, target)
+    sc = FaultScene(
+        hass, freezer, heat_pump, entry, hass_storage, gate, timeline=timeline, target=target
+    )
     if spec.sensor:
         set_power(hass, "0")
     gate.match = match
@@ -965,6 +922,7 @@ async def test_twenty_concurrent_starts_make_one_safe_run(
     heat_pump: HeatPump,
     entry: ConfigEntry,
     hass_storage: dict[str, Any],
+    store_pause: StorePause,
     timeline: Timeline,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -992,7 +950,16 @@ async def test_twenty_concurrent_starts_make_one_safe_run(
     )
     assert len(errors) == 19
     await advance(hass, freezer, timedelta(hours=1), step=STEP)
-    sc = Scene(hass, freezer, heat_pump, entry, hass_storage, timeline, SWITCH_A)
+    sc = FaultScene(
+        hass,
+        freezer,
+        heat_pump,
+        entry,
+        hass_storage,
+        store_pause,
+        timeline=timeline,
+        target=SWITCH_A,
+    )
     problems = _check_end(sc, caplog, str(run_ids[0]))
     FAULT_MATRIX["violations"] += len(problems)
     assert problems == []

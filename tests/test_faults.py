@@ -17,34 +17,22 @@ from custom_components.heat_pump_reset.const import (
     DOMAIN,
 )
 
-from .conftest import (
+from .harness.driving import advance, set_power, settle, start, state, store_key, stored_history
+from .harness.entity_ids import OUTCOME, PHASE, SENSOR, SWITCH_A, SWITCH_B
+from .harness.equipment import SAVED, HeatPump, thermostat_settings
+from .harness.timings import (
     DISCHARGE,
-    OUTCOME,
-    PHASE,
-    SAVED,
     SECOND,
-    SENSOR,
     STAGGER,
     STARTUP,
     STOP_TIMEOUT,
-    SWITCH_A,
-    SWITCH_B,
     SWITCH_TIMEOUT,
     THERMOSTAT_RETURN,
+    UNTIL_RESTORE,
     VERIFY,
-    HeatPump,
-    advance,
-    set_power,
-    settle,
-    start,
-    state,
-    store_key,
-    stored_history,
-    thermostat_settings,
 )
 
 # From the start of a run until the thermostat's settings are sent back, when nothing goes wrong.
-UNTIL_RESTORE = DISCHARGE + STAGGER + STARTUP
 WITH_SENSOR = pytest.mark.parametrize("options", [{CONF_POWER_SENSOR: SENSOR}], indirect=True)
 
 

@@ -10,7 +10,9 @@ from homeassistant.core import HomeAssistant
 
 from custom_components.heat_pump_reset.const import DOMAIN
 
-from .conftest import BUTTON, ENDS_AT, OUTCOME, PHASE, HeatPump, advance, state
+from .harness.driving import advance, state
+from .harness.entity_ids import BUTTON, ENDS_AT, OUTCOME, PHASE
+from .harness.equipment import HeatPump
 
 
 async def test_full_run_with_exact_timings(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 import json
 from typing import Any
 from unittest.mock import patch
@@ -26,24 +26,11 @@ from custom_components.heat_pump_reset.const import DOMAIN
 from custom_components.heat_pump_reset.diagnostics import async_get_config_entry_diagnostics
 from custom_components.heat_pump_reset.history import HISTORY_LIMIT
 
-from .conftest import (
-    FULL_RUN,
-    OUTCOME,
-    PHASE,
-    HeatPump,
-    advance,
-    settle,
-    start,
-    state,
-    stored_history,
-)
-from .test_restart import restart
-
-LAST_RESET = "sensor.living_room_last_reset"
-RECENT = "sensor.living_room_recent_resets"
-RUNNING = "binary_sensor.living_room_reset_running"
-EVENT = "event.living_room_reset"
-T0 = datetime(2026, 1, 15, 6, 0, tzinfo=UTC)
+from .harness.driving import advance, run_once, settle, start, state, stored_history
+from .harness.entity_ids import EVENT, LAST_RESET, OUTCOME, PHASE, RECENT, RUNNING
+from .harness.equipment import HeatPump
+from .harness.restarts import restart
+from .harness.timings import FULL_RUN, T0
 
 
 @pytest.fixture
@@ -63,20 +50,6 @@ def events(hass: HomeAssistant) -> list[tuple[str, dict[str, Any]]]:
 
     hass.bus.async_listen("state_changed", _listener)
     return seen
-
-
-async def run_once(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entry: ConfigEntry,
-    context: Context | None = None,
-    **data: Any,
-) -> str:
-    """Start a reset through the action and let it run to its end; return its run id."""
-    run_id = await start(hass, entry, context, **data)
-    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
-    assert state(hass, PHASE).state == "idle"
-    return run_id
 
 
 async def get_history(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> list[dict[str, Any]]:

@@ -27,12 +27,12 @@ import yaml
 
 from custom_components.heat_pump_reset.const import DOMAIN
 
-from .conftest import BUTTON, FULL_RUN, PHASE, HeatPump, advance, cancel, settle, start, state
+from .harness.driving import advance, cancel, settle, start, state
+from .harness.entity_ids import BUTTON, EVENT, LAST_RESET, PHASE, RECENT
+from .harness.equipment import HeatPump
+from .harness.timings import FULL_RUN
 
 ROOT = Path(__file__).parent.parent
-EVENT_ENTITY = "event.living_room_reset"
-LAST_RESET = "sensor.living_room_last_reset"
-RECENT = "sensor.living_room_recent_resets"
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +65,7 @@ async def logbook_lines(
     would be logged out by the simulated clock: its access token expires after 30 minutes).
     """
     await async_wait_recording_done(hass)
-    ids = list(entity_ids or (EVENT_ENTITY,))
+    ids = list(entity_ids or (EVENT,))
     processor = EventProcessor(
         hass,
         async_determine_event_types(hass, ids, None),
@@ -113,7 +113,7 @@ async def test_a_succeeded_run_in_one_line(
     ]
     ours = [row for row in rows if row.get("domain") == DOMAIN]
     assert {row["name"] for row in ours} == {"Heat pump"}
-    assert {row["entity_id"] for row in ours} == {EVENT_ENTITY}
+    assert {row["entity_id"] for row in ours} == {EVENT}
 
 
 async def test_a_cancelled_run_says_how_long_power_was_off(
@@ -202,7 +202,7 @@ async def test_bus_events_carry_the_run(
     assert started == {
         "config_entry_id": entry.entry_id,
         "name": "Heat pump",
-        "entity_id": EVENT_ENTITY,
+        "entity_id": EVENT,
         "run_id": run_id,
         "trigger": "automation",
         "reason": "test",
@@ -211,7 +211,7 @@ async def test_bus_events_carry_the_run(
     assert ended["outcome"] == "succeeded"
     assert ended["power_cut"] is True
     assert ended["power_off_minutes"] == 30
-    assert ended["entity_id"] == EVENT_ENTITY
+    assert ended["entity_id"] == EVENT
 
 
 async def test_first_run_shows_in_last_reset_and_recent_resets(

@@ -21,28 +21,12 @@ from pytest_homeassistant_custom_component.common import MockUser
 from custom_components.heat_pump_reset.const import DOMAIN
 from custom_components.heat_pump_reset.run import Phase
 
-from .conftest import (
-    COARSE,
-    DISCHARGE,
-    OUTCOME,
-    PHASE,
-    SAVED,
-    SECOND,
-    STAGGER,
-    STARTUP,
-    THERMOSTAT,
-    TO_THE_END,
-    Die,
-    HeatPump,
-    advance,
-    cancel,
-    settle,
-    start,
-    state,
-    store_key,
-    thermostat_settings,
-)
-from .test_restart import power, restart
+from .harness.driving import advance, cancel, settle, start, state, store_key
+from .harness.entity_ids import OUTCOME, PHASE, THERMOSTAT
+from .harness.equipment import SAVED, HeatPump, power, thermostat_settings
+from .harness.holding import Die
+from .harness.restarts import restart
+from .harness.timings import COARSE, DISCHARGE, SECOND, STAGGER, STARTUP, TO_THE_END
 
 
 async def person_sets(

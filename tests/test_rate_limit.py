@@ -13,8 +13,10 @@ from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.heat_pump_reset.const import DOMAIN
 
-from .conftest import BUTTON, PHASE, HeatPump, advance, settle, start, state
-from .test_history import T0, run_once
+from .harness.driving import advance, run_once, settle, start, state
+from .harness.entity_ids import BUTTON, PHASE
+from .harness.equipment import HeatPump
+from .harness.timings import T0
 
 
 async def test_over_the_limit_is_refused_and_touches_nothing(

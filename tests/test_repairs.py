@@ -26,20 +26,10 @@ from custom_components.heat_pump_reset.const import (
     DOMAIN,
 )
 
-from .conftest import (
-    DISCHARGE,
-    PHASE,
-    SECOND,
-    SWITCH_A,
-    SWITCH_B,
-    HeatPump,
-    advance,
-    settle,
-    start,
-    state,
-    stored_history,
-)
-from .test_history import T0, run_once
+from .harness.driving import advance, run_once, settle, start, state, stored_history
+from .harness.entity_ids import PHASE, SWITCH_A, SWITCH_B
+from .harness.equipment import HeatPump
+from .harness.timings import DISCHARGE, SECOND, T0
 
 # A run whose unit never starts also waits out the 15-minute verification window.
 NO_START_RUN = timedelta(minutes=37 + 16)

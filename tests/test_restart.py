@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 import json
 from pathlib import Path
 from typing import Any
@@ -28,246 +27,83 @@ from custom_components.heat_pump_reset.const import (
 )
 from custom_components.heat_pump_reset.diagnostics import async_get_config_entry_diagnostics
 from custom_components.heat_pump_reset.publishing import Publisher
-from custom_components.heat_pump_reset.run import Phase, Run
+from custom_components.heat_pump_reset.run import Run
 from custom_components.heat_pump_reset.storage import RunStore
 
-from .conftest import (
-    COARSE,
-    DISCHARGE,
-    ENDS_AT,
-    FULL_RUN,
-    OUTCOME,
-    PHASE,
-    SAVED,
-    SECOND,
-    STAGGER,
-    STARTUP,
-    SWITCH_A,
-    SWITCH_B,
-    THERMOSTAT,
-    TO_THE_END,
-    VERIFY,
-    Die,
-    HeatPump,
+from .harness.driving import (
     advance,
+    advance_to,
     settle,
     start,
     state,
     store_key,
+    stored,
     stored_history,
-    thermostat_settings,
-    touched,
+    stored_time,
+)
+from .harness.entity_ids import ENDS_AT, OUTCOME, PHASE, SWITCH_A, SWITCH_B, THERMOSTAT
+from .harness.equipment import SAVED, HeatPump, power, thermostat_settings, touched
+from .harness.holding import (
+    Release,
+    Scene,
+    hold_cutting_power_before_cut,
+    hold_cutting_power_partial,
+    hold_discharging,
+    hold_restoring_power,
+    hold_restoring_thermostat,
+    hold_starting_up,
+    hold_stopping_thermostat,
+    hold_verifying,
+)
+from .harness.restarts import boot, kill, restart
+from .harness.timings import (
+    COARSE,
+    DISCHARGE,
+    FULL_RUN,
+    SECOND,
+    STAGGER,
+    STARTUP,
+    TO_THE_END,
+    VERIFY,
 )
 
-# --- Helpers ----------------------------------------------------------------------------------
-
-
-def stored(hass_storage: dict[str, Any], entry: ConfigEntry) -> dict[str, Any]:
-    """Return what the entry's store holds on 'disk'."""
-    data: dict[str, Any] = hass_storage[store_key(entry)]["data"]
-    return data
-
-
-def stored_time(hass_storage: dict[str, Any], entry: ConfigEntry, key: str) -> datetime:
-    """Return a time of the stored active run."""
-    value = stored(hass_storage, entry)["active"][key]
-    assert value is not None, key
-    return datetime.fromisoformat(value)
-
-
-def power(pump: HeatPump) -> list[bool]:
-    """Return whether each breaker is on, in cut order."""
-    return [bool(s.is_on) for s in pump.switches]
-
-
-async def advance_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, when: datetime) -> None:
-    """Move simulated time to exactly `when`, in coarse steps."""
-    delta = when - dt_util.utcnow()
-    assert delta >= timedelta(0)
-    await advance(hass, freezer, delta, step=COARSE)
-
-
-async def kill(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Stop Home Assistant as a killed process would: the run stops, the equipment and the store stay."""
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.NOT_LOADED
-
-
-async def boot(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entry: ConfigEntry,
-    pump: HeatPump,
-    downtime: timedelta,
-    during_downtime: Callable[[], None] = lambda: None,
-) -> None:
-    """Start Home Assistant again after `downtime`: set up while starting, touch nothing until started."""
-    freezer.tick(downtime)
-    during_downtime()
-    before = (touched(pump), power(pump), pump.thermostat.hvac_mode)
-    hass.set_state(CoreState.not_running)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await settle(hass)
-    assert entry.state is ConfigEntryState.LOADED
-    # Every integration may not be set up yet: nothing may be touched before Home Assistant runs.
-    await advance(hass, freezer, timedelta(seconds=5))
-    assert (touched(pump), power(pump), pump.thermostat.hvac_mode) == before
-    hass.set_state(CoreState.running)
-    hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
-    await settle(hass)
-
-
-async def restart(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    entry: ConfigEntry,
-    pump: HeatPump,
-    downtime: timedelta = timedelta(minutes=1),
-    during_downtime: Callable[[], None] = lambda: None,
-) -> None:
-    """Kill Home Assistant, leave it down for `downtime`, and start it again."""
-    await kill(hass, entry)
-    await boot(hass, freezer, entry, pump, downtime, during_downtime)
-
-
-# --- Holding a run in each phase ------------------------------------------------------------
-
-
-@dataclass
-class Scene:
-    """What a hold needs: the test HA, its clock, the equipment, the entry and the kill switch."""
-
-    hass: HomeAssistant
-    freezer: FrozenDateTimeFactory
-    pump: HeatPump
-    entry: ConfigEntry
-    die: Die
-
-
-@pytest.fixture
-def scene(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    heat_pump: HeatPump,
-    entry: ConfigEntry,
-    die_after_save: Die,
-) -> Scene:
-    """Bundle the fixtures the holds use."""
-    return Scene(hass, freezer, heat_pump, entry, die_after_save)
-
-
-async def _hold_stopping_thermostat(sc: Scene) -> None:
-    """The unit keeps heating after the thermostat is told off."""
-    sc.pump.thermostat.stuck_action = HVACAction.HEATING
-    await start(sc.hass, sc.entry)
-    await advance(sc.hass, sc.freezer, timedelta(seconds=30), step=timedelta(seconds=5))
-
-
-async def _hold_cutting_power_before_cut(sc: Scene) -> None:
-    """Died right after entering cutting_power, before any off command."""
-    sc.die(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_cut == 0)
-    await start(sc.hass, sc.entry)
-
-
-async def _hold_cutting_power_partial(sc: Scene) -> None:
-    """Died after breaker a went off, just before breaker b's off command."""
-    sc.die(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_cut == 2)
-    await start(sc.hass, sc.entry)
-
-
-async def _hold_discharging(sc: Scene) -> None:
-    """Ten minutes into the discharge wait."""
-    await start(sc.hass, sc.entry)
-    await advance(sc.hass, sc.freezer, timedelta(minutes=10), step=COARSE)
-
-
-async def _hold_restoring_power(sc: Scene) -> None:
-    """Breaker b dropped off the network while off, so power cannot come back yet."""
-    await start(sc.hass, sc.entry)
-    sc.pump.switch_b.set_available(False)
-    await advance(sc.hass, sc.freezer, DISCHARGE + timedelta(minutes=1), step=COARSE)
-
-
-async def _hold_starting_up(sc: Scene) -> None:
-    """One minute into the start-up delay."""
-    await start(sc.hass, sc.entry)
-    await advance(sc.hass, sc.freezer, DISCHARGE + STAGGER + timedelta(minutes=1), step=COARSE)
-
-
-async def _hold_restoring_thermostat(sc: Scene) -> None:
-    """The thermostat lost power with the breakers and has not come back."""
-    await start(sc.hass, sc.entry)
-    sc.pump.thermostat.set_available(False)
-    await advance(
-        sc.hass, sc.freezer, DISCHARGE + STAGGER + STARTUP + timedelta(minutes=1), step=COARSE
-    )
-
-
-async def _hold_verifying(sc: Scene) -> None:
-    """The thermostat is back but the unit has not started yet."""
-    sc.pump.thermostat.stuck_action = HVACAction.IDLE
-    await start(sc.hass, sc.entry)
-    await advance(
-        sc.hass, sc.freezer, DISCHARGE + STAGGER + STARTUP + timedelta(minutes=1), step=COARSE
-    )
-
-
-def _release_stuck(pump: HeatPump) -> None:
-    pump.thermostat.stuck_action = None
-    pump.thermostat.async_write_ha_state()
-
-
-def _nothing(pump: HeatPump) -> None:
-    pass
-
-
-# id: (phase shown, how to hold it, what changes while HA is down, outcome, detail,
+# id: (phase shown, how to hold it (its release happens while HA is down), outcome, detail,
 #      off commands the breakers got)
-RESTART_CASES: dict[str, tuple[str, Any, Callable[[HeatPump], None], str, str | None, int]] = {
+RESTART_CASES: dict[
+    str, tuple[str, Callable[[Scene], Awaitable[Release]], str, str | None, int]
+] = {
     "stopping_thermostat": (
         "stopping_thermostat",
-        _hold_stopping_thermostat,
-        _release_stuck,
+        hold_stopping_thermostat,
         "interrupted",
         "restarted_before_power_cut",
         0,
     ),
     "cutting_power_before_cut": (
         "cutting_power",
-        _hold_cutting_power_before_cut,
-        _nothing,
+        hold_cutting_power_before_cut,
         "interrupted",
         "restarted_before_power_cut",
         0,
     ),
     "cutting_power_partial": (
         "cutting_power",
-        _hold_cutting_power_partial,
-        _nothing,
+        hold_cutting_power_partial,
         "interrupted",
         "restarted_while_cutting_power",
         1,
     ),
-    "discharging": ("discharging", _hold_discharging, _nothing, "succeeded", None, 2),
-    "restoring_power": (
-        "restoring_power",
-        _hold_restoring_power,
-        lambda pump: pump.switch_b.set_available(True),
-        "succeeded",
-        None,
-        2,
-    ),
-    "starting_up": ("starting_up", _hold_starting_up, _nothing, "succeeded", None, 2),
+    "discharging": ("discharging", hold_discharging, "succeeded", None, 2),
+    "restoring_power": ("restoring_power", hold_restoring_power, "succeeded", None, 2),
+    "starting_up": ("starting_up", hold_starting_up, "succeeded", None, 2),
     "restoring_thermostat": (
         "restoring_thermostat",
-        _hold_restoring_thermostat,
-        lambda pump: pump.thermostat.set_available(True),
+        hold_restoring_thermostat,
         "succeeded",
         None,
         2,
     ),
-    "verifying": ("verifying", _hold_verifying, _release_stuck, "succeeded", None, 2),
+    "verifying": ("verifying", hold_verifying, "succeeded", None, 2),
 }
 
 
@@ -282,8 +118,8 @@ async def test_restart_in_every_phase(
     case: str,
 ) -> None:
     """A restart in any phase resumes the stored run once HA runs and ends with power on and settings back."""
-    phase, hold, during_downtime, outcome, detail, offs = RESTART_CASES[case]
-    await hold(scene)
+    phase, hold, outcome, detail, offs = RESTART_CASES[case]
+    during_downtime = await hold(scene)
     active = stored(hass_storage, entry)["active"]
     assert active is not None
     run_id = active["run_id"]
@@ -292,9 +128,7 @@ async def test_restart_in_every_phase(
 
     await kill(hass, entry)
     assert stored(hass_storage, entry)["active"]["run_id"] == run_id
-    await boot(
-        hass, freezer, entry, heat_pump, timedelta(minutes=1), lambda: during_downtime(heat_pump)
-    )
+    await boot(hass, freezer, entry, heat_pump, timedelta(minutes=1), during_downtime)
     await advance(hass, freezer, TO_THE_END, step=COARSE)
 
     assert state(hass, PHASE).state == "idle"
@@ -319,7 +153,7 @@ async def test_restart_in_every_phase(
 async def test_cancel_is_kept_across_a_restart_in_the_start_up_delay(scene: Scene) -> None:
     """A cancel in the start-up delay is on disk at once: a restart right after it still ends cancelled."""
     hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
-    await _hold_starting_up(scene)
+    await hold_starting_up(scene)
     await hass.services.async_call(
         DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
     )
@@ -339,7 +173,7 @@ async def test_restart_resumes_only_once_started(
     scene: Scene,
 ) -> None:
     """While HA is still starting, a run whose deadline passed waits for the started event."""
-    await _hold_discharging(scene)
+    await hold_discharging(scene)
     await kill(hass, entry)
     freezer.tick(timedelta(hours=2))
     hass.set_state(CoreState.not_running)
@@ -368,7 +202,7 @@ async def test_discharge_keeps_its_original_deadline(
     restarts: int,
 ) -> None:
     """Power returns exactly at the confirmed cut plus 30 minutes, not 30 minutes after the restart."""
-    await _hold_discharging(scene)
+    await hold_discharging(scene)
     deadline = stored_time(hass_storage, entry, "confirmed_off_at") + DISCHARGE
     ends_at = state(hass, ENDS_AT).state
     for _ in range(restarts):
@@ -401,7 +235,7 @@ async def test_discharge_deadline_passed_while_down_restores_at_once(
     scene: Scene,
 ) -> None:
     """Two hours down mid-discharge: power comes back as soon as HA has started, then the staged restore."""
-    await _hold_discharging(scene)
+    await hold_discharging(scene)
     await restart(hass, freezer, entry, heat_pump, downtime=timedelta(hours=2))
     assert power(heat_pump) == [True, False]
     await advance(hass, freezer, STAGGER - SECOND)
@@ -428,7 +262,7 @@ async def test_starting_up_keeps_its_deadline(
     downtime: timedelta,
 ) -> None:
     """The thermostat comes back at power-on plus the start-up delay, or at once if that passed."""
-    await _hold_starting_up(scene)
+    await hold_starting_up(scene)
     deadline = stored_time(hass_storage, entry, "phase_ends_at")
     assert deadline == stored_time(hass_storage, entry, "power_on_at") + STARTUP
     await restart(hass, freezer, entry, heat_pump, downtime=downtime)
@@ -458,7 +292,7 @@ async def test_verifying_keeps_its_deadline(
     A window that ended while Home Assistant was down was never watched: it starts again in full
     (tests/test_clock_and_errors.py).
     """
-    await _hold_verifying(scene)
+    await hold_verifying(scene)
     deadline = stored_time(hass_storage, entry, "phase_ends_at")
     await restart(hass, freezer, entry, heat_pump, downtime=downtime)
     if downtime > VERIFY:
@@ -508,13 +342,13 @@ async def test_reload_mid_discharge_keeps_the_run(
     assert state(hass, OUTCOME).attributes["run_id"] == run_id
 
 
-@pytest.mark.parametrize("hold", [_hold_stopping_thermostat, _hold_cutting_power_partial])
+@pytest.mark.parametrize("hold", [hold_stopping_thermostat, hold_cutting_power_partial])
 async def test_reload_before_the_cut_carries_on(
-    scene: Scene, hass_storage: dict[str, Any], hold: Callable[[Scene], Any]
+    scene: Scene, hass_storage: dict[str, Any], hold: Callable[[Scene], Awaitable[Release]]
 ) -> None:
     """A reload while stopping the thermostat or cutting power repeats that phase; the run goes on."""
     hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
-    await hold(scene)
+    release = await hold(scene)
     phase = state(hass, PHASE).state
     run_id = state(hass, PHASE).attributes["run_id"]
     reloaded_at = dt_util.utcnow()
@@ -526,7 +360,7 @@ async def test_reload_before_the_cut_carries_on(
     )
     assert state(hass, PHASE).attributes["run_id"] == run_id
     assert stored(hass_storage, entry)["active"]["resumed"] == 1
-    _release_stuck(pump)
+    release()
     await advance(hass, freezer, SECOND * 5)
     assert power(pump) == [False, False]
     # The wait counts from the cut confirmed after the reload.
@@ -546,12 +380,12 @@ async def test_reload_before_the_cut_carries_on(
 async def test_cancel_then_reload_at_once_keeps_the_cancel(scene: Scene) -> None:
     """A reload right after a cancel (while stopping) resumes the cancel: thermostat back, no cut."""
     hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
-    await _hold_stopping_thermostat(scene)
+    release = await hold_stopping_thermostat(scene)
     await hass.services.async_call(
         DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
     )
     assert await hass.config_entries.async_reload(entry.entry_id)
-    _release_stuck(pump)
+    release()
     await advance(hass, freezer, TO_THE_END, step=COARSE)
     assert state(hass, OUTCOME).state == "cancelled"
     assert thermostat_settings(pump) == SAVED
@@ -563,7 +397,7 @@ async def test_reload_mid_cut_never_strands_a_cut_breaker(
 ) -> None:
     """The unit starts while the repeated cut writes the run: it ends failed, every breaker cut is back on."""
     hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
-    await _hold_cutting_power_partial(scene)
+    await hold_cutting_power_partial(scene)
     assert power(pump) == [False, True]
     saved = RunStore.async_save_active
     writes: list[int] = []
@@ -589,12 +423,12 @@ async def test_reload_mid_cut_never_strands_a_cut_breaker(
 async def test_set_up_again_long_after_an_unload_is_a_restart(scene: Scene) -> None:
     """An entry set up again minutes after it was unloaded mid-stop does not carry on: thermostat back, interrupted."""
     hass, freezer, heat_pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
-    await _hold_stopping_thermostat(scene)
+    release = await hold_stopping_thermostat(scene)
     await kill(hass, entry)
     await advance(hass, freezer, timedelta(minutes=2), step=COARSE)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await settle(hass)
-    _release_stuck(heat_pump)
+    release()
     await advance(hass, freezer, timedelta(minutes=5), step=COARSE)
     assert state(hass, OUTCOME).state == "interrupted"
     assert thermostat_settings(heat_pump) == SAVED
@@ -848,7 +682,7 @@ async def test_unreadable_stored_run_puts_power_back(
     what to check), and diagnostics show what the file held.
     """
     hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
-    await _hold_discharging(scene)
+    await hold_discharging(scene)
     await kill(hass, entry)
     assert power(pump) == [False, False]
     key = store_key(entry)
@@ -903,7 +737,7 @@ async def test_unreadable_stored_run_keeps_a_discharge_wait_it_can_read(
 ) -> None:
     """An unknown phase, but the cut's time is readable: power stays off until its deadline."""
     hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
-    await _hold_discharging(scene)
+    await hold_discharging(scene)
     deadline = stored_time(hass_storage, entry, "confirmed_off_at") + DISCHARGE
     await kill(hass, entry)
     hass_storage[store_key(entry)]["data"]["active"]["phase"] = "exploding"
@@ -922,7 +756,7 @@ async def test_unreadable_stored_run_retries_power_until_it_is_back(
 ) -> None:
     """A breaker offline when the unreadable run is found: retried, told, and on once it is back."""
     hass, freezer, pump, entry = scene.hass, scene.freezer, scene.pump, scene.entry
-    await _hold_discharging(scene)
+    await hold_discharging(scene)
     await kill(hass, entry)
     hass_storage[store_key(entry)]["data"]["active"]["switches"] = "switch.breaker_a"
     pump.switch_b.set_available(False)
@@ -1011,7 +845,7 @@ async def test_cancel_while_home_assistant_starts_restores_power_at_once(
     scene: Scene,
 ) -> None:
     """Issue 11 item 4: a cancel accepted before the stored run resumes brings power back at once."""
-    await _hold_discharging(scene)
+    await hold_discharging(scene)
     await kill(hass, entry)
     freezer.tick(timedelta(minutes=1))
     hass.set_state(CoreState.not_running)
@@ -1043,7 +877,7 @@ async def test_cancel_on_disk_before_a_restart_mid_discharge_restores_power_at_o
     scene: Scene,
 ) -> None:
     """Issue 11 item 4: the process died after writing a cancel, before power came back."""
-    await _hold_discharging(scene)
+    await hold_discharging(scene)
     await kill(hass, entry)
     active = stored(hass_storage, entry)["active"]
     active["ending"], active["detail"] = "cancelled", "cancelled"
@@ -1063,7 +897,7 @@ async def test_breaker_found_on_after_a_restart_ends_the_wait(
     scene: Scene,
 ) -> None:
     """Issue 11 item 5: a cut breaker turned on while HA was down is power restored, not "never cut"."""
-    await _hold_discharging(scene)
+    await hold_discharging(scene)
     # At the panel while Home Assistant is down (or a relay's power-on default after an outage).
     await restart(
         hass, freezer, entry, heat_pump, during_downtime=lambda: heat_pump.switch_a.set_on(True)
@@ -1089,7 +923,7 @@ async def test_breaker_a_person_turned_off_stays_off_after_a_reload_or_restart(
     how: str,
 ) -> None:
     """Issue 11 item 7: "left off by a person" is part of the stored run, honoured after a reload."""
-    await _hold_restoring_power(scene)
+    await hold_restoring_power(scene)
     assert power(heat_pump) == [True, False]
     # A person turns breaker a off in Home Assistant while the run waits for breaker b.
     await hass.services.async_call(
@@ -1132,7 +966,7 @@ async def test_power_notification_goes_once_power_is_back_after_a_reload_or_remo
     how: str,
 ) -> None:
     """Issue 11 item 9: "power could not be turned back on" goes once the switches are on, by any controller."""
-    await _hold_restoring_power(scene)
+    await hold_restoring_power(scene)
     notification_id = f"{DOMAIN}_{entry.entry_id}_power"
     assert notification_id in notifications
     if how == "reload":
@@ -1235,7 +1069,7 @@ async def test_cancel_while_starting_after_a_restart_mid_cut_restores_power_at_o
     The first decision (`interrupted`) wins the outcome, but the cancel must still bring power back
     at once after the next restart, as the action promises.
     """
-    await _hold_cutting_power_partial(scene)
+    await hold_cutting_power_partial(scene)
     await restart(hass, freezer, entry, heat_pump)
     assert state(hass, PHASE).state == "discharging"
     await kill(hass, entry)

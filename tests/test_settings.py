@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,26 +15,13 @@ from pytest_homeassistant_custom_component.common import MockUser
 
 from custom_components.heat_pump_reset import thermostat
 
-from .conftest import (
-    COARSE,
-    DISCHARGE,
-    OUTCOME,
-    PHASE,
-    SAVED,
-    STAGGER,
-    STARTUP,
-    THERMOSTAT,
-    VERIFY,
-    HeatPump,
-    advance,
-    settle,
-    start,
-    state,
-    thermostat_settings,
-)
+from .harness.driving import advance, settle, start, state
+from .harness.entity_ids import OUTCOME, PHASE, THERMOSTAT
+from .harness.equipment import SAVED, HeatPump, thermostat_settings
+from .harness.holding import Release, Scene, hold_discharging, hold_starting_up
+from .harness.timings import COARSE, UNTIL_RESTORE, VERIFY
 
 # From the start of a run until the thermostat's settings are sent back, when nothing goes wrong.
-UNTIL_RESTORE = DISCHARGE + STAGGER + STARTUP
 # Coarse time steps fire each timer up to one step late: allow for it.
 RESTORED = UNTIL_RESTORE + 3 * COARSE
 # Long enough for any run in this module to end, verification window included.
@@ -204,18 +191,8 @@ PERSON_CHANGES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
 }
 
 
-async def _hold_discharging(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    await advance(hass, freezer, timedelta(minutes=10), step=COARSE)
-    assert state(hass, PHASE).state == "discharging"
-
-
-async def _hold_starting_up(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    await advance(hass, freezer, DISCHARGE + STAGGER + timedelta(minutes=1), step=COARSE)
-    assert state(hass, PHASE).state == "starting_up"
-
-
 @pytest.mark.parametrize(
-    "hold", [_hold_discharging, _hold_starting_up], ids=["discharging", "starting_up"]
+    "hold", [hold_discharging, hold_starting_up], ids=["discharging", "starting_up"]
 )
 @pytest.mark.parametrize("change", list(PERSON_CHANGES))
 async def test_person_changing_the_thermostat_mid_run_is_respected(
@@ -224,7 +201,8 @@ async def test_person_changing_the_thermostat_mid_run_is_respected(
     heat_pump: HeatPump,
     entry: ConfigEntry,
     hass_admin_user: MockUser,
-    hold: Callable[[HomeAssistant, FrozenDateTimeFactory], Any],
+    scene: Scene,
+    hold: Callable[[Scene], Awaitable[Release]],
     change: str,
 ) -> None:
     """A person's change while the run holds the thermostat off is kept.
@@ -233,8 +211,7 @@ async def test_person_changing_the_thermostat_mid_run_is_respected(
     (a set point, a preset) goes back with the saved settings, so the heating comes back too.
     """
     service, data, expected = PERSON_CHANGES[change]
-    await start(hass, entry)
-    await hold(hass, freezer)
+    await hold(scene)
     await hass.services.async_call(
         "climate",
         service,

@@ -1,4 +1,4 @@
-"""Texts, icons and manifest: every key the code uses is translated, and the files agree."""
+"""Texts, icons and translations: every key the code uses is translated, and the files agree."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ import ast
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 import json
-from pathlib import Path
 import re
-import string
 from typing import Any
 
-from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -22,27 +19,20 @@ from homeassistant.helpers.translation import async_get_translations
 import pytest
 import yaml
 
-import custom_components.heat_pump_reset as integration
+from custom_components.heat_pump_reset import const
 from custom_components.heat_pump_reset.const import DOMAIN
 from custom_components.heat_pump_reset.run import Outcome, Phase
 
-from .conftest import OUTCOME, PHASE, SWITCH_B, HeatPump, advance, settle, state
+from .harness.driving import advance, settle, state
+from .harness.entity_ids import OUTCOME, PHASE, SWITCH_B
+from .harness.equipment import HeatPump
+from .harness.integration_files import COMPONENT, SOURCES, STRINGS, TRANSLATIONS, placeholders
 
-COMPONENT = Path(integration.__file__).parent
-STRINGS: dict[str, Any] = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
 ICONS: dict[str, Any] = json.loads((COMPONENT / "icons.json").read_text(encoding="utf-8"))
-MANIFEST: dict[str, Any] = json.loads((COMPONENT / "manifest.json").read_text(encoding="utf-8"))
 SERVICES: dict[str, Any] = yaml.safe_load((COMPONENT / "services.yaml").read_text(encoding="utf-8"))
-SOURCES = {
-    path.name: ast.parse(path.read_text(encoding="utf-8")) for path in COMPONENT.glob("*.py")
-}
+LANGUAGES = ("de", "fr", "nl")
 # Attributes Home Assistant adds itself; they need no translation of ours.
 HA_ATTRIBUTES = {"device_class", "friendly_name", "icon", "options"}
-
-
-def placeholders(message: str) -> set[str]:
-    """Return the `{name}` placeholders of a translated message."""
-    return {name for _text, name, _spec, _conv in string.Formatter().parse(message) if name}
 
 
 def keyword(call: ast.Call, name: str) -> ast.expr | None:
@@ -92,6 +82,17 @@ def formatted_exception_texts(func: str = "notice") -> list[tuple[str, str, set[
     return found
 
 
+def _leaves(node: Any, path: str = "") -> dict[str, str]:
+    """Return every text of a translation file by its dotted key."""
+    if isinstance(node, dict):
+        found: dict[str, str] = {}
+        for key, value in node.items():
+            found.update(_leaves(value, f"{path}.{key}" if path else key))
+        return found
+    assert isinstance(node, str), path
+    return {path: node}
+
+
 def walk_strings(node: Any) -> Iterator[str]:
     """Yield every string leaf of a JSON document."""
     if isinstance(node, dict):
@@ -124,6 +125,43 @@ def test_icons_are_material_design_icons() -> None:
     icons = list(walk_strings(ICONS))
     assert icons
     assert [icon for icon in icons if not re.fullmatch(r"mdi:[a-z0-9]+(-[a-z0-9]+)*", icon)] == []
+
+
+# --- Translations ---------------------------------------------------------------------------
+
+
+def test_translation_files_are_the_expected_languages() -> None:
+    """English plus the three translations ship, and nothing else."""
+    assert sorted(path.stem for path in TRANSLATIONS.glob("*.json")) == sorted(["en", *LANGUAGES])
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translation_matches_english_key_for_key(language: str) -> None:
+    """Same keys as en.json, the same placeholders in each text, and no text left in English."""
+    english = _leaves(json.loads((TRANSLATIONS / "en.json").read_text(encoding="utf-8")))
+    other = _leaves(json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")))
+    assert sorted(set(english) - set(other)) == [], "missing"
+    assert sorted(set(other) - set(english)) == [], "extra"
+    mismatched = {
+        key: (sorted(placeholders(text)), sorted(placeholders(other[key])))
+        for key, text in english.items()
+        if placeholders(text) != placeholders(other[key])
+    }
+    assert mismatched == {}
+    assert all(text.strip() for text in other.values())
+    # Texts that read the same in every language are short names (Thermostat, Limit, ...).
+    same = [key for key, text in english.items() if other[key] == text and len(text) > 20]
+    assert same == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_translation_keeps_home_assistant_untranslated(language: str) -> None:
+    """Wherever English says Home Assistant, the translation does too."""
+    english = _leaves(json.loads((TRANSLATIONS / "en.json").read_text(encoding="utf-8")))
+    other = _leaves(json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")))
+    for key, text in english.items():
+        if "Home Assistant" in text:
+            assert "Home Assistant" in other[key], key
 
 
 # --- Actions --------------------------------------------------------------------------------
@@ -189,7 +227,7 @@ def test_entity_translation_keys_in_code_exist() -> None:
         for tree in SOURCES.values()
         for call in calls(tree)
         if keyword(call, "translation_domain") is None
-        # Repair issues name their domain positionally; test_validation.py checks their keys.
+        # Repair issues name their domain positionally; the Repairs tests below check their keys.
         and not (isinstance(call.func, ast.Attribute) and call.func.attr == "async_create_issue")
         and isinstance(key := keyword(call, "translation_key"), ast.Constant)
     }
@@ -390,6 +428,47 @@ async def test_refusals_render_a_full_message(
     assert all(value in rendered for value in expected.values())
 
 
+# --- Repairs --------------------------------------------------------------------------------
+
+
+def _issue_keys_in_code() -> set[str]:
+    """Return the translation keys of the repair issues the code creates."""
+    keys: set[str] = set()
+    for module, tree in SOURCES.items():
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute | ast.Name)
+                and (getattr(node.func, "attr", None) or getattr(node.func, "id", None))
+                == "async_create_issue"
+            ):
+                continue
+            key = next((kw.value for kw in node.keywords if kw.arg == "translation_key"), None)
+            if isinstance(key, ast.Constant):
+                keys.add(key.value)
+                continue
+            # issues.py raises every issue through one helper: its keys are const.ISSUE_*.
+            assert module == "issues.py", f"{module}:{node.lineno} key is not a literal"
+            keys |= {value for name, value in vars(const).items() if name.startswith("ISSUE_")}
+    return keys
+
+
+def test_repair_issues_and_fix_flows_are_translated() -> None:
+    """Each issue the code raises has a title, and a description or a fix flow whose steps are titled."""
+    issues: dict[str, Any] = STRINGS.get("issues", {})
+    assert _issue_keys_in_code() == set(issues)
+    for key, texts in issues.items():
+        assert texts.get("title"), key
+        fix_flow = texts.get("fix_flow")
+        assert texts.get("description") or fix_flow, key
+        if fix_flow is not None:
+            assert fix_flow["step"], key
+            for step, step_texts in fix_flow["step"].items():
+                assert step_texts.get("title") or texts.get("title"), f"{key}.{step}"
+            for reason in fix_flow.get("abort", {}).values():
+                assert reason.strip(), key
+
+
 # --- Config, options and reconfigure flows --------------------------------------------------
 
 
@@ -468,38 +547,6 @@ async def test_every_form_field_has_a_label_and_help(
         assert set(texts["data_description"]) == fields, step
     assert set(STRINGS["config"]["step"]) == {"user", "reconfigure"}
     assert set(STRINGS["options"]["step"]) == {"init"}
-
-
-# --- Manifest -------------------------------------------------------------------------------
-
-
-def test_manifest_key_order() -> None:
-    """The manifest lists domain, then name, then the other keys alphabetically (hassfest's order)."""
-    keys = list(MANIFEST)
-    assert keys[:2] == ["domain", "name"]
-    assert keys[2:] == sorted(keys[2:])
-
-
-def test_manifest_content() -> None:
-    """The manifest has every key a custom helper integration needs, with the right values."""
-    assert MANIFEST["domain"] == DOMAIN == COMPONENT.name
-    assert MANIFEST["name"]
-    assert MANIFEST["config_flow"] is True
-    assert MANIFEST["iot_class"] == "calculated"
-    assert MANIFEST["integration_type"] == "helper"
-    assert MANIFEST["documentation"].startswith("https://")
-    assert MANIFEST["issue_tracker"].startswith("https://")
-    assert MANIFEST["codeowners"]
-    assert all(re.fullmatch(r"@[\w.-]+(/[\w.-]+)?", owner) for owner in MANIFEST["codeowners"])
-    version = AwesomeVersion(MANIFEST["version"])
-    assert version.strategy in {
-        AwesomeVersionStrategy.SEMVER,
-        AwesomeVersionStrategy.SIMPLEVER,
-        AwesomeVersionStrategy.CALVER,
-        AwesomeVersionStrategy.PEP440,
-    }
-    # The power notification needs persistent_notification set up before us.
-    assert "persistent_notification" in MANIFEST["dependencies"]
 
 
 async def test_actions_target_heat_pumps_in_the_ui(

@@ -10,20 +10,10 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 import pytest
 
-from .conftest import (
-    COARSE,
-    DISCHARGE,
-    OUTCOME,
-    SAVED,
-    STAGGER,
-    STARTUP,
-    VERIFY,
-    HeatPump,
-    advance,
-    start,
-    state,
-    thermostat_settings,
-)
+from .harness.driving import advance, start, state
+from .harness.entity_ids import OUTCOME
+from .harness.equipment import SAVED, HeatPump, thermostat_settings
+from .harness.timings import COARSE, DISCHARGE, STAGGER, STARTUP, VERIFY
 
 
 @pytest.fixture

@@ -37,28 +37,12 @@ from custom_components.heat_pump_reset.const import (
 from custom_components.heat_pump_reset.run import Run, Trigger
 from custom_components.heat_pump_reset.running import above_threshold
 
-from .conftest import (
-    DISCHARGE,
-    OUTCOME,
-    PHASE,
-    SENSOR,
-    STAGGER,
-    STARTUP,
-    STOP_TIMEOUT,
-    SWITCH_A,
-    SWITCH_B,
-    THERMOSTAT,
-    HeatPump,
-    advance,
-    set_power,
-    settle,
-    start,
-    state,
-    store_key,
-)
+from .harness.driving import advance, set_power, settle, start, state, store_key
+from .harness.entity_ids import OUTCOME, PHASE, SENSOR, SWITCH_A, SWITCH_B, THERMOSTAT
+from .harness.equipment import HeatPump
+from .harness.timings import STOP_TIMEOUT, UNTIL_RESTORE
 
 WITH_SENSOR = pytest.mark.parametrize("options", [{CONF_POWER_SENSOR: SENSOR}], indirect=True)
-UNTIL_RESTORE = DISCHARGE + STAGGER + STARTUP
 OTHER_SENSOR = "sensor.other_power"
 
 

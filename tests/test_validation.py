@@ -1,31 +1,24 @@
 """What hassfest and HACS would check, which cannot run on a custom integration here.
 
-Texts, icons, actions and the manifest's basic values are pinned in test_strings.py; this module adds
-the rest: manifest keys and dependencies, hacs.json, the brand icon, quality_scale.yaml, and every
-translation checked key for key against English.
+The manifest (keys, order, values, dependencies), hacs.json, the brand icons, quality_scale.yaml and
+the README's tier. Texts and translations are checked in test_strings.py.
 """
 
 from __future__ import annotations
 
 import ast
 import json
-from pathlib import Path
-import string
+import re
 import struct
 from typing import Any
 
+from awesomeversion import AwesomeVersion, AwesomeVersionStrategy
 import pytest
 import yaml
 
-import custom_components.heat_pump_reset as integration
-from custom_components.heat_pump_reset import const
+from custom_components.heat_pump_reset.const import DOMAIN
 
-COMPONENT = Path(integration.__file__).parent
-ROOT = COMPONENT.parent.parent
-MANIFEST: dict[str, Any] = json.loads((COMPONENT / "manifest.json").read_text(encoding="utf-8"))
-STRINGS: dict[str, Any] = json.loads((COMPONENT / "strings.json").read_text(encoding="utf-8"))
-TRANSLATIONS = COMPONENT / "translations"
-LANGUAGES = ("de", "fr", "nl")
+from .harness.integration_files import COMPONENT, MANIFEST, ROOT, SOURCES
 
 # The rule ids of home-assistant/core script/hassfest/quality_scale.py (ALL_RULES, 2026): 20 bronze,
 # 10 silver, 21 gold, 3 platinum. Listing them turns a missing rule into a failure.
@@ -132,29 +125,6 @@ HACS_KEYS = {
 }
 
 
-def _sources() -> dict[str, ast.Module]:
-    """Return the parsed modules of the package."""
-    return {
-        path.name: ast.parse(path.read_text(encoding="utf-8")) for path in COMPONENT.glob("*.py")
-    }
-
-
-def _leaves(node: Any, path: str = "") -> dict[str, str]:
-    """Return every text of a translation file by its dotted key."""
-    if isinstance(node, dict):
-        found: dict[str, str] = {}
-        for key, value in node.items():
-            found.update(_leaves(value, f"{path}.{key}" if path else key))
-        return found
-    assert isinstance(node, str), path
-    return {path: node}
-
-
-def _placeholders(text: str) -> set[str]:
-    """Return the `{name}` placeholders of a text."""
-    return {name for _lit, name, _spec, _conv in string.Formatter().parse(text) if name}
-
-
 # --- Quality scale --------------------------------------------------------------------------
 
 
@@ -190,7 +160,7 @@ def test_manifest_has_only_known_keys_and_no_unused_requirements() -> None:
     assert MANIFEST["requirements"] == []
     allowed_roots = {"homeassistant", "voluptuous", "__future__"}
     stdlib = set(__import__("sys").stdlib_module_names)
-    for module, tree in _sources().items():
+    for module, tree in SOURCES.items():
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 roots = {alias.name.split(".")[0] for alias in node.names}
@@ -205,14 +175,14 @@ def test_manifest_dependencies_are_used_components() -> None:
     """Each dependency is a Home Assistant component the code imports or needs set up first."""
     imported = {
         node.module.split(".")[2]
-        for tree in _sources().values()
+        for tree in SOURCES.values()
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom)
         and node.module
         and node.module.startswith("homeassistant.components.")
     } | {
         alias.name
-        for tree in _sources().values()
+        for tree in SOURCES.values()
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.module == "homeassistant.components"
         for alias in node.names
@@ -226,7 +196,7 @@ def test_setup_and_config_flow_match_the_manifest() -> None:
     """config_flow: true has config_flow.py; async_setup comes with CONFIG_SCHEMA (hassfest)."""
     assert MANIFEST["config_flow"] is True
     assert (COMPONENT / "config_flow.py").is_file()
-    init = _sources()["__init__.py"]
+    init = SOURCES["__init__.py"]
     names = {
         node.name for node in init.body if isinstance(node, ast.AsyncFunctionDef | ast.FunctionDef)
     }
@@ -239,6 +209,34 @@ def test_setup_and_config_flow_match_the_manifest() -> None:
     }
     assert "async_setup" in names
     assert "CONFIG_SCHEMA" in assigned
+
+
+def test_manifest_key_order() -> None:
+    """The manifest lists domain, then name, then the other keys alphabetically (hassfest's order)."""
+    keys = list(MANIFEST)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+
+
+def test_manifest_content() -> None:
+    """The manifest has every key a custom helper integration needs, with the right values."""
+    assert MANIFEST["domain"] == DOMAIN == COMPONENT.name
+    assert MANIFEST["name"]
+    assert MANIFEST["iot_class"] == "calculated"
+    assert MANIFEST["integration_type"] == "helper"
+    assert MANIFEST["documentation"].startswith("https://")
+    assert MANIFEST["issue_tracker"].startswith("https://")
+    assert MANIFEST["codeowners"]
+    assert all(re.fullmatch(r"@[\w.-]+(/[\w.-]+)?", owner) for owner in MANIFEST["codeowners"])
+    version = AwesomeVersion(MANIFEST["version"])
+    assert version.strategy in {
+        AwesomeVersionStrategy.SEMVER,
+        AwesomeVersionStrategy.SIMPLEVER,
+        AwesomeVersionStrategy.CALVER,
+        AwesomeVersionStrategy.PEP440,
+    }
+    # The power notification needs persistent_notification set up before us.
+    assert "persistent_notification" in MANIFEST["dependencies"]
 
 
 def test_hacs_json() -> None:
@@ -257,81 +255,3 @@ def test_brand_icons(name: str, size: int) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (size, size)
-
-
-# --- Translations ---------------------------------------------------------------------------
-
-
-def test_translation_files_are_the_expected_languages() -> None:
-    """English plus the three translations ship, and nothing else."""
-    assert sorted(path.stem for path in TRANSLATIONS.glob("*.json")) == sorted(["en", *LANGUAGES])
-
-
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_translation_matches_english_key_for_key(language: str) -> None:
-    """Same keys as en.json, the same placeholders in each text, and no text left in English."""
-    english = _leaves(json.loads((TRANSLATIONS / "en.json").read_text(encoding="utf-8")))
-    other = _leaves(json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")))
-    assert sorted(set(english) - set(other)) == [], "missing"
-    assert sorted(set(other) - set(english)) == [], "extra"
-    mismatched = {
-        key: (sorted(_placeholders(text)), sorted(_placeholders(other[key])))
-        for key, text in english.items()
-        if _placeholders(text) != _placeholders(other[key])
-    }
-    assert mismatched == {}
-    assert all(text.strip() for text in other.values())
-    # Texts that read the same in every language are short names (Thermostat, Limit, ...).
-    same = [key for key, text in english.items() if other[key] == text and len(text) > 20]
-    assert same == []
-
-
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_translation_keeps_home_assistant_untranslated(language: str) -> None:
-    """Wherever English says Home Assistant, the translation does too."""
-    english = _leaves(json.loads((TRANSLATIONS / "en.json").read_text(encoding="utf-8")))
-    other = _leaves(json.loads((TRANSLATIONS / f"{language}.json").read_text(encoding="utf-8")))
-    for key, text in english.items():
-        if "Home Assistant" in text:
-            assert "Home Assistant" in other[key], key
-
-
-# --- Repairs --------------------------------------------------------------------------------
-
-
-def _issue_keys_in_code() -> set[str]:
-    """Return the translation keys of the repair issues the code creates."""
-    keys: set[str] = set()
-    for module, tree in _sources().items():
-        for node in ast.walk(tree):
-            if not (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute | ast.Name)
-                and (getattr(node.func, "attr", None) or getattr(node.func, "id", None))
-                == "async_create_issue"
-            ):
-                continue
-            key = next((kw.value for kw in node.keywords if kw.arg == "translation_key"), None)
-            if isinstance(key, ast.Constant):
-                keys.add(key.value)
-                continue
-            # issues.py raises every issue through one helper: its keys are const.ISSUE_*.
-            assert module == "issues.py", f"{module}:{node.lineno} key is not a literal"
-            keys |= {value for name, value in vars(const).items() if name.startswith("ISSUE_")}
-    return keys
-
-
-def test_repair_issues_and_fix_flows_are_translated() -> None:
-    """Each issue the code raises has a title, and a description or a fix flow whose steps are titled."""
-    issues: dict[str, Any] = STRINGS.get("issues", {})
-    assert _issue_keys_in_code() == set(issues)
-    for key, texts in issues.items():
-        assert texts.get("title"), key
-        fix_flow = texts.get("fix_flow")
-        assert texts.get("description") or fix_flow, key
-        if fix_flow is not None:
-            assert fix_flow["step"], key
-            for step, step_texts in fix_flow["step"].items():
-                assert step_texts.get("title") or texts.get("title"), f"{key}.{step}"
-            for reason in fix_flow.get("abort", {}).values():
-                assert reason.strip(), key

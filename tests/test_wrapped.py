@@ -16,16 +16,9 @@ from custom_components.heat_pump_reset.const import (
     DOMAIN,
 )
 
-from .conftest import (
-    SWITCH_A,
-    SWITCH_B,
-    THERMOSTAT,
-    HeatPump,
-    advance,
-    settle,
-    start,
-    store_key,
-)
+from .harness.driving import advance, settle, start, store_key
+from .harness.entity_ids import SWITCH_A, SWITCH_B, THERMOSTAT
+from .harness.equipment import HeatPump
 
 
 def missing_issues(hass: HomeAssistant, entry: ConfigEntry) -> set[str]:

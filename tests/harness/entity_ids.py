@@ -1,0 +1,16 @@
+"""The ids of the fake heat pump's entities (tests/fakes.py) and of our entities for it."""
+
+THERMOSTAT = "climate.living_room"
+SWITCH_A = "switch.breaker_a"
+SWITCH_B = "switch.breaker_b"
+SENSOR = "sensor.heat_pump_power"
+
+PHASE = "sensor.living_room_reset_phase"
+ENDS_AT = "sensor.living_room_reset_phase_ends"
+OUTCOME = "sensor.living_room_last_reset_outcome"
+BUTTON = "button.living_room_reset_heat_pump"
+CANCEL_BUTTON = "button.living_room_cancel_reset"
+LAST_RESET = "sensor.living_room_last_reset"
+RECENT = "sensor.living_room_recent_resets"
+RUNNING = "binary_sensor.living_room_reset_running"
+EVENT = "event.living_room_reset"
