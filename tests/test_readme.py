@@ -18,7 +18,8 @@ import yaml
 
 import custom_components.heat_pump_reset as integration
 
-from .conftest import PHASE, advance, cancel, start, state
+from .harness.driving import advance, cancel, start, state
+from .harness.entity_ids import PHASE
 
 REPO = Path(__file__).parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
