@@ -45,6 +45,45 @@ class Trigger(StrEnum):
     AUTOMATION = "automation"  # an automation, script or blueprint called the action
 
 
+class Detail(StrEnum):
+    """Why a run ended as it did: the `detail` and `thermostat_detail` of a run and its record.
+
+    The ones marked (ids) are followed by a colon and the entities concerned
+    (`switch_unavailable:switch.outdoor`); an internal error is `internal_error_in_<phase>`. Each
+    value is translated under the attributes `detail` and `thermostat_detail` in strings.json.
+    """
+
+    VERIFICATION = "verification"  # the verification window decided the outcome
+    CANCELLED = "cancelled"
+    ENTRY_DISABLED = "entry_disabled"
+    ENTRY_REMOVED = "entry_removed"
+    STORED_RUN_UNREADABLE = "stored_run_unreadable"
+    RESTARTED_BEFORE_POWER_CUT = "restarted_before_power_cut"
+    RESTARTED_WHILE_CUTTING_POWER = "restarted_while_cutting_power"
+    POWER_RESTORED_BY_HAND = "power_restored_by_hand"
+    POWER_RESTORED_OUTSIDE = "power_restored_outside"
+    STORE_WRITE_FAILED = "store_write_failed"
+    THERMOSTAT_REFUSED_OFF = "thermostat_refused_off"
+    THERMOSTAT_DID_NOT_STOP = "thermostat_did_not_stop"
+    THERMOSTAT_UNAVAILABLE_BEFORE_CUT = "thermostat_unavailable_before_cut"
+    UNIT_STARTED_BEFORE_CUT = "unit_started_before_cut"
+    THERMOSTAT_DID_NOT_RETURN = "thermostat_did_not_return"
+    SWITCH_DID_NOT_TURN_OFF = "switch_did_not_turn_off"  # (ids)
+    SWITCH_UNAVAILABLE = "switch_unavailable"  # (ids)
+    THERMOSTAT_NOT_RESTORED = "thermostat_not_restored"  # (ids: the settings not put back)
+
+
+INTERNAL_ERROR_PREFIX: Final = "internal_error_in_"
+
+
+def detail_codes() -> list[str]:
+    """Return every code a detail can start with (before any colon), internal errors included."""
+    return [
+        *(detail.value for detail in Detail),
+        *(f"{INTERNAL_ERROR_PREFIX}{phase}" for phase in Phase if phase is not Phase.IDLE),
+    ]
+
+
 # hvac_action values meaning the unit is doing work: power must not be cut during them.
 ACTIVE_ACTIONS: Final = frozenset({"heating", "cooling", "drying", "defrosting", "preheating"})
 # hvac_action values that show the unit started after the reset.
@@ -336,7 +375,7 @@ def aware_time(value: Any) -> datetime | None:
 
 
 # What the run of a stored file that cannot be read ends as.
-UNREADABLE_DETAIL: Final = "stored_run_unreadable"
+UNREADABLE_DETAIL: Final = Detail.STORED_RUN_UNREADABLE.value
 # The longest discharge wait a stored run may ask for (the action allows 240 minutes).
 MAX_STORED_MINUTES: Final = 24 * 60
 
