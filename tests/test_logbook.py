@@ -27,7 +27,19 @@ import yaml
 
 from custom_components.heat_pump_reset.const import DOMAIN
 
-from .conftest import BUTTON, FULL_RUN, PHASE, HeatPump, advance, cancel, settle, start, state
+from .conftest import (
+    BUTTON,
+    FULL_RUN,
+    OUTCOME,
+    PHASE,
+    SWITCH_B,
+    HeatPump,
+    advance,
+    cancel,
+    settle,
+    start,
+    state,
+)
 
 ROOT = Path(__file__).parent.parent
 EVENT_ENTITY = "event.living_room_reset"
@@ -151,9 +163,10 @@ async def test_a_run_that_never_cut_power(
     await hass.services.async_call("button", "press", {"entity_id": BUTTON}, blocking=True)
     await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=10))
     lines = run_lines(await logbook_lines(hass, since))
-    assert lines[0] == "reset started with the button"
-    assert lines[1].startswith("reset ended: failed (thermostat_")
-    assert lines[1].endswith("), power not cut, started with the button")
+    assert lines == [
+        "reset started with the button",
+        "reset ended: failed (Unit did not stop in time), power not cut, started with the button",
+    ]
 
 
 async def test_lines_in_home_assistant_language(
@@ -180,6 +193,52 @@ async def test_lines_in_home_assistant_language(
     assert run_lines(await logbook_lines(hass, since))[0] == (
         "reset started by an automation, reason: Stromausfall"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        (
+            "en",
+            (
+                "reset ended: failed (A power switch did not turn off: Breaker b),"
+                " started by an automation"
+            ),
+        ),
+        (
+            "de",
+            (
+                "Zurücksetzen beendet: fehlgeschlagen (Ein Stromschalter hat nicht ausgeschaltet:"
+                " Breaker b), von einer Automatisierung gestartet"
+            ),
+        ),
+        (
+            "fr",
+            (
+                "réinitialisation terminée : échouée (Un interrupteur d'alimentation ne s'est pas"
+                " éteint : Breaker b), lancée par une automatisation"
+            ),
+        ),
+    ],
+)
+async def test_the_detail_reads_in_words_with_the_entity_named(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    language: str,
+    line: str,
+) -> None:
+    """Issue 15 item 8: why a run failed is said in words, naming the switch by its name."""
+    await setup_logbook(hass)
+    since = dt_util.utcnow() - timedelta(seconds=1)
+    heat_pump.switch_b.refuse = True
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=timedelta(seconds=5))
+    assert state(hass, OUTCOME).attributes["detail"] == f"switch_did_not_turn_off:{SWITCH_B}"
+    await change_language(hass, language)
+    assert run_lines(await logbook_lines(hass, since))[-1] == line
 
 
 async def test_bus_events_carry_the_run(

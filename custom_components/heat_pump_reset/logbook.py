@@ -95,7 +95,8 @@ def describe(hass: HomeAssistant, event_type: str, data: Mapping[str, Any]) -> s
     outcome = data.get("outcome")
     said = say(OUTCOMES[outcome]) if outcome in OUTCOMES else str(outcome)
     if outcome in _EXPLAINED and data.get("detail") not in (None, "", outcome):
-        ended = say(phrase("logbook_ended_detail", outcome=said, detail=str(data["detail"])))
+        detail = _detail_words(hass, str(data["detail"]), say)
+        ended = say(phrase("logbook_ended_detail", outcome=said, detail=detail))
     else:
         ended = say(phrase("logbook_ended", outcome=said))
     if not data.get("power_cut"):
@@ -105,6 +106,23 @@ def describe(hass: HomeAssistant, event_type: str, data: Mapping[str, Any]) -> s
     else:
         power = None
     return ", ".join(part for part in (ended, power, trigger, reason) if part)
+
+
+@callback
+def _detail_words(hass: HomeAssistant, detail: str, say: Callable[[Phrase], str]) -> str:
+    """Return a run's detail in words, as the entities show it; the entities it names follow."""
+    code, _colon, names = detail.partition(":")
+    key = f"component.{DOMAIN}.entity.event.reset.state_attributes.detail.state.{code}"
+    for language in (hass.config.language, "en"):
+        if text := async_get_cached_translations(hass, language, "entity", DOMAIN).get(key):
+            break
+    else:
+        return detail
+    if not names:
+        return text
+    # Entity ids by their names where Home Assistant knows them (settings stay as they are).
+    named = [state.name if (state := hass.states.get(name)) else name for name in names.split(",")]
+    return say(phrase("logbook_detail_entities", detail=text, entities=", ".join(named)))
 
 
 @callback
