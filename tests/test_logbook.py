@@ -314,6 +314,38 @@ async def test_last_reset_lists_the_recent_runs_unrecorded(
     assert all("runs" not in attributes for attributes in recorded)
 
 
+async def test_recent_runs_read_in_home_assistant_language(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+) -> None:
+    """Issue 15 item 8: each of the `runs` says itself in words (codes translated), in German too."""
+    heat_pump.thermostat.refuse_modes = {"off"}
+    await start(hass, entry, reason="Test")
+    await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=10))
+    (run,) = state(hass, LAST_RESET).attributes["runs"]
+    assert (run["outcome"], run["detail"], run["trigger"]) == (
+        "failed",
+        "thermostat_did_not_stop",
+        "automation",
+    )
+    assert run["text"] == (
+        "failed (Unit did not stop in time), power not cut, started by an automation, reason: Test"
+    )
+    await change_language(hass, "de")
+    heat_pump.thermostat.refuse_modes = set()
+    await start(hass, entry)
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    assert [r["text"] for r in state(hass, LAST_RESET).attributes["runs"]] == [
+        "erfolgreich, Strom 30 Min. aus, von einer Automatisierung gestartet",
+        (
+            "fehlgeschlagen (Gerät hat nicht rechtzeitig angehalten), Strom nicht abgeschaltet,"
+            " von einer Automatisierung gestartet, Grund: Test"
+        ),
+    ]
+
+
 def _recorded_attributes(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Return the attributes the recorder stored for the Last reset sensor."""
     from homeassistant.components.recorder.history import get_significant_states
@@ -364,15 +396,19 @@ async def test_the_demo_history_card_reads_one_line_per_run(
     text = Template(content, hass).async_render(parse_result=False)
     lines = text.strip().splitlines()
     assert len(lines) == 2, text
-    assert lines[0].endswith("** failed (thermostat_did_not_stop), power not cut, by a person"), (
-        lines[0]
-    )
+    assert lines[0].endswith(
+        "** failed (Unit did not stop in time), power not cut, started by a person"
+    ), lines[0]
     assert lines[1].endswith(
-        "** succeeded, power off 30 min, by an automation, reason: power outage"
+        "** succeeded, power off 30 min, started by an automation, reason: power outage"
     ), lines[1]
     assert all(line.startswith("- **") for line in lines)
     readme = (ROOT / "README.md").read_text("utf-8")
     block = readme.split("title: Reset history\n    content: |\n", 1)[1].split("```", 1)[0]
     content = "\n".join(line.removeprefix("      ") for line in block.splitlines())
     text = Template(content, hass).async_render(parse_result=False)
-    assert text.strip().splitlines()[1].endswith("** succeeded, power off 30 min, power outage")
+    assert (
+        text.strip()
+        .splitlines()[1]
+        .endswith("** succeeded, power off 30 min, started by an automation, reason: power outage")
+    )
