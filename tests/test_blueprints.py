@@ -17,7 +17,7 @@ from homeassistant.components.climate.const import HVACAction
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant, ServiceCall, State
-from homeassistant.helpers import entity_registry as er, restore_state
+from homeassistant.helpers import entity_registry as er, restore_state, translation
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import Input, load_yaml_dict
@@ -395,7 +395,7 @@ async def test_outcome_notification_says_the_thermostat_was_not_put_back(
 
 GERMAN_TEXTS = {
     "title": "Wärmepumpe {{ device }}",
-    "message_succeeded": "Das Zurücksetzen von {{ device }} hat geklappt.",
+    "message_succeeded": "{{ device }}: {{ summary }}.",
     "message_failed": "Das Zurücksetzen ist fehlgeschlagen ({{ detail }}).",
     "message_cancelled_left_off": (
         "Abgebrochen. Stelle den Thermostat von Hand ein ({{ thermostat_detail }})."
@@ -410,7 +410,10 @@ async def test_outcome_notification_in_the_users_words(
     heat_pump: HeatPump,
     entry: ConfigEntry,
 ) -> None:
-    """The title and the messages are inputs: German texts are sent, with the device and detail."""
+    """The title and the messages are inputs: German texts are sent, with the device and detail,
+    and the run in words in Home Assistant's language."""
+    await hass.config.async_update(language="de")
+    await translation.async_load_integrations(hass, hass.config.components)
     sent: list[ServiceCall] = async_mock_service(hass, "notify", "family")
     await setup_automation(
         hass,
@@ -433,7 +436,13 @@ async def test_outcome_notification_in_the_users_words(
     await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=10))
     assert state(hass, OUTCOME).state == "failed"
     assert [(call.data["title"], call.data["message"]) for call in sent] == [
-        ("Wärmepumpe Living room", "Das Zurücksetzen von Living room hat geklappt."),
+        (
+            "Wärmepumpe Living room",
+            (
+                "Living room: Zurücksetzen beendet: erfolgreich, Strom 30 Min. aus,"
+                " von einer Automatisierung gestartet."
+            ),
+        ),
         (
             "Wärmepumpe Living room",
             "Das Zurücksetzen ist fehlgeschlagen (thermostat_did_not_stop).",

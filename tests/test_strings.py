@@ -363,6 +363,12 @@ async def test_attribute_codes_reach_home_assistant_in_the_users_language(
     assert texts[f"{base}.sensor.last_outcome.state_attributes.detail.state.{detail}"] == (
         "Auf Wunsch abgebrochen"
     )
+    # Every attribute of the event entity is named; its `text` says the run in words.
+    event = state(hass, OUTCOME_EVENT).attributes
+    assert set(event) - HA_ATTRIBUTES - {"event_types"} <= set(
+        STRINGS["entity"]["event"]["reset"]["state_attributes"]
+    )
+    assert event["text"] == "reset ended: cancelled, power off 0 min, started by an automation"
 
 
 # --- Exceptions -----------------------------------------------------------------------------
