@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+import re
 import shutil
 from typing import Any
 
@@ -15,10 +17,10 @@ from homeassistant.components.climate.const import HVACAction
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState, HomeAssistant, ServiceCall, State
-from homeassistant.helpers import entity_registry as er, restore_state
+from homeassistant.helpers import entity_registry as er, restore_state, translation
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from homeassistant.util.yaml import load_yaml_dict
+from homeassistant.util.yaml import Input, load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
@@ -377,3 +379,138 @@ async def test_outcome_notification_says_the_thermostat_was_not_put_back(
         "The reset was cancelled. Power is back, but the thermostat could not be put back: set it"
         " by hand. Detail: thermostat_did_not_return."
     )
+
+
+# --- The outcome notification in the user's own words (issue 15 item 8) -------------------------
+
+
+GERMAN_TEXTS = {
+    "title": "Wärmepumpe {{ device }}",
+    "message_succeeded": "{{ device }}: {{ summary }}.",
+    "message_failed": "Das Zurücksetzen ist fehlgeschlagen ({{ detail }}).",
+    "message_cancelled_left_off": (
+        "Abgebrochen. Stelle den Thermostat von Hand ein ({{ thermostat_detail }})."
+    ),
+}
+
+
+@pytest.mark.usefixtures("blueprint_dir")
+async def test_outcome_notification_in_the_users_words(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+) -> None:
+    """The title and the messages are inputs: German texts are sent, with the device and detail,
+    and the run in words in Home Assistant's language."""
+    await hass.config.async_update(language="de")
+    await translation.async_load_integrations(hass, hass.config.components)
+    sent: list[ServiceCall] = async_mock_service(hass, "notify", "family")
+    await setup_automation(
+        hass,
+        NOTIFY,
+        {
+            "reset_event": "event.living_room_reset",
+            "notify_action": "notify.family",
+            **GERMAN_TEXTS,
+        },
+    )
+    await hass.services.async_call(
+        "heat_pump_reset", "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    assert state(hass, OUTCOME).state == "succeeded"
+    heat_pump.thermostat.refuse_modes = {"off"}
+    await hass.services.async_call(
+        "heat_pump_reset", "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=10))
+    assert state(hass, OUTCOME).state == "failed"
+    assert [(call.data["title"], call.data["message"]) for call in sent] == [
+        (
+            "Wärmepumpe Living room",
+            (
+                "Living room: Zurücksetzen beendet: erfolgreich, Strom 30 Min. aus,"
+                " von einer Automatisierung gestartet."
+            ),
+        ),
+        (
+            "Wärmepumpe Living room",
+            "Das Zurücksetzen ist fehlgeschlagen (thermostat_did_not_stop).",
+        ),
+    ]
+
+
+@pytest.mark.usefixtures("blueprint_dir")
+async def test_thermostat_left_off_message_in_the_users_words(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+) -> None:
+    """The "thermostat not put back" variant of an outcome is an input too."""
+    sent: list[ServiceCall] = async_mock_service(hass, "notify", "family")
+    await setup_automation(
+        hass,
+        NOTIFY,
+        {
+            "reset_event": "event.living_room_reset",
+            "notify_action": "notify.family",
+            **GERMAN_TEXTS,
+        },
+    )
+    await hass.services.async_call(
+        "heat_pump_reset", "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+    heat_pump.thermostat.set_available(False)
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    await hass.services.async_call(
+        "heat_pump_reset", "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await advance(hass, freezer, timedelta(minutes=61), step=timedelta(minutes=1))
+    assert state(hass, OUTCOME).state == "cancelled"
+    assert [call.data["message"] for call in sent] == [
+        "Abgebrochen. Stelle den Thermostat von Hand ein (thermostat_did_not_return)."
+    ]
+
+
+def _texts_of(node: Any) -> Iterator[Any]:
+    """Yield every leaf of a loaded YAML document (inputs stay `Input` objects)."""
+    if isinstance(node, dict):
+        for value in node.values():
+            yield from _texts_of(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _texts_of(value)
+    else:
+        yield node
+
+
+@pytest.mark.parametrize("path", sorted(BLUEPRINTS.glob("*.yaml")), ids=lambda p: p.name)
+def test_blueprint_texts_a_person_reads_are_inputs(path: Path) -> None:
+    """What a blueprint sends or records for a person (notification texts, the reset's reason) is
+    an input with a default, so it can be written in any language; no sentence is built in code."""
+    document = load_yaml_dict(str(path))
+    inputs = {
+        key: spec
+        for name, item in document["blueprint"]["input"].items()
+        for key, spec in (item["input"].items() if "input" in item else [(name, item)])
+    }
+    actions = document["actions"]
+    readable: list[Any] = []
+    for action in actions:
+        data = action.get("data", {})
+        readable += [data[key] for key in ("title", "message", "reason") if key in data]
+        for name, value in action.get("variables", {}).items():
+            if name in ("title", "words", "left_off_words"):
+                readable += list(_texts_of(value))
+    assert readable
+    for text in readable:
+        if isinstance(text, Input):
+            assert "default" in inputs[text.name], text.name
+        else:
+            # Only a variable the texts above fill in, or a choice between them.
+            assert re.sub(r"\{\{.*?\}\}", "", str(text), flags=re.DOTALL).strip() == "", text
+    # No English words glued to a value in a template (`' Detail: ' ~ detail`).
+    assert not re.search(r"'[^']*[A-Za-z]{2,}[^']*'\s*~", path.read_text(encoding="utf-8"))

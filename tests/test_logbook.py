@@ -28,7 +28,7 @@ import yaml
 from custom_components.heat_pump_reset.const import DOMAIN
 
 from .harness.driving import advance, cancel, settle, start, state
-from .harness.entity_ids import BUTTON, EVENT, LAST_RESET, PHASE, RECENT
+from .harness.entity_ids import BUTTON, EVENT, LAST_RESET, OUTCOME, PHASE, RECENT, SWITCH_B
 from .harness.equipment import HeatPump
 from .harness.timings import FULL_RUN
 
@@ -151,9 +151,10 @@ async def test_a_run_that_never_cut_power(
     await hass.services.async_call("button", "press", {"entity_id": BUTTON}, blocking=True)
     await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=10))
     lines = run_lines(await logbook_lines(hass, since))
-    assert lines[0] == "reset started with the button"
-    assert lines[1].startswith("reset ended: failed (thermostat_")
-    assert lines[1].endswith("), power not cut, started with the button")
+    assert lines == [
+        "reset started with the button",
+        "reset ended: failed (Unit did not stop in time), power not cut, started with the button",
+    ]
 
 
 async def test_lines_in_home_assistant_language(
@@ -180,6 +181,52 @@ async def test_lines_in_home_assistant_language(
     assert run_lines(await logbook_lines(hass, since))[0] == (
         "reset started by an automation, reason: Stromausfall"
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        (
+            "en",
+            (
+                "reset ended: failed (A power switch did not turn off: Breaker b),"
+                " started by an automation"
+            ),
+        ),
+        (
+            "de",
+            (
+                "Zurücksetzen beendet: fehlgeschlagen (Ein Stromschalter hat nicht ausgeschaltet:"
+                " Breaker b), von einer Automatisierung gestartet"
+            ),
+        ),
+        (
+            "fr",
+            (
+                "réinitialisation terminée : échouée (Un interrupteur d'alimentation ne s'est pas"
+                " éteint : Breaker b), lancée par une automatisation"
+            ),
+        ),
+    ],
+)
+async def test_the_detail_reads_in_words_with_the_entity_named(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    language: str,
+    line: str,
+) -> None:
+    """Issue 15 item 8: why a run failed is said in words, naming the switch by its name."""
+    await setup_logbook(hass)
+    since = dt_util.utcnow() - timedelta(seconds=1)
+    heat_pump.switch_b.refuse = True
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=10), step=timedelta(seconds=5))
+    assert state(hass, OUTCOME).attributes["detail"] == f"switch_did_not_turn_off:{SWITCH_B}"
+    await change_language(hass, language)
+    assert run_lines(await logbook_lines(hass, since))[-1] == line
 
 
 async def test_bus_events_carry_the_run(
@@ -255,6 +302,38 @@ async def test_last_reset_lists_the_recent_runs_unrecorded(
     assert all("runs" not in attributes for attributes in recorded)
 
 
+async def test_recent_runs_read_in_home_assistant_language(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+) -> None:
+    """Issue 15 item 8: each of the `runs` says itself in words (codes translated), in German too."""
+    heat_pump.thermostat.refuse_modes = {"off"}
+    await start(hass, entry, reason="Test")
+    await advance(hass, freezer, timedelta(minutes=5), step=timedelta(seconds=10))
+    (run,) = state(hass, LAST_RESET).attributes["runs"]
+    assert (run["outcome"], run["detail"], run["trigger"]) == (
+        "failed",
+        "thermostat_did_not_stop",
+        "automation",
+    )
+    assert run["text"] == (
+        "failed (Unit did not stop in time), power not cut, started by an automation, reason: Test"
+    )
+    await change_language(hass, "de")
+    heat_pump.thermostat.refuse_modes = set()
+    await start(hass, entry)
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    assert [r["text"] for r in state(hass, LAST_RESET).attributes["runs"]] == [
+        "erfolgreich, Strom 30 Min. aus, von einer Automatisierung gestartet",
+        (
+            "fehlgeschlagen (Gerät hat nicht rechtzeitig angehalten), Strom nicht abgeschaltet,"
+            " von einer Automatisierung gestartet, Grund: Test"
+        ),
+    ]
+
+
 def _recorded_attributes(hass: HomeAssistant) -> list[dict[str, Any]]:
     """Return the attributes the recorder stored for the Last reset sensor."""
     from homeassistant.components.recorder.history import get_significant_states
@@ -305,15 +384,19 @@ async def test_the_demo_history_card_reads_one_line_per_run(
     text = Template(content, hass).async_render(parse_result=False)
     lines = text.strip().splitlines()
     assert len(lines) == 2, text
-    assert lines[0].endswith("** failed (thermostat_did_not_stop), power not cut, by a person"), (
-        lines[0]
-    )
+    assert lines[0].endswith(
+        "** failed (Unit did not stop in time), power not cut, started by a person"
+    ), lines[0]
     assert lines[1].endswith(
-        "** succeeded, power off 30 min, by an automation, reason: power outage"
+        "** succeeded, power off 30 min, started by an automation, reason: power outage"
     ), lines[1]
     assert all(line.startswith("- **") for line in lines)
     readme = (ROOT / "README.md").read_text("utf-8")
     block = readme.split("title: Reset history\n    content: |\n", 1)[1].split("```", 1)[0]
     content = "\n".join(line.removeprefix("      ") for line in block.splitlines())
     text = Template(content, hass).async_render(parse_result=False)
-    assert text.strip().splitlines()[1].endswith("** succeeded, power off 30 min, power outage")
+    assert (
+        text.strip()
+        .splitlines()[1]
+        .endswith("** succeeded, power off 30 min, started by an automation, reason: power outage")
+    )

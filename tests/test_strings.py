@@ -21,13 +21,15 @@ import yaml
 
 from custom_components.heat_pump_reset import const
 from custom_components.heat_pump_reset.const import DOMAIN
-from custom_components.heat_pump_reset.run import Outcome, Phase
+from custom_components.heat_pump_reset.run import Outcome, Phase, Trigger
+from custom_components.heat_pump_reset.sequence import INTERNAL_ERROR_PREFIX, Detail, detail_codes
 
 from .harness.driving import advance, settle, state
 from .harness.entity_ids import OUTCOME, PHASE, SWITCH_B
 from .harness.equipment import HeatPump
 from .harness.integration_files import COMPONENT, SOURCES, STRINGS, TRANSLATIONS, placeholders
 
+OUTCOME_EVENT = "event.living_room_reset"
 ICONS: dict[str, Any] = json.loads((COMPONENT / "icons.json").read_text(encoding="utf-8"))
 SERVICES: dict[str, Any] = yaml.safe_load((COMPONENT / "services.yaml").read_text(encoding="utf-8"))
 LANGUAGES = ("de", "fr", "nl")
@@ -282,6 +284,132 @@ async def test_sensor_attributes_are_translated(
     assert outcome_attributes <= set(
         STRINGS["entity"]["sensor"]["last_outcome"]["state_attributes"]
     )
+
+
+# Attributes whose value is a code, with every value the code can put there: the frontend shows
+# `entity.<platform>.<key>.state_attributes.<attribute>.state.<value>` in the user's language.
+ENUM_ATTRIBUTES: list[tuple[str, str, str, list[str]]] = [
+    *(
+        (platform, key, "trigger", [t.value for t in Trigger])
+        for platform, key in (("sensor", "phase"), ("event", "reset"))
+    ),
+    *(
+        (platform, key, attribute, detail_codes())
+        for platform, key in (("sensor", "last_outcome"), ("event", "reset"))
+        for attribute in ("detail", "thermostat_detail")
+    ),
+    ("event", "reset", "event_type", ["started", *(o.value for o in Outcome)]),
+]
+LANGUAGE_FILES: dict[str, dict[str, Any]] = {
+    "strings": STRINGS,
+    **{
+        path.stem: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(TRANSLATIONS.glob("*.json"))
+    },
+}
+
+
+def _detail_codes_in(node: ast.expr | None) -> list[str]:
+    """Return the codes an expression gives a detail (before any colon); `prefix*` for f-strings."""
+    match node:
+        case ast.Constant(value=str(text)):
+            return [text.partition(":")[0]]
+        case ast.IfExp(body=body, orelse=orelse):
+            return [*_detail_codes_in(body), *_detail_codes_in(orelse)]
+        case ast.BinOp(left=left, op=ast.Add()):
+            return _detail_codes_in(left)
+        case ast.JoinedStr(values=[ast.Constant(value=str(prefix)), ast.FormattedValue(), *_]):
+            code, colon, _ids = prefix.partition(":")
+            return [code if colon else f"{prefix}*"]
+        case ast.Attribute(value=ast.Name(id="Detail"), attr=member):
+            return [Detail[member].value]
+        case ast.Attribute(value=ast.Attribute() as inner, attr="value"):
+            return _detail_codes_in(inner)
+    return []
+
+
+# Functions that decide a detail and return it for the caller to write.
+DETAIL_RULES = ("refused_cut", "thermostat_failure_detail")
+
+
+def detail_codes_in_code() -> set[str]:
+    """Return every detail the code writes: outcome and thermostat details, restores, assignments."""
+    positions = {"end_early": 1, "thermostat_not_restored": 0, "async_restore_now": 0}
+    found: set[str] = set()
+    for tree in SOURCES.values():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name in DETAIL_RULES:
+                # A rule of sequence.py that returns the detail its caller writes.
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Return):
+                        found.update(_detail_codes_in(inner.value))
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
+                name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+                if name in positions and len(node.args) > positions[name]:
+                    found.update(_detail_codes_in(node.args[positions[name]]))
+            elif isinstance(node, ast.Assign | ast.AnnAssign):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                if any(
+                    isinstance(t, ast.Name) and t.id in ("detail", "UNREADABLE_DETAIL")
+                    for t in targets
+                ):
+                    found.update(_detail_codes_in(node.value))
+    return found
+
+
+def test_every_detail_the_code_writes_is_a_known_code() -> None:
+    """Each detail literal in the code is a `Detail` (or an internal error in a phase), and each
+    `Detail` is written somewhere: a new reason cannot reach a person untranslated."""
+    found = detail_codes_in_code()
+    assert f"{INTERNAL_ERROR_PREFIX}*" in found
+    literal = found - {f"{INTERNAL_ERROR_PREFIX}*"}
+    assert literal == {detail.value for detail in Detail}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGE_FILES))
+@pytest.mark.parametrize(
+    ("platform", "key", "attribute", "values"),
+    ENUM_ATTRIBUTES,
+    ids=[f"{p}.{k}.{a}" for p, k, a, _v in ENUM_ATTRIBUTES],
+)
+def test_every_attribute_code_is_translated(
+    language: str, platform: str, key: str, attribute: str, values: list[str]
+) -> None:
+    """Every value the code can put in a code attribute has a text in each language, and no more."""
+    texts = LANGUAGE_FILES[language]["entity"][platform][key]["state_attributes"][attribute]
+    assert set(texts["state"]) == set(values)
+    assert all(text.strip() for text in texts["state"].values())
+
+
+async def test_attribute_codes_reach_home_assistant_in_the_users_language(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The trigger and detail a run shows are looked up by Home Assistant in German."""
+    await hass.services.async_call(
+        DOMAIN, "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await settle(hass)
+    await hass.services.async_call(
+        DOMAIN, "cancel_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await advance(hass, freezer, timedelta(minutes=6), step=timedelta(seconds=5))
+    texts = await async_get_translations(hass, "de", "entity", {DOMAIN})
+    base = f"component.{DOMAIN}.entity"
+    trigger = state(hass, OUTCOME_EVENT).attributes["trigger"]
+    detail = state(hass, OUTCOME).attributes["detail"]
+    assert (trigger, detail) == ("automation", "cancelled")
+    assert texts[f"{base}.event.reset.state_attributes.trigger.state.{trigger}"] == (
+        "Automatisierung oder Skript"
+    )
+    assert texts[f"{base}.sensor.last_outcome.state_attributes.detail.state.{detail}"] == (
+        "Auf Wunsch abgebrochen"
+    )
+    # Every attribute of the event entity is named; its `text` says the run in words.
+    event = state(hass, OUTCOME_EVENT).attributes
+    assert set(event) - HA_ATTRIBUTES - {"event_types"} <= set(
+        STRINGS["entity"]["event"]["reset"]["state_attributes"]
+    )
+    assert event["text"] == "reset ended: cancelled, power off 0 min, started by an automation"
 
 
 # --- Exceptions -----------------------------------------------------------------------------

@@ -8,9 +8,15 @@ from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
+from .const import EVENT_RUN_ENDED, EVENT_RUN_STARTED
 from .entity import HeatPumpResetEntity
-from .publishing import EVENT_TYPES
+from .history import summary
+from .lines import describe
+from .publishing import EVENT_STARTED, EVENT_TYPES
 from .runtime import HeatPumpResetConfigEntry
+
+# The run's start or end in words, in Home Assistant's language: what the logbook says of it.
+ATTR_TEXT = "text"
 
 PARALLEL_UPDATES = 0
 
@@ -36,6 +42,19 @@ class ResetEvent(HeatPumpResetEntity, EventEntity):
 
     @callback
     def _on_event(self, event_type: str, data: dict[str, Any]) -> None:
-        """Record the event and write it to the state machine."""
-        self._trigger_event(event_type, data)
+        """Record the event, with its line in words, and write it to the state machine."""
+        self._trigger_event(event_type, {**data, ATTR_TEXT: self._text(event_type, data)})
         self.async_write_ha_state()
+
+    @callback
+    def _text(self, event_type: str, data: dict[str, Any]) -> str:
+        """Say the start or the end in words; an end from its record (how long power was off)."""
+        if event_type == EVENT_STARTED:
+            return describe(self.hass, EVENT_RUN_STARTED, data)
+        history = self.controller.history
+        if history and history[0].get("run_id") == data.get("run_id"):
+            return describe(self.hass, EVENT_RUN_ENDED, summary(history[0]))
+        # Not on disk (a failed write): what the event says, and nothing of the power it cannot tell.
+        return describe(
+            self.hass, EVENT_RUN_ENDED, {**data, "outcome": event_type, "power_cut": True}
+        )

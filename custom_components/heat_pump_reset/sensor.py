@@ -21,6 +21,7 @@ from homeassistant.util import dt as dt_util
 from .controller import ResetController
 from .entity import HeatPumpResetEntity
 from .history import RECENT_RUNS_SHOWN, summary
+from .lines import history_line
 from .run import Outcome, Phase
 from .runtime import HeatPumpResetConfigEntry
 
@@ -70,8 +71,12 @@ def _last_finished(controller: ResetController) -> datetime | None:
 
 
 def _recent_runs(controller: ResetController) -> Mapping[str, Any]:
-    """List the newest finished runs in a few fields each, for a dashboard (not recorded)."""
-    return {"runs": [summary(record) for record in controller.history[:RECENT_RUNS_SHOWN]]}
+    """List the newest finished runs in a few fields each, for a dashboard (not recorded).
+
+    `text` says the run in one line in Home Assistant's language, so a card shows it as it is.
+    """
+    runs = [summary(record) for record in controller.history[:RECENT_RUNS_SHOWN]]
+    return {"runs": [{**run, "text": history_line(controller.hass, run)} for run in runs]}
 
 
 def _recent_count(controller: ResetController) -> int:

@@ -15,16 +15,57 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, Final
 
 from .run import MAX_STORED_MINUTES, Outcome, Phase, Run, Timing, Trigger, aware_time, is_count
+
+
+class Detail(StrEnum):
+    """Why a run ended as it did: the `detail` and `thermostat_detail` of a run and its record.
+
+    The ones marked (ids) are followed by a colon and the entities concerned
+    (`switch_unavailable:switch.outdoor`); an internal error is `internal_error_in_<phase>`. Each
+    value is translated under the attributes `detail` and `thermostat_detail` in strings.json.
+    """
+
+    VERIFICATION = "verification"  # the verification window decided the outcome
+    CANCELLED = "cancelled"
+    ENTRY_DISABLED = "entry_disabled"
+    ENTRY_REMOVED = "entry_removed"
+    STORED_RUN_UNREADABLE = "stored_run_unreadable"
+    RESTARTED_BEFORE_POWER_CUT = "restarted_before_power_cut"
+    RESTARTED_WHILE_CUTTING_POWER = "restarted_while_cutting_power"
+    POWER_RESTORED_BY_HAND = "power_restored_by_hand"
+    POWER_RESTORED_OUTSIDE = "power_restored_outside"
+    STORE_WRITE_FAILED = "store_write_failed"
+    THERMOSTAT_REFUSED_OFF = "thermostat_refused_off"
+    THERMOSTAT_DID_NOT_STOP = "thermostat_did_not_stop"
+    THERMOSTAT_UNAVAILABLE_BEFORE_CUT = "thermostat_unavailable_before_cut"
+    UNIT_STARTED_BEFORE_CUT = "unit_started_before_cut"
+    THERMOSTAT_DID_NOT_RETURN = "thermostat_did_not_return"
+    SWITCH_DID_NOT_TURN_OFF = "switch_did_not_turn_off"  # (ids)
+    SWITCH_UNAVAILABLE = "switch_unavailable"  # (ids)
+    THERMOSTAT_NOT_RESTORED = "thermostat_not_restored"  # (ids: the settings not put back)
+
+
+INTERNAL_ERROR_PREFIX: Final = "internal_error_in_"
+
+
+def detail_codes() -> list[str]:
+    """Return every code a detail can start with (before any colon), internal errors included."""
+    return [
+        *(detail.value for detail in Detail),
+        *(f"{INTERNAL_ERROR_PREFIX}{phase}" for phase in Phase if phase is not Phase.IDLE),
+    ]
+
 
 BACKOFF_FIRST: Final = timedelta(seconds=10)
 BACKOFF_MAX: Final = timedelta(minutes=5)
 
 
 # What the run of a stored file that cannot be read ends as.
-UNREADABLE_DETAIL: Final = "stored_run_unreadable"
+UNREADABLE_DETAIL: Final = Detail.STORED_RUN_UNREADABLE.value
 
 
 def recovery_run(
