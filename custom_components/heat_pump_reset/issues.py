@@ -19,6 +19,7 @@ from .const import (
     ISSUE_RECURRING_RESETS,
     ISSUE_SHARED_ENTITY,
 )
+from .naming import friendly_list, friendly_name, name_and_id
 
 CONF_ENTITY_ID: Final = "entity_id"
 # Per entry: the listener that removes the power issue once every switch is on (see below).
@@ -82,7 +83,10 @@ def async_manage_power(
     hass: HomeAssistant, entry_id: str, name: str, switches_off: list[str]
 ) -> None:
     """Raise the critical issue while power switches stay off after a reset; remove it once on."""
-    placeholders = {"name": name, "entity_ids": ", ".join(switches_off)} if switches_off else None
+    # By the names people know them by: someone may have to go and turn them on by hand.
+    placeholders = (
+        {"name": name, "entities": friendly_list(hass, switches_off)} if switches_off else None
+    )
     _manage(
         hass,
         ISSUE_POWER_NOT_RESTORED,
@@ -139,7 +143,8 @@ def async_manage_missing(
     hass: HomeAssistant, entry_id: str, name: str, entity_id: str, missing: bool
 ) -> None:
     """Raise or remove the issue that a wrapped entity was removed from Home Assistant."""
-    placeholders = {"name": name, "entity_id": entity_id} if missing else None
+    # With its id: a removed entity's name is rarely known any more, and the id is what it was.
+    placeholders = {"name": name, "entity": name_and_id(hass, entity_id)} if missing else None
     _manage(
         hass,
         ISSUE_MISSING_ENTITY,
@@ -190,7 +195,10 @@ def async_manage_shared(hass: HomeAssistant, shared: dict[str, list[str]]) -> No
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
             translation_key=ISSUE_SHARED_ENTITY,
-            translation_placeholders={"entity_id": entity_id, "names": ", ".join(names)},
+            translation_placeholders={
+                "entity": friendly_name(hass, entity_id),
+                "names": ", ".join(names),
+            },
         )
 
 
@@ -198,7 +206,8 @@ def async_manage_disabled(
     hass: HomeAssistant, entry_id: str, name: str, entity_id: str, disabled: bool
 ) -> None:
     """Raise or remove the issue that a wrapped entity was disabled (it has no state, takes no command)."""
-    placeholders = {"name": name, "entity_id": entity_id} if disabled else None
+    # With its id: the entity list hides disabled entities, and its search finds them by either.
+    placeholders = {"name": name, "entity": name_and_id(hass, entity_id)} if disabled else None
     _manage(
         hass,
         ISSUE_DISABLED_ENTITY,
