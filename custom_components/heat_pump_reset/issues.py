@@ -12,6 +12,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     DOMAIN,
+    ISSUE_DAILY_LIMIT,
     ISSUE_DISABLED_ENTITY,
     ISSUE_MISSING_ENTITY,
     ISSUE_NO_START,
@@ -19,6 +20,7 @@ from .const import (
     ISSUE_RECURRING_RESETS,
     ISSUE_SHARED_ENTITY,
 )
+from .history import RecurringDue
 from .naming import friendly_list, friendly_name, name_and_id
 
 CONF_ENTITY_ID: Final = "entity_id"
@@ -41,8 +43,12 @@ def _manage(
     *,
     entity_id: str | None = None,
     fixable: bool = True,
+    translation_key: str | None = None,
 ) -> None:
-    """Raise the issue with `placeholders`, or remove it when they are None (its cause is gone)."""
+    """Raise the issue with `placeholders`, or remove it when they are None (its cause is gone).
+
+    Its texts are those of `key` unless another `translation_key` words the same issue.
+    """
     ident = issue_id(key, entry_id, entity_id)
     if placeholders is None:
         ir.async_delete_issue(hass, DOMAIN, ident)
@@ -57,18 +63,34 @@ def _manage(
         data=data,
         is_fixable=fixable,
         severity=severity,
-        translation_key=key,
+        translation_key=translation_key or key,
         translation_placeholders=placeholders,
     )
 
 
 @callback
 def async_manage_recurring(
-    hass: HomeAssistant, entry_id: str, name: str, count: int | None, days: int
+    hass: HomeAssistant, entry_id: str, name: str, due: RecurringDue | None, days: int
 ) -> None:
-    """Raise or remove the recurring-resets warning (`count`: resets to report, None: not due)."""
-    placeholders = None if count is None else {"name": name, "count": str(count), "days": str(days)}
-    _manage(hass, ISSUE_RECURRING_RESETS, entry_id, placeholders, ir.IssueSeverity.WARNING)
+    """Raise or remove the recurring-resets warning (`due`: why it is due, None: not due).
+
+    Due by the day's limit alone (fewer resets in `days` than the recurrence setting), it says
+    so in its own words; either way it is the one issue, acknowledged by the one fix flow.
+    """
+    if due is None:
+        _manage(hass, ISSUE_RECURRING_RESETS, entry_id, None, ir.IssueSeverity.WARNING)
+    elif due.by_day_limit:
+        _manage(
+            hass,
+            ISSUE_RECURRING_RESETS,
+            entry_id,
+            {"name": name, "count": str(due.day_count), "limit": str(due.day_limit)},
+            ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_DAILY_LIMIT,
+        )
+    else:
+        placeholders = {"name": name, "count": str(due.count), "days": str(days)}
+        _manage(hass, ISSUE_RECURRING_RESETS, entry_id, placeholders, ir.IssueSeverity.WARNING)
 
 
 @callback
