@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.common import (
 
 # Import our package before the test plugin mounts its own `custom_components` (see DEVELOPERS.md).
 import custom_components.heat_pump_reset  # noqa: F401
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
+from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS, OPTION_SECTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_POWER_SENSOR,
     CONF_SWITCHES,
@@ -53,6 +53,28 @@ def set_power(
 ) -> None:
     """Set the power (or current) sensor's reading, in `unit` (None: a sensor without a unit)."""
     hass.states.async_set(entity_id, reading, {} if unit is None else {"unit_of_measurement": unit})
+
+
+def sectioned(values: dict[str, Any]) -> dict[str, Any]:
+    """Return flat option values as the options form submits them: in its sections."""
+    nested: dict[str, dict[str, Any]] = {name: {} for name in OPTION_SECTIONS}
+    for key, value in values.items():
+        name = next(name for name, keys in OPTION_SECTIONS.items() if key in keys)
+        nested[name][key] = value
+    return nested
+
+
+def form_fields_flat(result: dict[str, Any]) -> dict[str, Any]:
+    """Return an options form's fields, by name, with the sections opened: {name: (marker, validator)}."""
+    fields: dict[str, Any] = {}
+    for marker, validator in result["data_schema"].schema.items():
+        inner = getattr(validator, "schema", None)
+        if inner is not None and hasattr(inner, "schema"):
+            for inner_marker, inner_validator in inner.schema.items():
+                fields[str(inner_marker)] = (inner_marker, inner_validator)
+        else:
+            fields[str(marker)] = (marker, validator)
+    return fields
 
 
 # Scenarios the fault matrix (tests/test_fault_matrix.py) ran and the invariant violations it saw.

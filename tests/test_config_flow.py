@@ -19,7 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
+from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS, OPTION_SECTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
@@ -48,6 +48,8 @@ from .conftest import (
     THERMOSTAT,
     HeatPump,
     advance,
+    form_fields_flat,
+    sectioned,
     set_power,
     settle,
     state,
@@ -105,6 +107,11 @@ def other_thermostats(hass: HomeAssistant) -> None:
     """A thermostat without an off mode, and a second one with it, both as plain states."""
     hass.states.async_set(NO_OFF, "heat", {"hvac_modes": ["heat"]})
     hass.states.async_set(OTHER_THERMOSTAT, "heat", {"hvac_modes": ["off", "heat"]})
+
+
+def section_of(key: str) -> str:
+    """Return the options form's section that holds `key`."""
+    return next(name for name, keys in OPTION_SECTIONS.items() if key in keys)
 
 
 def form_fields(result: dict[str, Any]) -> list[str]:
@@ -313,8 +320,15 @@ async def test_options_form_shows_current_timings(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert form_fields(result) == TIMING_KEYS
-    assert prefilled(result) == NEW_TIMINGS
+    # Grouped in sections (issue 15, item 5), each open; the fields inside keep their order.
+    assert form_fields(result) == ["timings", "running", "limits"]
+    assert list(form_fields_flat(result)) == TIMING_KEYS
+    shown = {
+        key: marker.default()
+        for key, (marker, _validator) in form_fields_flat(result).items()
+        if marker.default is not vol.UNDEFINED
+    }
+    assert shown == NEW_TIMINGS
 
 
 @pytest.mark.parametrize(
@@ -332,15 +346,16 @@ async def test_options_refuse_out_of_range_values(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     with pytest.raises(InvalidData) as err:
         await hass.config_entries.options.async_configure(
-            result["flow_id"], {**DEFAULT_OPTIONS, key: value}
+            result["flow_id"], sectioned({**DEFAULT_OPTIONS, key: value})
         )
-    assert set(err.value.schema_errors) == {key}
+    # HA maps no error inside a section to its field: the error's path names it.
+    assert err.value.path == [section_of(key), key]
     await hass.async_block_till_done()
     assert dict(entry.options) == before
     assert entry.runtime_data is controller
     # The form is still open and takes a valid value.
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], dict(DEFAULT_OPTIONS)
+        result["flow_id"], sectioned(DEFAULT_OPTIONS)
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -352,7 +367,7 @@ async def test_options_accept_the_bounds(
     """Every timing accepts both ends of its range, stored as whole numbers (thresholds: floats)."""
     chosen = {key: bounds[end] for key, bounds in BOUNDS.items()}
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(result["flow_id"], chosen)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], sectioned(chosen))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     for key, value in chosen.items():
@@ -369,7 +384,9 @@ async def test_options_save_merged_and_reload_the_entry(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     # The number boxes send floats; whole-number timings are stored as int.
     submitted = {k: float(v) for k, v in NEW_TIMINGS.items()}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], submitted)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], sectioned(submitted)
+    )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     expected = {
@@ -398,6 +415,40 @@ async def test_options_save_merged_and_reload_the_entry(
     assert state(hass, PHASE).state == "idle"
 
 
+async def test_options_sections_save_the_same_flat_options(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The sections only group the form: saving it unchanged stores exactly the options as before.
+
+    Flat, the same keys and values (the entities untouched), no section name among them: the
+    controller, diagnostics and older releases read them as they always have.
+    """
+    before = dict(entry.options)
+    assert before == {
+        **DEFAULT_OPTIONS,
+        CONF_THERMOSTAT: THERMOSTAT,
+        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
+        CONF_POWER_SENSOR: None,
+    }
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    # What the frontend sends for an untouched form: each section with its shown values.
+    untouched = {
+        name: {
+            str(marker): marker.default()
+            for marker in validator.schema.schema
+            if marker.default is not vol.UNDEFINED
+        }
+        for marker_name, validator in result["data_schema"].schema.items()
+        if (name := str(marker_name))
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], untouched)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert dict(entry.options) == before
+    assert not set(entry.options) & set(OPTION_SECTIONS)
+    assert all(not isinstance(value, dict) for value in entry.options.values())
+
+
 async def test_options_change_during_discharge_keeps_the_run(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
@@ -411,7 +462,8 @@ async def test_options_change_during_discharge_keeps_the_run(
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**DEFAULT_OPTIONS, CONF_DISCHARGE_MINUTES: 60, CONF_STAGGER_SECONDS: 20}
+        result["flow_id"],
+        sectioned({**DEFAULT_OPTIONS, CONF_DISCHARGE_MINUTES: 60, CONF_STAGGER_SECONDS: 20}),
     )
     await settle(hass)
     assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -55,6 +55,7 @@ from .conftest import (
     THERMOSTAT,
     HeatPump,
     advance,
+    sectioned,
     set_power,
     settle,
     store_key,
@@ -392,7 +393,7 @@ async def _remove(sc: Scene) -> None:
 async def _options(sc: Scene) -> None:
     flow = await sc.hass.config_entries.options.async_init(sc.entry.entry_id)
     result = await sc.hass.config_entries.options.async_configure(
-        flow["flow_id"], {CONF_STAGGER_SECONDS: 20, CONF_STARTUP_DELAY_MINUTES: 3}
+        flow["flow_id"], sectioned({CONF_STAGGER_SECONDS: 20, CONF_STARTUP_DELAY_MINUTES: 3})
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 

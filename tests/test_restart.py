@@ -50,6 +50,7 @@ from .conftest import (
     Die,
     HeatPump,
     advance,
+    sectioned,
     settle,
     start,
     state,
@@ -618,7 +619,7 @@ async def test_options_changed_mid_run_keep_the_run(
     flow = await hass.config_entries.options.async_init(entry.entry_id)
     assert flow["type"] is FlowResultType.FORM
     result = await hass.config_entries.options.async_configure(
-        flow["flow_id"], {CONF_STAGGER_SECONDS: 20, CONF_STARTUP_DELAY_MINUTES: 3}
+        flow["flow_id"], sectioned({CONF_STAGGER_SECONDS: 20, CONF_STARTUP_DELAY_MINUTES: 3})
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await settle(hass)

@@ -8,6 +8,7 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_NAME
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 import voluptuous as vol
 
@@ -120,21 +121,33 @@ def _entities_schema(defaults: dict[str, Any]) -> vol.Schema:
     )
 
 
+# The options form's sections, in order: what each groups. The saved options stay flat.
+SECTION_TIMINGS = "timings"
+SECTION_RUNNING = "running"
+SECTION_LIMITS = "limits"
+OPTION_SECTIONS: dict[str, tuple[str, ...]] = {
+    SECTION_TIMINGS: tuple(_TIMING_BOUNDS),
+    SECTION_RUNNING: tuple(_THRESHOLDS),
+    SECTION_LIMITS: tuple(_LIMIT_BOUNDS),
+}
+
+
 def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Schema:
-    """Return the timings form with the current values as defaults.
+    """Return the timings form with the current values as defaults, in its sections.
 
     It shows the running threshold of the sensor's kind, in W or A; both when the kind is not
     known (no sensor, or a sensor not loaded yet).
     """
-    fields: dict[Any, Any] = {}
+    timings: dict[Any, Any] = {}
     for key, bounds in _TIMING_BOUNDS.items():
-        fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
+        timings[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
             *bounds
         )
+    running: dict[Any, Any] = {}
     for key, (of_kind, high) in _THRESHOLDS.items():
         if kind is not None and of_kind is not kind:
             continue
-        fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = vol.All(
+        running[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = vol.All(
             selector.NumberSelector(
                 selector.NumberSelectorConfig(
                     min=0,
@@ -147,11 +160,32 @@ def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Sch
             vol.Coerce(float),
             vol.Range(min=0, max=high),
         )
+    limits: dict[Any, Any] = {}
     for key, bounds in _LIMIT_BOUNDS.items():
-        fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
+        limits[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
             *bounds
         )
-    return vol.Schema(fields)
+    return vol.Schema(
+        {
+            vol.Required(SECTION_TIMINGS): section(
+                ha_schema(vol.Schema(timings)), {"collapsed": False}
+            ),
+            vol.Required(SECTION_RUNNING): section(
+                ha_schema(vol.Schema(running)), {"collapsed": False}
+            ),
+            vol.Required(SECTION_LIMITS): section(
+                ha_schema(vol.Schema(limits)), {"collapsed": False}
+            ),
+        }
+    )
+
+
+def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
+    """Return the options of a submitted sectioned form, flat, as they have always been stored."""
+    flat: dict[str, Any] = {}
+    for name in OPTION_SECTIONS:
+        flat.update(user_input.get(name, {}))
+    return flat
 
 
 class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -300,7 +334,7 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
                 # The sensor's unit changed to one that cannot be converted: pick another sensor.
                 errors["base"] = "sensor_unit"
             else:
-                return self.async_create_entry(data={**options, **user_input})
+                return self.async_create_entry(data={**options, **_flatten(user_input)})
         return self.async_show_form(
             step_id="init",
             data_schema=ha_schema(_options_schema(options, kind_of(unit))),
