@@ -15,6 +15,7 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers.selector import EntitySelectorConfig
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
@@ -247,15 +248,31 @@ async def test_user_step_creates_entry_with_default_timings(
 async def test_user_step_aborts_for_a_thermostat_already_configured(
     hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
-    """A second heat pump on the same thermostat aborts with already_configured."""
+    """A second heat pump on the same thermostat: not offered; added meanwhile, the flow aborts."""
     result = await start_user_flow(hass)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_NAME: "Again", **entities_input(switches=[SWITCH_B])}
+        )
+    # Set up while the form was open (another tab): the unique id check is the last word.
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await start_user_flow(hass)
+    again = MockConfigEntry(
+        domain=DOMAIN,
+        title="Heat pump",
+        data={},
+        options={**DEFAULT_OPTIONS, **entities_input(switches=[SWITCH_A])},
+        unique_id=THERMOSTAT,
+    )
+    again.add_to_hass(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_NAME: "Again", **entities_input(switches=[SWITCH_B])}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert our_entries(hass) == [entry]
-    assert entry.options[CONF_SWITCHES] == [SWITCH_A, SWITCH_B]
+    assert our_entries(hass) == [again]
+    assert again.options[CONF_SWITCHES] == [SWITCH_A]
 
 
 @ENTITY_ERRORS
@@ -604,9 +621,10 @@ async def test_reconfigure_to_a_thermostat_of_another_entry_aborts(
         options={**DEFAULT_OPTIONS, **entities_input(thermostat=OTHER_THERMOSTAT)},
         unique_id=OTHER_THERMOSTAT,
     )
-    other.add_to_hass(hass)
     before = dict(entry.options)
+    # Added while the form is open (otherwise the form does not offer its thermostat).
     result = await start_reconfigure(hass, entry)
+    other.add_to_hass(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], entities_input(thermostat=OTHER_THERMOSTAT, switches=[SWITCH_B])
     )
@@ -693,7 +711,19 @@ def bedroom(
     )
 
 
-@pytest.mark.parametrize("picked", [[SWITCH_A], [SWITCH_C, SWITCH_B]], ids=["first", "second"])
+GARAGE_THERMOSTAT = "climate.garage"
+SWITCH_D = "switch.breaker_d"
+
+
+def excluded(result: dict[str, Any], field: str) -> list[str]:
+    """Return the entities a form's entity field does not offer."""
+    for marker, validator in result["data_schema"].schema.items():
+        if str(marker) == field:
+            return list(validator.config.get("exclude_entities", []))
+    raise AssertionError(f"no field {field}")
+
+
+@pytest.mark.parametrize("picked", [[SWITCH_C], [SWITCH_D, SWITCH_C]], ids=["first", "second"])
 async def test_user_step_refuses_a_switch_another_heat_pump_uses(
     hass: HomeAssistant,
     heat_pump: HeatPump,
@@ -701,32 +731,82 @@ async def test_user_step_refuses_a_switch_another_heat_pump_uses(
     other_thermostats: None,
     picked: list[str],
 ) -> None:
-    """A power switch of another heat pump is refused with a form error naming that heat pump."""
+    """A power switch another heat pump took while the form was open: a form error names it.
+
+    The form does not offer another heat pump's switches (see below); this is the last line of
+    defence, for one set up in another tab meanwhile.
+    """
     hass.states.async_set(SWITCH_C, "on")
+    hass.states.async_set(SWITCH_D, "on")
+    hass.states.async_set(GARAGE_THERMOSTAT, "heat", {"hvac_modes": ["off", "heat"]})
     result = await start_user_flow(hass)
+    bedroom().add_to_hass(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_NAME: "Bedroom", **entities_input(thermostat=OTHER_THERMOSTAT, switches=picked)},
+        {CONF_NAME: "Garage", **entities_input(thermostat=GARAGE_THERMOSTAT, switches=picked)},
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_SWITCHES: "switch_in_use"}
-    assert result["description_placeholders"] == {"switch": picked[-1], "switch_owner": "Heat pump"}
-    assert our_entries(hass) == [entry]
+    assert result["description_placeholders"] == {"switch": SWITCH_C, "switch_owner": "Bedroom"}
+    assert len(our_entries(hass)) == 2
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_NAME: "Bedroom", **entities_input(thermostat=OTHER_THERMOSTAT, switches=[SWITCH_C])},
+        {CONF_NAME: "Garage", **entities_input(thermostat=GARAGE_THERMOSTAT, switches=[SWITCH_D])},
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_forms_do_not_offer_what_another_heat_pump_uses(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, other_thermostats: None
+) -> None:
+    """Issue 15, item 5: the set-up and Reconfigure forms leave out other heat pumps' thermostats
+    and switches, instead of refusing them once the whole form is filled in."""
+    hass.states.async_set(SWITCH_C, "on")
+    result = await start_user_flow(hass)
+    used = [THERMOSTAT, SWITCH_A, SWITCH_B]
+    assert excluded(result, CONF_THERMOSTAT) == used
+    assert excluded(result, CONF_SWITCHES) == used
+    # The sensor is only read: several heat pumps may share it.
+    assert excluded(result, CONF_POWER_SENSOR) == []
+    for picked in ({CONF_THERMOSTAT: THERMOSTAT}, {CONF_SWITCHES: [SWITCH_C, SWITCH_A]}):
+        with pytest.raises(InvalidData):
+            await hass.config_entries.flow.async_configure(
+                result["flow_id"],
+                {CONF_NAME: "Bedroom", **entities_input(OTHER_THERMOSTAT, [SWITCH_C]), **picked},
+            )
+    assert our_entries(hass) == [entry]
+
+    # A second heat pump: each one's Reconfigure leaves out the other's, not its own.
+    other = bedroom(switches=[SWITCH_C])
+    other.add_to_hass(hass)
+    result = await start_reconfigure(hass, entry)
+    assert excluded(result, CONF_THERMOSTAT) == [OTHER_THERMOSTAT, SWITCH_C]
+    assert excluded(result, CONF_SWITCHES) == [OTHER_THERMOSTAT, SWITCH_C]
+    result = await start_reconfigure(hass, other)
+    assert excluded(result, CONF_SWITCHES) == used
+
+
+async def test_switches_can_be_put_in_order_where_the_frontend_can(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The switch list is reorderable on releases whose selector knows `reorder` (2026.x)."""
+    knows_reorder = "reorder" in EntitySelectorConfig.__optional_keys__
+    for result in (await start_user_flow(hass), await start_reconfigure(hass, entry)):
+        for marker, validator in result["data_schema"].schema.items():
+            if str(marker) == CONF_SWITCHES:
+                assert validator.config.get("reorder", False) is knows_reorder
+                assert validator.config["multiple"] is True
 
 
 async def test_user_step_refuses_a_thermostat_another_heat_pump_uses(
     hass: HomeAssistant, heat_pump: HeatPump, other_thermostats: None
 ) -> None:
     """A thermostat another entry wraps (its unique id says otherwise) is refused, naming it."""
-    bedroom().add_to_hass(hass)
+    # Set up while the form is open (otherwise the form does not offer it).
     result = await start_user_flow(hass)
+    bedroom().add_to_hass(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {CONF_NAME: "Again", **entities_input(thermostat=OTHER_THERMOSTAT, switches=[SWITCH_A])},
@@ -742,22 +822,23 @@ async def test_reconfigure_refuses_a_switch_another_heat_pump_uses(
 ) -> None:
     """Reconfigure refuses another heat pump's switch or thermostat; the entry stays as it was."""
     hass.states.async_set(SWITCH_C, "on")
-    bedroom().add_to_hass(hass)
     before = dict(entry.options)
     controller = entry.runtime_data
+    # Set up while the form is open (otherwise the form does not offer its entities).
     result = await start_reconfigure(hass, entry)
+    bedroom().add_to_hass(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], entities_input(switches=[SWITCH_A, SWITCH_C])
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_SWITCHES: "switch_in_use"}
     assert result["description_placeholders"] == {"switch": SWITCH_C, "switch_owner": "Bedroom"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], entities_input(thermostat=OTHER_THERMOSTAT)
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_THERMOSTAT: "thermostat_in_use"}
-    assert result["description_placeholders"] == {"thermostat_owner": "Bedroom"}
+    # The form shown again no longer offers the other heat pump's entities at all.
+    assert excluded(result, CONF_THERMOSTAT) == [OTHER_THERMOSTAT, SWITCH_C]
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], entities_input(thermostat=OTHER_THERMOSTAT)
+        )
     await hass.async_block_till_done()
     assert dict(entry.options) == before
     assert entry.runtime_data is controller

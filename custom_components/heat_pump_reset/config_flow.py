@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
@@ -13,7 +13,7 @@ from homeassistant.helpers import selector
 import voluptuous as vol
 
 from . import thermostat, wrapped
-from .compat import OPTIONS_FLOW_BASE, OPTIONS_FLOW_RELOADS, ha_schema
+from .compat import ENTITY_SELECTOR_REORDER, OPTIONS_FLOW_BASE, OPTIONS_FLOW_RELOADS, ha_schema
 from .const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
@@ -46,6 +46,7 @@ from .const import (
     MAX_DISCHARGE_MINUTES,
     MIN_DISCHARGE_MINUTES,
 )
+from .naming import friendly_name
 from .reading import THRESHOLD_UNITS, SensorKind, kind_of, sensor_unit
 
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -94,22 +95,36 @@ def _whole_number(low: float, high: float, unit: str | None) -> Any:
     return vol.All(selector.NumberSelector(config), vol.Coerce(int), vol.Range(min=low, max=high))
 
 
-def _entities_schema(defaults: dict[str, Any]) -> vol.Schema:
-    """Return the form for the wrapped entities, prefilled with `defaults`."""
+def _entities_schema(defaults: dict[str, Any], in_use: list[str]) -> vol.Schema:
+    """Return the form for the wrapped entities, prefilled with `defaults`.
+
+    It does not offer `in_use`, the thermostats and switches other heat pumps switch (the form's
+    `in_use` errors still catch one taken while the form was open). The switches can be put in
+    order where the frontend can (2026.x).
+    """
     sensor_default = defaults.get(CONF_POWER_SENSOR)
     sensor_key = vol.Optional(
         CONF_POWER_SENSOR,
         description={"suggested_value": sensor_default} if sensor_default else None,
     )
+    thermostat_config = selector.EntitySelectorConfig(domain="climate", exclude_entities=in_use)
+    # 2025.4's type has no `reorder` key (compat decides whether to pass it).
+    switches_config = cast(
+        "selector.EntitySelectorConfig",
+        {
+            "domain": "switch",
+            "multiple": True,
+            "exclude_entities": in_use,
+            **ENTITY_SELECTOR_REORDER,
+        },
+    )
     return vol.Schema(
         {
             vol.Required(CONF_THERMOSTAT, default=defaults.get(CONF_THERMOSTAT, vol.UNDEFINED)): (
-                selector.EntitySelector(selector.EntitySelectorConfig(domain="climate"))
+                selector.EntitySelector(thermostat_config)
             ),
             vol.Required(CONF_SWITCHES, default=defaults.get(CONF_SWITCHES, vol.UNDEFINED)): (
-                selector.EntitySelector(
-                    selector.EntitySelectorConfig(domain="switch", multiple=True)
-                )
+                selector.EntitySelector(switches_config)
             ),
             sensor_key: selector.EntitySelector(
                 selector.EntitySelectorConfig(
@@ -231,7 +246,8 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
             errors[CONF_SWITCHES] = "duplicate_switches"
         elif shared := next(in_use, None):
             errors[CONF_SWITCHES] = "switch_in_use"
-            placeholders["switch"], placeholders["switch_owner"] = shared
+            placeholders["switch"] = friendly_name(self.hass, shared[0])
+            placeholders["switch_owner"] = shared[1]
         sensor = user_input.get(CONF_POWER_SENSOR)
         if sensor and kind_of(sensor_unit(self.hass, sensor)) is None:
             # Its readings could not be converted to W or A: it could never show the unit idle.
@@ -263,7 +279,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         schema = vol.Schema(
             {vol.Required(CONF_NAME, default="Heat pump"): selector.TextSelector()}
-        ).extend(_entities_schema(user_input or {}).schema)
+        ).extend(_entities_schema(user_input or {}, wrapped.used_elsewhere(self.hass, None)).schema)
         return self.async_show_form(
             step_id="user",
             data_schema=ha_schema(schema),
@@ -308,7 +324,12 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=ha_schema(_entities_schema(user_input or dict(entry.options))),
+            data_schema=ha_schema(
+                _entities_schema(
+                    user_input or dict(entry.options),
+                    wrapped.used_elsewhere(self.hass, entry.entry_id),
+                )
+            ),
             errors=errors,
             description_placeholders=placeholders or None,
         )
