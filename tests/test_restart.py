@@ -689,7 +689,7 @@ async def test_removing_the_entry_leaves_a_note_of_what_it_could_not_put_back(
     note = notifications[f"{DOMAIN}_{entry.entry_id}_left_behind"]
     assert "switch.breaker_b back on by hand" in note["message"]
     assert "switch.breaker_a" not in note["message"]
-    assert "climate.living_room could not be set back" in note["message"]
+    assert "climate.living_room could not be restored" in note["message"]
     assert "hvac_mode heat" in note["message"]
     # The power notification of the run is gone with it; this one stays until dismissed.
     assert f"{DOMAIN}_{entry.entry_id}_power" not in notifications
