@@ -642,7 +642,10 @@ async def test_heat_pumps_sharing_an_entity_refuse_to_start(
     assert found is not None
     assert found.severity is ir.IssueSeverity.ERROR
     assert not found.is_fixable
-    assert found.translation_placeholders == {"entity_id": shared, "names": "Bedroom, Heat pump"}
+    assert found.translation_placeholders == {
+        "entity": hass.states.get(shared).name,
+        "names": "Bedroom, Heat pump",
+    }
     assert [i for (d, i) in ir.async_get(hass).issues if d == DOMAIN] == [found.issue_id]
 
     for target, trigger, others in (
@@ -1056,7 +1059,7 @@ async def test_shared_issue_raised_when_both_load_together(
     await hass.async_block_till_done()
     found = shared_issue(hass, SWITCH_A)
     assert found is not None
-    assert found.translation_placeholders == {"entity_id": SWITCH_A, "names": "Bedroom, Heat pump"}
+    assert found.translation_placeholders == {"entity": "Breaker a", "names": "Bedroom, Heat pump"}
 
 
 async def test_switches_of_a_run_under_way_count_as_used(

@@ -15,11 +15,12 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers.selector import EntitySelectorConfig
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
+from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS, OPTION_SECTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
@@ -42,6 +43,7 @@ from custom_components.heat_pump_reset.run import Timing
 from .harness.driving import advance, set_power, settle, state
 from .harness.entity_ids import ENDS_AT, PHASE, SENSOR, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import HeatPump
+from .harness.forms import form_fields_flat, sectioned
 
 NO_OFF = "climate.no_off"
 MISSING = "climate.not_loaded"
@@ -95,6 +97,11 @@ def other_thermostats(hass: HomeAssistant) -> None:
     """A thermostat without an off mode, and a second one with it, both as plain states."""
     hass.states.async_set(NO_OFF, "heat", {"hvac_modes": ["heat"]})
     hass.states.async_set(OTHER_THERMOSTAT, "heat", {"hvac_modes": ["off", "heat"]})
+
+
+def section_of(key: str) -> str:
+    """Return the options form's section that holds `key`."""
+    return next(name for name, keys in OPTION_SECTIONS.items() if key in keys)
 
 
 def form_fields(result: dict[str, Any]) -> list[str]:
@@ -230,15 +237,31 @@ async def test_user_step_creates_entry_with_default_timings(
 async def test_user_step_aborts_for_a_thermostat_already_configured(
     hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
-    """A second heat pump on the same thermostat aborts with already_configured."""
+    """A second heat pump on the same thermostat: not offered; added meanwhile, the flow aborts."""
     result = await start_user_flow(hass)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_NAME: "Again", **entities_input(switches=[SWITCH_B])}
+        )
+    # Set up while the form was open (another tab): the unique id check is the last word.
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await start_user_flow(hass)
+    again = MockConfigEntry(
+        domain=DOMAIN,
+        title="Heat pump",
+        data={},
+        options={**DEFAULT_OPTIONS, **entities_input(switches=[SWITCH_A])},
+        unique_id=THERMOSTAT,
+    )
+    again.add_to_hass(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_NAME: "Again", **entities_input(switches=[SWITCH_B])}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
-    assert our_entries(hass) == [entry]
-    assert entry.options[CONF_SWITCHES] == [SWITCH_A, SWITCH_B]
+    assert our_entries(hass) == [again]
+    assert again.options[CONF_SWITCHES] == [SWITCH_A]
 
 
 @ENTITY_ERRORS
@@ -303,8 +326,15 @@ async def test_options_form_shows_current_timings(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
-    assert form_fields(result) == TIMING_KEYS
-    assert prefilled(result) == NEW_TIMINGS
+    # Grouped in sections (issue 15, item 5), each open; the fields inside keep their order.
+    assert form_fields(result) == ["timings", "running", "limits"]
+    assert list(form_fields_flat(result)) == TIMING_KEYS
+    shown = {
+        key: marker.default()
+        for key, (marker, _validator) in form_fields_flat(result).items()
+        if marker.default is not vol.UNDEFINED
+    }
+    assert shown == NEW_TIMINGS
 
 
 @pytest.mark.parametrize(
@@ -322,15 +352,16 @@ async def test_options_refuse_out_of_range_values(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     with pytest.raises(InvalidData) as err:
         await hass.config_entries.options.async_configure(
-            result["flow_id"], {**DEFAULT_OPTIONS, key: value}
+            result["flow_id"], sectioned({**DEFAULT_OPTIONS, key: value})
         )
-    assert set(err.value.schema_errors) == {key}
+    # HA maps no error inside a section to its field: the error's path names it.
+    assert err.value.path == [section_of(key), key]
     await hass.async_block_till_done()
     assert dict(entry.options) == before
     assert entry.runtime_data is controller
     # The form is still open and takes a valid value.
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], dict(DEFAULT_OPTIONS)
+        result["flow_id"], sectioned(DEFAULT_OPTIONS)
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -342,7 +373,7 @@ async def test_options_accept_the_bounds(
     """Every timing accepts both ends of its range, stored as whole numbers (thresholds: floats)."""
     chosen = {key: bounds[end] for key, bounds in BOUNDS.items()}
     result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(result["flow_id"], chosen)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], sectioned(chosen))
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     for key, value in chosen.items():
@@ -359,7 +390,9 @@ async def test_options_save_merged_and_reload_the_entry(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     # The number boxes send floats; whole-number timings are stored as int.
     submitted = {k: float(v) for k, v in NEW_TIMINGS.items()}
-    result = await hass.config_entries.options.async_configure(result["flow_id"], submitted)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], sectioned(submitted)
+    )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     expected = {
@@ -388,6 +421,40 @@ async def test_options_save_merged_and_reload_the_entry(
     assert state(hass, PHASE).state == "idle"
 
 
+async def test_options_sections_save_the_same_flat_options(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The sections only group the form: saving it unchanged stores exactly the options as before.
+
+    Flat, the same keys and values (the entities untouched), no section name among them: the
+    controller, diagnostics and older releases read them as they always have.
+    """
+    before = dict(entry.options)
+    assert before == {
+        **DEFAULT_OPTIONS,
+        CONF_THERMOSTAT: THERMOSTAT,
+        CONF_SWITCHES: [SWITCH_A, SWITCH_B],
+        CONF_POWER_SENSOR: None,
+    }
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    # What the frontend sends for an untouched form: each section with its shown values.
+    untouched = {
+        name: {
+            str(marker): marker.default()
+            for marker in validator.schema.schema
+            if marker.default is not vol.UNDEFINED
+        }
+        for marker_name, validator in result["data_schema"].schema.items()
+        if (name := str(marker_name))
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], untouched)
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert dict(entry.options) == before
+    assert not set(entry.options) & set(OPTION_SECTIONS)
+    assert all(not isinstance(value, dict) for value in entry.options.values())
+
+
 async def test_options_change_during_discharge_keeps_the_run(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
@@ -401,7 +468,8 @@ async def test_options_change_during_discharge_keeps_the_run(
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**DEFAULT_OPTIONS, CONF_DISCHARGE_MINUTES: 60, CONF_STAGGER_SECONDS: 20}
+        result["flow_id"],
+        sectioned({**DEFAULT_OPTIONS, CONF_DISCHARGE_MINUTES: 60, CONF_STAGGER_SECONDS: 20}),
     )
     await settle(hass)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -542,9 +610,10 @@ async def test_reconfigure_to_a_thermostat_of_another_entry_aborts(
         options={**DEFAULT_OPTIONS, **entities_input(thermostat=OTHER_THERMOSTAT)},
         unique_id=OTHER_THERMOSTAT,
     )
-    other.add_to_hass(hass)
     before = dict(entry.options)
+    # Added while the form is open (otherwise the form does not offer its thermostat).
     result = await start_reconfigure(hass, entry)
+    other.add_to_hass(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], entities_input(thermostat=OTHER_THERMOSTAT, switches=[SWITCH_B])
     )
@@ -631,7 +700,19 @@ def bedroom(
     )
 
 
-@pytest.mark.parametrize("picked", [[SWITCH_A], [SWITCH_C, SWITCH_B]], ids=["first", "second"])
+GARAGE_THERMOSTAT = "climate.garage"
+SWITCH_D = "switch.breaker_d"
+
+
+def excluded(result: dict[str, Any], field: str) -> list[str]:
+    """Return the entities a form's entity field does not offer."""
+    for marker, validator in result["data_schema"].schema.items():
+        if str(marker) == field:
+            return list(validator.config.get("exclude_entities", []))
+    raise AssertionError(f"no field {field}")
+
+
+@pytest.mark.parametrize("picked", [[SWITCH_C], [SWITCH_D, SWITCH_C]], ids=["first", "second"])
 async def test_user_step_refuses_a_switch_another_heat_pump_uses(
     hass: HomeAssistant,
     heat_pump: HeatPump,
@@ -639,32 +720,82 @@ async def test_user_step_refuses_a_switch_another_heat_pump_uses(
     other_thermostats: None,
     picked: list[str],
 ) -> None:
-    """A power switch of another heat pump is refused with a form error naming that heat pump."""
+    """A power switch another heat pump took while the form was open: a form error names it.
+
+    The form does not offer another heat pump's switches (see below); this is the last line of
+    defence, for one set up in another tab meanwhile.
+    """
     hass.states.async_set(SWITCH_C, "on")
+    hass.states.async_set(SWITCH_D, "on")
+    hass.states.async_set(GARAGE_THERMOSTAT, "heat", {"hvac_modes": ["off", "heat"]})
     result = await start_user_flow(hass)
+    bedroom().add_to_hass(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_NAME: "Bedroom", **entities_input(thermostat=OTHER_THERMOSTAT, switches=picked)},
+        {CONF_NAME: "Garage", **entities_input(thermostat=GARAGE_THERMOSTAT, switches=picked)},
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_SWITCHES: "switch_in_use"}
-    assert result["description_placeholders"] == {"switch": picked[-1], "switch_owner": "Heat pump"}
-    assert our_entries(hass) == [entry]
+    assert result["description_placeholders"] == {"switch": SWITCH_C, "switch_owner": "Bedroom"}
+    assert len(our_entries(hass)) == 2
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_NAME: "Bedroom", **entities_input(thermostat=OTHER_THERMOSTAT, switches=[SWITCH_C])},
+        {CONF_NAME: "Garage", **entities_input(thermostat=GARAGE_THERMOSTAT, switches=[SWITCH_D])},
     )
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_forms_do_not_offer_what_another_heat_pump_uses(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, other_thermostats: None
+) -> None:
+    """Issue 15, item 5: the set-up and Reconfigure forms leave out other heat pumps' thermostats
+    and switches, instead of refusing them once the whole form is filled in."""
+    hass.states.async_set(SWITCH_C, "on")
+    result = await start_user_flow(hass)
+    used = [THERMOSTAT, SWITCH_A, SWITCH_B]
+    assert excluded(result, CONF_THERMOSTAT) == used
+    assert excluded(result, CONF_SWITCHES) == used
+    # The sensor is only read: several heat pumps may share it.
+    assert excluded(result, CONF_POWER_SENSOR) == []
+    for picked in ({CONF_THERMOSTAT: THERMOSTAT}, {CONF_SWITCHES: [SWITCH_C, SWITCH_A]}):
+        with pytest.raises(InvalidData):
+            await hass.config_entries.flow.async_configure(
+                result["flow_id"],
+                {CONF_NAME: "Bedroom", **entities_input(OTHER_THERMOSTAT, [SWITCH_C]), **picked},
+            )
+    assert our_entries(hass) == [entry]
+
+    # A second heat pump: each one's Reconfigure leaves out the other's, not its own.
+    other = bedroom(switches=[SWITCH_C])
+    other.add_to_hass(hass)
+    result = await start_reconfigure(hass, entry)
+    assert excluded(result, CONF_THERMOSTAT) == [OTHER_THERMOSTAT, SWITCH_C]
+    assert excluded(result, CONF_SWITCHES) == [OTHER_THERMOSTAT, SWITCH_C]
+    result = await start_reconfigure(hass, other)
+    assert excluded(result, CONF_SWITCHES) == used
+
+
+async def test_switches_can_be_put_in_order_where_the_frontend_can(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The switch list is reorderable on releases whose selector knows `reorder` (2026.x)."""
+    knows_reorder = "reorder" in EntitySelectorConfig.__optional_keys__
+    for result in (await start_user_flow(hass), await start_reconfigure(hass, entry)):
+        for marker, validator in result["data_schema"].schema.items():
+            if str(marker) == CONF_SWITCHES:
+                assert validator.config.get("reorder", False) is knows_reorder
+                assert validator.config["multiple"] is True
 
 
 async def test_user_step_refuses_a_thermostat_another_heat_pump_uses(
     hass: HomeAssistant, heat_pump: HeatPump, other_thermostats: None
 ) -> None:
     """A thermostat another entry wraps (its unique id says otherwise) is refused, naming it."""
-    bedroom().add_to_hass(hass)
+    # Set up while the form is open (otherwise the form does not offer it).
     result = await start_user_flow(hass)
+    bedroom().add_to_hass(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {CONF_NAME: "Again", **entities_input(thermostat=OTHER_THERMOSTAT, switches=[SWITCH_A])},
@@ -680,22 +811,23 @@ async def test_reconfigure_refuses_a_switch_another_heat_pump_uses(
 ) -> None:
     """Reconfigure refuses another heat pump's switch or thermostat; the entry stays as it was."""
     hass.states.async_set(SWITCH_C, "on")
-    bedroom().add_to_hass(hass)
     before = dict(entry.options)
     controller = entry.runtime_data
+    # Set up while the form is open (otherwise the form does not offer its entities).
     result = await start_reconfigure(hass, entry)
+    bedroom().add_to_hass(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], entities_input(switches=[SWITCH_A, SWITCH_C])
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_SWITCHES: "switch_in_use"}
     assert result["description_placeholders"] == {"switch": SWITCH_C, "switch_owner": "Bedroom"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], entities_input(thermostat=OTHER_THERMOSTAT)
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {CONF_THERMOSTAT: "thermostat_in_use"}
-    assert result["description_placeholders"] == {"thermostat_owner": "Bedroom"}
+    # The form shown again no longer offers the other heat pump's entities at all.
+    assert excluded(result, CONF_THERMOSTAT) == [OTHER_THERMOSTAT, SWITCH_C]
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], entities_input(thermostat=OTHER_THERMOSTAT)
+        )
     await hass.async_block_till_done()
     assert dict(entry.options) == before
     assert entry.runtime_data is controller

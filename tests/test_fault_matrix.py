@@ -48,6 +48,7 @@ from .harness.driving import advance, set_power, settle, store_key, stored_histo
 from .harness.entity_ids import SENSOR, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import SAVED, HeatPump, thermostat_settings, touched
 from .harness.fault_tally import FAULT_MATRIX, FAULT_MATRIX_CELLS
+from .harness.forms import sectioned
 from .harness.holding import Scene, StorePause
 from .harness.timings import DISCHARGE
 
@@ -350,7 +351,7 @@ async def _remove(sc: FaultScene) -> None:
 async def _options(sc: FaultScene) -> None:
     flow = await sc.hass.config_entries.options.async_init(sc.entry.entry_id)
     result = await sc.hass.config_entries.options.async_configure(
-        flow["flow_id"], {CONF_STAGGER_SECONDS: 20, CONF_STARTUP_DELAY_MINUTES: 3}
+        flow["flow_id"], sectioned({CONF_STAGGER_SECONDS: 20, CONF_STARTUP_DELAY_MINUTES: 3})
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
 

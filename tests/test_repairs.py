@@ -10,7 +10,11 @@ from homeassistant.components.climate import HVACAction
 from homeassistant.config_entries import ConfigEntry, ConfigEntryDisabler, ConfigEntryState
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 import pytest
@@ -25,6 +29,7 @@ from custom_components.heat_pump_reset.const import (
     CONF_THERMOSTAT,
     DOMAIN,
 )
+from custom_components.heat_pump_reset.naming import friendly_list, friendly_name, name_and_id
 
 from .harness.driving import advance, run_once, settle, start, state, stored_history
 from .harness.entity_ids import PHASE, SWITCH_A, SWITCH_B
@@ -118,7 +123,7 @@ async def test_recurring_resets_raised_acknowledged_and_raised_again(
     assert found.severity is ir.IssueSeverity.WARNING
     assert found.is_fixable
     assert found.translation_placeholders == {"name": "Heat pump", "count": "3", "days": "30"}
-    assert await rendered(hass, found, "title") == "Heat pump needed 3 resets in 30 days"
+    assert await rendered(hass, found, "title") == "Heat pump: 3 resets in 30 days"
 
     client = await fresh_client(hass, hass_client, hass_admin_user)
     flow = await start_fix(client, found)
@@ -168,23 +173,61 @@ async def test_recurring_resets_leave_with_the_window(
 
 
 @pytest.mark.parametrize("options", [{CONF_MAX_RESETS_PER_DAY: 2}], indirect=True)
-@pytest.mark.usefixtures("heat_pump")
+@pytest.mark.usefixtures("repairs", "heat_pump")
 async def test_day_limit_raises_the_warning_the_refusal_points_to(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: ConfigEntry
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    entry: ConfigEntry,
+    hass_client: ClientSessionGenerator,
+    hass_admin_user: MockUser,
 ) -> None:
-    """With the default limit of two a day, the second reset raises it; a third start points to it."""
+    """With a limit of two a day, the second reset raises it; a third start points to it.
+
+    Its words are the day's: not "2 resets in 30 days" while the recurrence setting is 3 (issue
+    15, item 5), which reads as below the setting. It is acknowledged like the recurring warning.
+    """
     freezer.move_to(T0)
     await run_once(hass, freezer, entry)
     assert raised(hass) == set()
     await run_once(hass, freezer, entry)
-    assert issue(hass, "recurring_resets", entry).translation_placeholders == {
-        "name": "Heat pump",
-        "count": "2",
-        "days": "30",
-    }
+    found = issue(hass, "recurring_resets", entry)
+    assert found.translation_key == "daily_limit_reached"
+    assert found.translation_placeholders == {"name": "Heat pump", "count": "2", "limit": "2"}
+    assert await rendered(hass, found, "title") == "Heat pump: daily reset limit reached"
+    advice = await rendered(hass, found, "fix_flow.step.confirm.description")
+    assert advice.startswith(
+        "Heat pump has used up its daily limit of resets (resets in the last 24 hours: 2; limit: 2)"
+    )
+    assert "30 days" not in advice
+    for check in ("air filter", "outdoor unit", "error codes", "HVAC technician"):
+        assert check in advice
     with pytest.raises(ServiceValidationError) as err:
         await start(hass, entry)
     assert "Settings > System > Repairs" in str(err.value)
+
+    # Acknowledged like the recurring warning: tick the box, and it goes.
+    client = await fresh_client(hass, hass_client, hass_admin_user)
+    flow = await start_fix(client, found)
+    assert [field["name"] for field in flow["data_schema"]] == ["checked"]
+    assert (await submit(client, flow, {"checked": True}))["type"] == "create_entry"
+    assert raised(hass) == set()
+
+
+@pytest.mark.parametrize(
+    "options", [{CONF_MAX_RESETS_PER_DAY: 2, CONF_RECURRENCE_COUNT: 2}], indirect=True
+)
+@pytest.mark.usefixtures("heat_pump")
+async def test_day_limit_and_recurrence_reached_together_say_the_recurrence(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: ConfigEntry
+) -> None:
+    """Both reached by the same two resets: "2 resets in 30 days" is true, so that is the text."""
+    freezer.move_to(T0)
+    for _ in range(2):
+        await run_once(hass, freezer, entry)
+    found = issue(hass, "recurring_resets", entry)
+    assert found.translation_key == "recurring_resets"
+    assert found.translation_placeholders == {"name": "Heat pump", "count": "2", "days": "30"}
+    assert await rendered(hass, found, "title") == "Heat pump: 2 resets in 30 days"
 
 
 # --- The unit does not start ------------------------------------------------------------------
@@ -258,10 +301,12 @@ async def test_power_not_restored_is_critical_and_goes_by_itself(
     assert found.severity is ir.IssueSeverity.CRITICAL
     assert not found.is_fixable
     # Only the dead switch: b did not wait for it (issue 11, item 17).
-    assert found.translation_placeholders == {"name": "Heat pump", "entity_ids": SWITCH_A}
+    # By the name people know it by (issue 15, item 5), not its entity id.
+    assert found.translation_placeholders == {"name": "Heat pump", "entities": "Breaker a"}
     assert heat_pump.switch_b.is_on
     text = await rendered(hass, found, "description")
-    assert f"{SWITCH_A} could not be confirmed back on" in text
+    assert "Breaker a could not be confirmed back on" in text
+    assert SWITCH_A not in text
 
     heat_pump.switch_a.set_available(True)
     await advance(hass, freezer, timedelta(seconds=30), step=timedelta(seconds=2))
@@ -352,22 +397,27 @@ async def test_dead_first_switch_does_not_keep_the_others_off(
         er.async_get(hass).async_remove(SWITCH_A)
         await settle(hass)
         found = issue(hass, "missing_entity", entry, f"_{SWITCH_A}")
-        assert found.translation_placeholders == {"name": "Heat pump", "entity_id": SWITCH_A}
+        # Removed: no name is known any more, so the id it had.
+        assert found.translation_placeholders == {"name": "Heat pump", "entity": SWITCH_A}
     else:
         er.async_get(hass).async_update_entity(SWITCH_A, disabled_by=er.RegistryEntryDisabler.USER)
         await settle(hass)
         assert hass.states.get(SWITCH_A) is None
         # The household hears of it at once: the repair names the disabled switch.
         found = issue(hass, "disabled_entity", entry, f"_{SWITCH_A}")
-        assert found.translation_placeholders == {"name": "Heat pump", "entity_id": SWITCH_A}
-        assert SWITCH_A in await rendered(hass, found, "title")
+        # Its registry name, and the id to find it in the entity list (which hides disabled ones).
+        named = f"Breaker a ({SWITCH_A})"
+        assert found.translation_placeholders == {"name": "Heat pump", "entity": named}
+        assert await rendered(hass, found, "title") == f"Heat pump: {named} was disabled"
     await advance(hass, freezer, DISCHARGE, step=timedelta(seconds=30))
     assert state(hass, PHASE).state == "restoring_power"
     assert hass.states.get(SWITCH_B) is not None
     assert state(hass, SWITCH_B).state == "on", "b kept off behind the dead a"
     await advance(hass, freezer, timedelta(minutes=3), step=timedelta(seconds=5))
     found = issue(hass, "power_not_restored", entry)
-    assert found.translation_placeholders == {"name": "Heat pump", "entity_ids": SWITCH_A}
+    # The registry's name when it has no state (disabled); its id once removed.
+    off = SWITCH_A if how == "removed" else "Breaker a"
+    assert found.translation_placeholders == {"name": "Heat pump", "entities": off}
     assert state(hass, PHASE).state == "restoring_power"
 
 
@@ -383,7 +433,7 @@ async def test_power_overdue_counts_from_each_switchs_own_time(
     def _issue_changed(event: Event) -> None:
         found = ir.async_get(hass).async_get_issue(DOMAIN, event.data["issue_id"])
         if found is not None and found.translation_key == "power_not_restored":
-            seen.append((found.translation_placeholders or {})["entity_ids"].split(", "))
+            seen.append((found.translation_placeholders or {})["entities"].split(", "))
 
     hass.bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, _issue_changed)
     await start(hass, entry)
@@ -399,7 +449,7 @@ async def test_power_overdue_counts_from_each_switchs_own_time(
     await advance(hass, freezer, DISCHARGE + timedelta(minutes=4, seconds=50), step=SECOND * 5)
     assert seen == []
     await advance(hass, freezer, timedelta(seconds=20), step=SECOND * 5)
-    assert seen == [[SWITCH_B]]
+    assert seen == [["Breaker b"]]
 
 
 # --- A wrapped entity is removed or renamed ---------------------------------------------------
@@ -520,3 +570,36 @@ async def test_issues_go_with_the_entry(
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert raised(hass) == set()
+
+
+async def test_names_people_know_entities_by(hass: HomeAssistant, heat_pump: HeatPump) -> None:
+    """naming.py: the state's friendly name, else the registry's (device part too), else the id."""
+    registry = er.async_get(hass)
+    assert friendly_name(hass, SWITCH_A) == "Breaker a"
+    assert friendly_list(hass, [SWITCH_B, SWITCH_A]) == "Breaker b, Breaker a"
+    assert name_and_id(hass, SWITCH_A) == f"Breaker a ({SWITCH_A})"
+    assert friendly_name(hass, "switch.nowhere") == "switch.nowhere"
+    assert name_and_id(hass, "switch.nowhere") == "switch.nowhere"
+
+    # Disabled: no state; the registry's name, with the device's in front when the entity says so.
+    owner = MockConfigEntry(domain="test")
+    owner.add_to_hass(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=owner.entry_id,
+        identifiers={("test", "outdoor")},
+        name="Outdoor unit",
+    )
+    registry.async_get_or_create(
+        "switch",
+        "test",
+        "relay",
+        suggested_object_id="outdoor_relay",
+        original_name="Relay",
+        has_entity_name=True,
+        device_id=device.id,
+        disabled_by=er.RegistryEntryDisabler.USER,
+    )
+    assert hass.states.get("switch.outdoor_relay") is None
+    assert friendly_name(hass, "switch.outdoor_relay") == "Outdoor unit Relay"
+    registry.async_update_entity("switch.outdoor_relay", name="Garden relay")
+    assert friendly_name(hass, "switch.outdoor_relay") == "Garden relay"

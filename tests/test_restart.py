@@ -43,6 +43,7 @@ from .harness.driving import (
 )
 from .harness.entity_ids import ENDS_AT, OUTCOME, PHASE, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import SAVED, HeatPump, power, thermostat_settings, touched
+from .harness.forms import sectioned
 from .harness.holding import (
     Release,
     Scene,
@@ -452,7 +453,7 @@ async def test_options_changed_mid_run_keep_the_run(
     flow = await hass.config_entries.options.async_init(entry.entry_id)
     assert flow["type"] is FlowResultType.FORM
     result = await hass.config_entries.options.async_configure(
-        flow["flow_id"], {CONF_STAGGER_SECONDS: 20, CONF_STARTUP_DELAY_MINUTES: 3}
+        flow["flow_id"], sectioned({CONF_STAGGER_SECONDS: 20, CONF_STARTUP_DELAY_MINUTES: 3})
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await settle(hass)
@@ -522,7 +523,7 @@ async def test_removing_the_entry_leaves_a_note_of_what_it_could_not_put_back(
     note = notifications[f"{DOMAIN}_{entry.entry_id}_left_behind"]
     assert "switch.breaker_b back on by hand" in note["message"]
     assert "switch.breaker_a" not in note["message"]
-    assert "climate.living_room could not be set back" in note["message"]
+    assert "climate.living_room could not be restored" in note["message"]
     assert "hvac_mode heat" in note["message"]
     # The power notification of the run is gone with it; this one stays until dismissed.
     assert f"{DOMAIN}_{entry.entry_id}_power" not in notifications

@@ -12,6 +12,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import section
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.service import async_get_all_descriptions
@@ -19,7 +20,7 @@ from homeassistant.helpers.translation import async_get_translations
 import pytest
 import yaml
 
-from custom_components.heat_pump_reset import const
+from custom_components.heat_pump_reset import config_flow, const
 from custom_components.heat_pump_reset.const import DOMAIN
 from custom_components.heat_pump_reset.run import Outcome, Phase, Trigger
 from custom_components.heat_pump_reset.sequence import INTERNAL_ERROR_PREFIX, Detail, detail_codes
@@ -665,16 +666,58 @@ async def test_every_form_field_has_a_label_and_help(
         ),
         ("options", "init"): await hass.config_entries.options.async_init(entry.entry_id),
     }
-    for (section, step), result in forms.items():
+    for (part, step), result in forms.items():
         assert result["step_id"] == step
-        texts = STRINGS[section]["step"][step]
+        texts = STRINGS[part]["step"][step]
         assert texts["title"], step
         assert texts["description"], step
         fields = _field_names(result)
-        assert set(texts["data"]) == fields, step
-        assert set(texts["data_description"]) == fields, step
+        sections = {
+            str(marker): {str(inner) for inner in validator.schema.schema}
+            for marker, validator in result["data_schema"].schema.items()
+            if isinstance(validator, section)
+        }
+        # A section is named and described; its fields are labelled and explained inside it.
+        assert set(texts.get("sections", {})) == set(sections), step
+        for name, inner in sections.items():
+            section_texts = texts["sections"][name]
+            assert section_texts["name"], name
+            assert section_texts["description"], name
+            assert set(section_texts["data"]) == inner, name
+            assert set(section_texts["data_description"]) == inner, name
+        plain = fields - set(sections)
+        assert set(texts.get("data", {})) == plain, step
+        assert set(texts.get("data_description", {})) == plain, step
     assert set(STRINGS["config"]["step"]) == {"user", "reconfigure"}
     assert set(STRINGS["options"]["step"]) == {"init"}
+
+
+def _bounds_in_words(text: str) -> str:
+    """Return `text` with thousands separators dropped (100,000 / 100.000 / 100 000 -> 100000)."""
+    return re.sub(r"(?<=\d)[,.\u00a0\u202f ](?=\d{3}\b)", "", text)
+
+
+@pytest.mark.parametrize("language", ["en", "de", "nl", "fr"])
+def test_options_say_each_allowed_range_in_words(language: str) -> None:
+    """Each options field's help states both ends of the range the form enforces (issue 15, item 5).
+
+    Before, a number out of range only got "Value 10.0 is too small", without the minimum.
+    """
+    texts = json.loads((COMPONENT / "translations" / f"{language}.json").read_text("utf-8"))
+    sections = texts["options"]["step"]["init"]["sections"]
+    helps = {
+        key: help_ for part in sections.values() for key, help_ in part["data_description"].items()
+    }
+    bounds = {
+        **{key: (low, high) for key, (low, high, _unit) in config_flow._TIMING_BOUNDS.items()},
+        **{key: (0, high) for key, (_kind, high) in config_flow._THRESHOLDS.items()},
+        **{key: (low, high) for key, (low, high, _unit) in config_flow._LIMIT_BOUNDS.items()},
+    }
+    assert set(helps) == set(bounds)
+    for key, (low, high) in bounds.items():
+        numbers = re.findall(r"\d+", _bounds_in_words(helps[key]))
+        assert str(int(low)) in numbers, (key, helps[key])
+        assert str(int(high)) in numbers, (key, helps[key])
 
 
 async def test_actions_target_heat_pumps_in_the_ui(

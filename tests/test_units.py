@@ -40,6 +40,7 @@ from custom_components.heat_pump_reset.running import above_threshold
 from .harness.driving import advance, set_power, settle, start, state, store_key
 from .harness.entity_ids import OUTCOME, PHASE, SENSOR, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import HeatPump
+from .harness.forms import form_fields_flat, sectioned
 from .harness.timings import STOP_TIMEOUT, UNTIL_RESTORE
 
 WITH_SENSOR = pytest.mark.parametrize("options", [{CONF_POWER_SENSOR: SENSOR}], indirect=True)
@@ -288,7 +289,7 @@ async def test_options_refuse_when_the_sensor_unit_became_unconvertible(
     before = dict(entry.options)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**_timings(), CONF_DISCHARGE_MINUTES: 45}
+        result["flow_id"], sectioned({**_timings(), CONF_DISCHARGE_MINUTES: 45})
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "sensor_unit"}
@@ -306,10 +307,8 @@ def _timings() -> dict[str, Any]:
 
 def _field(result: dict[str, Any], key: str) -> Any:
     """Return the selector of form field `key`, or None when the form has no such field."""
-    for marker, validator in result["data_schema"].schema.items():
-        if str(marker) == key:
-            return validator
-    return None
+    found = form_fields_flat(result).get(key)
+    return None if found is None else found[1]
 
 
 def _unit_of(validator: Any) -> str | None:
@@ -357,7 +356,7 @@ async def test_options_show_the_threshold_with_its_unit(
         if _field(result, key) is not None
     }
     assert fields == shown
-    submitted = {**_timings(), **dict.fromkeys(shown, 2.5)}
+    submitted = sectioned({**_timings(), **dict.fromkeys(shown, 2.5)})
     result = await hass.config_entries.options.async_configure(result["flow_id"], submitted)
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -574,7 +573,7 @@ async def test_run_keeps_its_threshold_after_an_options_change(
     await start(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**_timings(), CONF_POWER_THRESHOLD: 5000.0}
+        result["flow_id"], sectioned({**_timings(), CONF_POWER_THRESHOLD: 5000.0})
     )
     await settle(hass)
     assert result["type"] is FlowResultType.CREATE_ENTRY

@@ -24,7 +24,7 @@ from .harness.equipment import HeatPump
 def missing_issues(hass: HomeAssistant, entry: ConfigEntry) -> set[str]:
     """Return the entities our missing-entity issues of `entry` name."""
     return {
-        str(issue.translation_placeholders["entity_id"])
+        str(issue.data["entity_id"])
         for (domain, _), issue in ir.async_get(hass).issues.items()
         if domain == DOMAIN
         and issue.translation_key == "missing_entity"

@@ -10,7 +10,7 @@ from typing import Any
 
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, selector
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.storage import Store
 import voluptuous as vol
@@ -29,6 +29,17 @@ OPTIONS_FLOW_BASE: type[config_entries.OptionsFlow] = getattr(
     config_entries, "OptionsFlowWithReload", config_entries.OptionsFlow
 )
 OPTIONS_FLOW_RELOADS: bool = OPTIONS_FLOW_BASE is not config_entries.OptionsFlow
+
+
+# 2026.x: an entity selector with `multiple` can let the user drag its entries into an order;
+# 2025.4's selector refuses the key.
+_ENTITY_SELECTOR_KEYS = (
+    selector.EntitySelectorConfig.__required_keys__
+    | selector.EntitySelectorConfig.__optional_keys__
+)
+ENTITY_SELECTOR_REORDER: dict[str, Any] = (
+    {"reorder": True} if "reorder" in _ENTITY_SELECTOR_KEYS else {}
+)
 
 
 def source_device_link(

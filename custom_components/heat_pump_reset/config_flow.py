@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult, OptionsFlow
 from homeassistant.const import CONF_NAME
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import selector
 import voluptuous as vol
 
 from . import thermostat, wrapped
-from .compat import OPTIONS_FLOW_BASE, OPTIONS_FLOW_RELOADS, ha_schema
+from .compat import ENTITY_SELECTOR_REORDER, OPTIONS_FLOW_BASE, OPTIONS_FLOW_RELOADS, ha_schema
 from .const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
@@ -34,6 +35,7 @@ from .const import (
     MAX_DISCHARGE_MINUTES,
     MIN_DISCHARGE_MINUTES,
 )
+from .naming import friendly_name
 from .reading import THRESHOLD_UNITS, SensorKind, kind_of, sensor_unit
 from .settings import DEFAULT_OPTIONS
 
@@ -69,22 +71,36 @@ def _whole_number(low: float, high: float, unit: str | None) -> Any:
     return vol.All(selector.NumberSelector(config), vol.Coerce(int), vol.Range(min=low, max=high))
 
 
-def _entities_schema(defaults: dict[str, Any]) -> vol.Schema:
-    """Return the form for the wrapped entities, prefilled with `defaults`."""
+def _entities_schema(defaults: dict[str, Any], in_use: list[str]) -> vol.Schema:
+    """Return the form for the wrapped entities, prefilled with `defaults`.
+
+    It does not offer `in_use`, the thermostats and switches other heat pumps switch (the form's
+    `in_use` errors still catch one taken while the form was open). The switches can be put in
+    order where the frontend can (2026.x).
+    """
     sensor_default = defaults.get(CONF_POWER_SENSOR)
     sensor_key = vol.Optional(
         CONF_POWER_SENSOR,
         description={"suggested_value": sensor_default} if sensor_default else None,
     )
+    thermostat_config = selector.EntitySelectorConfig(domain="climate", exclude_entities=in_use)
+    # 2025.4's type has no `reorder` key (compat decides whether to pass it).
+    switches_config = cast(
+        "selector.EntitySelectorConfig",
+        {
+            "domain": "switch",
+            "multiple": True,
+            "exclude_entities": in_use,
+            **ENTITY_SELECTOR_REORDER,
+        },
+    )
     return vol.Schema(
         {
             vol.Required(CONF_THERMOSTAT, default=defaults.get(CONF_THERMOSTAT, vol.UNDEFINED)): (
-                selector.EntitySelector(selector.EntitySelectorConfig(domain="climate"))
+                selector.EntitySelector(thermostat_config)
             ),
             vol.Required(CONF_SWITCHES, default=defaults.get(CONF_SWITCHES, vol.UNDEFINED)): (
-                selector.EntitySelector(
-                    selector.EntitySelectorConfig(domain="switch", multiple=True)
-                )
+                selector.EntitySelector(switches_config)
             ),
             sensor_key: selector.EntitySelector(
                 selector.EntitySelectorConfig(
@@ -96,21 +112,33 @@ def _entities_schema(defaults: dict[str, Any]) -> vol.Schema:
     )
 
 
+# The options form's sections, in order: what each groups. The saved options stay flat.
+SECTION_TIMINGS = "timings"
+SECTION_RUNNING = "running"
+SECTION_LIMITS = "limits"
+OPTION_SECTIONS: dict[str, tuple[str, ...]] = {
+    SECTION_TIMINGS: tuple(_TIMING_BOUNDS),
+    SECTION_RUNNING: tuple(_THRESHOLDS),
+    SECTION_LIMITS: tuple(_LIMIT_BOUNDS),
+}
+
+
 def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Schema:
-    """Return the timings form with the current values as defaults.
+    """Return the timings form with the current values as defaults, in its sections.
 
     It shows the running threshold of the sensor's kind, in W or A; both when the kind is not
     known (no sensor, or a sensor not loaded yet).
     """
-    fields: dict[Any, Any] = {}
+    timings: dict[Any, Any] = {}
     for key, bounds in _TIMING_BOUNDS.items():
-        fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
+        timings[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
             *bounds
         )
+    running: dict[Any, Any] = {}
     for key, (of_kind, high) in _THRESHOLDS.items():
         if kind is not None and of_kind is not kind:
             continue
-        fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = vol.All(
+        running[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = vol.All(
             selector.NumberSelector(
                 selector.NumberSelectorConfig(
                     min=0,
@@ -123,11 +151,32 @@ def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Sch
             vol.Coerce(float),
             vol.Range(min=0, max=high),
         )
+    limits: dict[Any, Any] = {}
     for key, bounds in _LIMIT_BOUNDS.items():
-        fields[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
+        limits[vol.Required(key, default=options.get(key, DEFAULT_OPTIONS[key]))] = _whole_number(
             *bounds
         )
-    return vol.Schema(fields)
+    return vol.Schema(
+        {
+            vol.Required(SECTION_TIMINGS): section(
+                ha_schema(vol.Schema(timings)), {"collapsed": False}
+            ),
+            vol.Required(SECTION_RUNNING): section(
+                ha_schema(vol.Schema(running)), {"collapsed": False}
+            ),
+            vol.Required(SECTION_LIMITS): section(
+                ha_schema(vol.Schema(limits)), {"collapsed": False}
+            ),
+        }
+    )
+
+
+def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
+    """Return the options of a submitted sectioned form, flat, as they have always been stored."""
+    flat: dict[str, Any] = {}
+    for name in OPTION_SECTIONS:
+        flat.update(user_input.get(name, {}))
+    return flat
 
 
 class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -173,7 +222,8 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
             errors[CONF_SWITCHES] = "duplicate_switches"
         elif shared := next(in_use, None):
             errors[CONF_SWITCHES] = "switch_in_use"
-            placeholders["switch"], placeholders["switch_owner"] = shared
+            placeholders["switch"] = friendly_name(self.hass, shared[0])
+            placeholders["switch_owner"] = shared[1]
         sensor = user_input.get(CONF_POWER_SENSOR)
         if sensor and kind_of(sensor_unit(self.hass, sensor)) is None:
             # Its readings could not be converted to W or A: it could never show the unit idle.
@@ -205,7 +255,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         schema = vol.Schema(
             {vol.Required(CONF_NAME, default="Heat pump"): selector.TextSelector()}
-        ).extend(_entities_schema(user_input or {}).schema)
+        ).extend(_entities_schema(user_input or {}, wrapped.used_elsewhere(self.hass, None)).schema)
         return self.async_show_form(
             step_id="user",
             data_schema=ha_schema(schema),
@@ -250,7 +300,12 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=ha_schema(_entities_schema(user_input or dict(entry.options))),
+            data_schema=ha_schema(
+                _entities_schema(
+                    user_input or dict(entry.options),
+                    wrapped.used_elsewhere(self.hass, entry.entry_id),
+                )
+            ),
             errors=errors,
             description_placeholders=placeholders or None,
         )
@@ -276,7 +331,7 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
                 # The sensor's unit changed to one that cannot be converted: pick another sensor.
                 errors["base"] = "sensor_unit"
             else:
-                return self.async_create_entry(data={**options, **user_input})
+                return self.async_create_entry(data={**options, **_flatten(user_input)})
         return self.async_show_form(
             step_id="init",
             data_schema=ha_schema(_options_schema(options, kind_of(unit))),

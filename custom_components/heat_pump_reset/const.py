@@ -76,6 +76,8 @@ HISTORY_KEY_PREFIX: Final = f"{DOMAIN}.history."
 
 # Repair issue keys; an issue id is f"{key}_{entry_id}" (plus the entity id for a missing entity).
 ISSUE_RECURRING_RESETS: Final = "recurring_resets"
+# The texts of the recurring-resets issue when only the day's limit made it due (same issue id).
+ISSUE_DAILY_LIMIT: Final = "daily_limit_reached"
 ISSUE_NO_START: Final = "no_start_after_reset"
 ISSUE_POWER_NOT_RESTORED: Final = "power_not_restored"
 ISSUE_MISSING_ENTITY: Final = "missing_entity"

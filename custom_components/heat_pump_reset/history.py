@@ -7,6 +7,7 @@ the store, the `get_history` action and diagnostics share one shape.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -170,6 +171,21 @@ def recurring_resets(
     return len(resets_since(records, since))
 
 
+@dataclass(frozen=True, slots=True)
+class RecurringDue:
+    """Why the recurring-resets issue is due, with the figures its text states.
+
+    `by_day_limit`: due only because the day's limit of resets is used up, with fewer than the
+    recurrence setting inside the recurrence window: the text must then speak of the day, not of
+    "{count} resets in {days} days" (which would read as below the setting).
+    """
+
+    count: int
+    day_count: int
+    day_limit: int
+    by_day_limit: bool
+
+
 def recurring_due(
     records: Sequence[Record],
     now: datetime,
@@ -178,15 +194,19 @@ def recurring_due(
     threshold: int,
     day_limit: int,
     acknowledged_at: datetime | None,
-) -> int | None:
-    """Return the resets to report when the recurring-resets issue is due, else None.
+) -> RecurringDue | None:
+    """Return why the recurring-resets issue is due, else None.
 
     Due when, counting only runs after the acknowledgement, at least `threshold` resets started
     within `window`, or the day's limit of resets is used up (so a refused start can point to it).
     """
     in_window = recurring_resets(records, now, window, acknowledged_at)
     in_day = recurring_resets(records, now, RATE_WINDOW, acknowledged_at)
-    return in_window if in_window >= threshold or in_day >= day_limit else None
+    if in_window < threshold and in_day < day_limit:
+        return None
+    return RecurringDue(
+        count=in_window, day_count=in_day, day_limit=day_limit, by_day_limit=in_window < threshold
+    )
 
 
 def next_change(records: Sequence[Record], now: datetime, window: timedelta) -> datetime | None:

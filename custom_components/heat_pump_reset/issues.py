@@ -18,6 +18,7 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     DOMAIN,
+    ISSUE_DAILY_LIMIT,
     ISSUE_DISABLED_ENTITY,
     ISSUE_MISSING_ENTITY,
     ISSUE_NO_START,
@@ -25,7 +26,8 @@ from .const import (
     ISSUE_RECURRING_RESETS,
     ISSUE_SHARED_ENTITY,
 )
-from .history import next_change, recurring_due, unacknowledged_no_start
+from .history import RecurringDue, next_change, recurring_due, unacknowledged_no_start
+from .naming import friendly_list, friendly_name, name_and_id
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -51,8 +53,12 @@ def _manage(
     *,
     entity_id: str | None = None,
     fixable: bool = True,
+    translation_key: str | None = None,
 ) -> None:
-    """Raise the issue with `placeholders`, or remove it when they are None (its cause is gone)."""
+    """Raise the issue with `placeholders`, or remove it when they are None (its cause is gone).
+
+    Its texts are those of `key` unless another `translation_key` words the same issue.
+    """
     ident = issue_id(key, entry_id, entity_id)
     if placeholders is None:
         ir.async_delete_issue(hass, DOMAIN, ident)
@@ -67,18 +73,34 @@ def _manage(
         data=data,
         is_fixable=fixable,
         severity=severity,
-        translation_key=key,
+        translation_key=translation_key or key,
         translation_placeholders=placeholders,
     )
 
 
 @callback
 def async_manage_recurring(
-    hass: HomeAssistant, entry_id: str, name: str, count: int | None, days: int
+    hass: HomeAssistant, entry_id: str, name: str, due: RecurringDue | None, days: int
 ) -> None:
-    """Raise or remove the recurring-resets warning (`count`: resets to report, None: not due)."""
-    placeholders = None if count is None else {"name": name, "count": str(count), "days": str(days)}
-    _manage(hass, ISSUE_RECURRING_RESETS, entry_id, placeholders, ir.IssueSeverity.WARNING)
+    """Raise or remove the recurring-resets warning (`due`: why it is due, None: not due).
+
+    Due by the day's limit alone (fewer resets in `days` than the recurrence setting), it says
+    so in its own words; either way it is the one issue, acknowledged by the one fix flow.
+    """
+    if due is None:
+        _manage(hass, ISSUE_RECURRING_RESETS, entry_id, None, ir.IssueSeverity.WARNING)
+    elif due.by_day_limit:
+        _manage(
+            hass,
+            ISSUE_RECURRING_RESETS,
+            entry_id,
+            {"name": name, "count": str(due.day_count), "limit": str(due.day_limit)},
+            ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_DAILY_LIMIT,
+        )
+    else:
+        placeholders = {"name": name, "count": str(due.count), "days": str(days)}
+        _manage(hass, ISSUE_RECURRING_RESETS, entry_id, placeholders, ir.IssueSeverity.WARNING)
 
 
 @callback
@@ -93,7 +115,10 @@ def async_manage_power(
     hass: HomeAssistant, entry_id: str, name: str, switches_off: list[str]
 ) -> None:
     """Raise the critical issue while power switches stay off after a reset; remove it once on."""
-    placeholders = {"name": name, "entity_ids": ", ".join(switches_off)} if switches_off else None
+    # By the names people know them by: someone may have to go and turn them on by hand.
+    placeholders = (
+        {"name": name, "entities": friendly_list(hass, switches_off)} if switches_off else None
+    )
     _manage(
         hass,
         ISSUE_POWER_NOT_RESTORED,
@@ -150,7 +175,8 @@ def async_manage_missing(
     hass: HomeAssistant, entry_id: str, name: str, entity_id: str, missing: bool
 ) -> None:
     """Raise or remove the issue that a wrapped entity was removed from Home Assistant."""
-    placeholders = {"name": name, "entity_id": entity_id} if missing else None
+    # With its id: a removed entity's name is rarely known any more, and the id is what it was.
+    placeholders = {"name": name, "entity": name_and_id(hass, entity_id)} if missing else None
     _manage(
         hass,
         ISSUE_MISSING_ENTITY,
@@ -201,7 +227,10 @@ def async_manage_shared(hass: HomeAssistant, shared: dict[str, list[str]]) -> No
             is_fixable=False,
             severity=ir.IssueSeverity.ERROR,
             translation_key=ISSUE_SHARED_ENTITY,
-            translation_placeholders={"entity_id": entity_id, "names": ", ".join(names)},
+            translation_placeholders={
+                "entity": friendly_name(hass, entity_id),
+                "names": ", ".join(names),
+            },
         )
 
 
@@ -209,7 +238,8 @@ def async_manage_disabled(
     hass: HomeAssistant, entry_id: str, name: str, entity_id: str, disabled: bool
 ) -> None:
     """Raise or remove the issue that a wrapped entity was disabled (it has no state, takes no command)."""
-    placeholders = {"name": name, "entity_id": entity_id} if disabled else None
+    # With its id: the entity list hides disabled entities, and its search finds them by either.
+    placeholders = {"name": name, "entity": name_and_id(hass, entity_id)} if disabled else None
     _manage(
         hass,
         ISSUE_DISABLED_ENTITY,

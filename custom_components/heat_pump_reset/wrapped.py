@@ -55,6 +55,16 @@ def owner_elsewhere(hass: HomeAssistant, entity_id: str, entry_id: str | None) -
 
 
 @callback
+def used_elsewhere(hass: HomeAssistant, entry_id: str | None) -> list[str]:
+    """Return the thermostats and switches other heat pumps (any entry but `entry_id`) switch."""
+    used: dict[str, None] = {}
+    for other in hass.config_entries.async_entries(DOMAIN):
+        if other.entry_id != entry_id:
+            used.update(dict.fromkeys(switched_ids(dict(other.options))))
+    return list(used)
+
+
+@callback
 def async_update_shared(hass: HomeAssistant) -> dict[str, list[ConfigEntry[Any]]]:
     """Return the entities loaded heat pumps share, with those heat pumps; raise or clear the issues."""
     loaded = {

@@ -11,6 +11,7 @@ No test module imports another; each imports what it shares from here:
 - `holding`: the `Scene` of a test, stopping a run right after a store write, and holding a run
   in each phase.
 - `fault_tally`: the fault matrix's counts and table, printed by conftest's summary hook.
+- `forms`: submitting and reading the options form, whose fields sit in sections.
 - `integration_files`: the integration's own files (manifest, strings, sources) for the static checks.
 """
 
