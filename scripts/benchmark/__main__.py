@@ -75,7 +75,9 @@ async def main(args: argparse.Namespace, info: dict[str, str], root: Path) -> di
 
 def cli() -> int:
     """Parse arguments, run, print."""
-    parser = argparse.ArgumentParser(description=(package_doc or "").splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench", description=(package_doc or "").splitlines()[0]
+    )
     parser.add_argument("--short", action="store_true", help="quick pass: checks it runs")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
