@@ -109,11 +109,13 @@ class SimThermostat(FakeThermostat):
         self._check("hvac_mode", hvac_mode)
 
         def _mode() -> None:
-            self._attr_hvac_mode = hvac_mode
-            if hvac_mode == HVACMode.HEAT:
+            if hvac_mode == HVACMode.HEAT and self.stuck_action is None:
                 # Not heating yet: the compressor starts `compressor_start` later.
                 self.stuck_action = HVACAction.IDLE
                 self._later(LATENCY.compressor_start, self._compressor_follows)
+            elif hvac_mode == HVACMode.OFF and self.stuck_action is HVACAction.IDLE:
+                self.stuck_action = None  # it had not started yet
+            self._attr_hvac_mode = hvac_mode
 
         if hvac_mode == HVACMode.OFF and self.hvac_action is HVACAction.HEATING:
             # Still heating until the compressor has run down.
