@@ -2,7 +2,7 @@
 
 Used by scripts/demo (`client.py wait URL USER PASSWORD TIMEOUT PID`: wait until Home Assistant
 answers, log in with the printed credentials and wait for the heat pump's entities) and imported by
-scripts/screenshot and scripts/e2e.py. Standard library only.
+scripts/screenshot and scripts/e2e (scripts/endtoend). Standard library only.
 """
 
 from __future__ import annotations

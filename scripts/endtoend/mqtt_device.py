@@ -1,6 +1,6 @@
-"""A simulated MQTT device for scripts/e2e_mqtt.py: a Tasmota-like relay, or a heat pump thermostat.
+"""A simulated MQTT device for the MQTT family of scripts/e2e (scripts/endtoend/mqtt.py): a Tasmota-like relay, or a heat pump thermostat.
 
-Started by scripts/e2e_mqtt.py (one process per device) with the driver's Python; needs paho-mqtt
+Started by scripts/endtoend/mqtt.py (one process per device) with the driver's Python; needs paho-mqtt
 (a dependency of Home Assistant's mqtt integration and of the test plugin). It answers commands after
 a random delay of `--delay MIN MAX` seconds on Home Assistant's clock, which runs `--speed` times
 fast (libfaketime), so the device is as slow relative to Home Assistant's timeouts as a real one.
