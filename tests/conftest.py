@@ -28,7 +28,6 @@ from pytest_homeassistant_custom_component.common import (
 
 # Import our package before the test plugin mounts its own `custom_components` (see DEVELOPERS.md).
 import custom_components.heat_pump_reset  # noqa: F401
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_POWER_SENSOR,
     CONF_SWITCHES,
@@ -37,6 +36,7 @@ from custom_components.heat_pump_reset.const import (
     ENTRY_MINOR_VERSION,
 )
 from custom_components.heat_pump_reset.run import Run
+from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.storage import RunStore
 
 from .fakes import FakeSwitch, FakeThermostat

@@ -31,13 +31,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockGroup, MockUser
 import voluptuous as vol
 
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_DISCHARGE_MINUTES,
     CONF_SWITCHES,
     CONF_THERMOSTAT,
     DOMAIN,
 )
+from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS
 
 from .harness.driving import advance, cancel, settle, start, state, store_key, stored_history
 from .harness.entity_ids import (

@@ -20,7 +20,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS, OPTION_SECTIONS
+from custom_components.heat_pump_reset.config_flow import OPTION_SECTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
@@ -39,6 +39,7 @@ from custom_components.heat_pump_reset.const import (
     DOMAIN,
 )
 from custom_components.heat_pump_reset.run import Timing
+from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS
 
 from .harness.driving import advance, set_power, settle, state
 from .harness.entity_ids import ENDS_AT, PHASE, SENSOR, SWITCH_A, SWITCH_B, THERMOSTAT

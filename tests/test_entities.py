@@ -18,13 +18,13 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_POWER_SENSOR,
     CONF_SWITCHES,
     CONF_THERMOSTAT,
     DOMAIN,
 )
+from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS
 
 from .harness.driving import start, state
 from .harness.entity_ids import BUTTON, CANCEL_BUTTON, ENDS_AT, OUTCOME, PHASE, SENSOR, THERMOSTAT

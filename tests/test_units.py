@@ -24,7 +24,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
@@ -36,6 +35,7 @@ from custom_components.heat_pump_reset.const import (
 )
 from custom_components.heat_pump_reset.run import Run, Trigger
 from custom_components.heat_pump_reset.running import above_threshold
+from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS
 
 from .harness.driving import advance, set_power, settle, start, state, store_key
 from .harness.entity_ids import OUTCOME, PHASE, SENSOR, SWITCH_A, SWITCH_B, THERMOSTAT

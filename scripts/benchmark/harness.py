@@ -24,13 +24,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.heat_pump_reset import const
-from custom_components.heat_pump_reset.config_flow import DEFAULT_OPTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_POWER_SENSOR,
     CONF_SWITCHES,
     CONF_THERMOSTAT,
     DOMAIN,
 )
+from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS
 
 from .clock import Clock, wall
 from .fleet import SIM, Pump

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from homeassistant.core import callback
 from homeassistant.util import dt as dt_util
 
-from custom_components.heat_pump_reset.sequence import Phase
+from custom_components.heat_pump_reset.run import Phase
 
 from .fleet import LATENCY, Pump, controller
 

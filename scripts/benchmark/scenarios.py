@@ -16,7 +16,7 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STARTED
 from homeassistant.core import CoreState
 
 from custom_components.heat_pump_reset import const
-from custom_components.heat_pump_reset.sequence import Phase
+from custom_components.heat_pump_reset.run import Phase
 from custom_components.heat_pump_reset.storage import RunStore
 
 from .clock import START, wall
