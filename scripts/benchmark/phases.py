@@ -57,7 +57,7 @@ def trace(pump: Pump) -> Trace:
 
 def floors(pump: Pump, seen: Trace) -> dict[str, float]:
     """Each phase's physical floor (simulated s): device latencies plus the configured waits."""
-    timing = controller(pump).timing
+    timing = controller(pump).settings.timing
     switches = len(pump.switches)
     discharge_floor = 0.0
     if seen.confirmed_off_at and seen.discharge and Phase.DISCHARGING in seen.phases:
@@ -68,8 +68,10 @@ def floors(pump: Pump, seen: Trace) -> dict[str, float]:
         Phase.STOPPING_THERMOSTAT: max(LATENCY.thermostat_command, LATENCY.compressor_rundown),
         Phase.CUTTING_POWER: switches * LATENCY.switch,
         Phase.DISCHARGING: discharge_floor,
-        Phase.RESTORING_POWER: switches * LATENCY.switch
-        + (switches - 1) * timing.stagger.total_seconds(),
+        # Each on command goes a stagger after the one before it was sent (or once that switch
+        # confirmed, if slower); the last one then takes its own latency to confirm.
+        Phase.RESTORING_POWER: (switches - 1) * max(timing.stagger.total_seconds(), LATENCY.switch)
+        + LATENCY.switch,
         Phase.STARTING_UP: timing.startup_delay.total_seconds(),
         Phase.RESTORING_THERMOSTAT: LATENCY.thermostat_command,
         Phase.VERIFYING: LATENCY.compressor_start,
