@@ -271,11 +271,11 @@ def _disk_full(full: bool) -> Callable[[FaultScene], None]:
 POINTS: dict[str, tuple[Callable[[Run], bool], str]] = {
     "stopping_thermostat": (lambda r: r.phase is Phase.STOPPING_THERMOSTAT, SWITCH_A),
     "cutting_power": (
-        lambda r: r.phase is Phase.CUTTING_POWER and r.switches_cut == 0,
+        lambda r: r.phase is Phase.CUTTING_POWER and r.switches_sent_off == 0,
         SWITCH_A,
     ),
     "cutting_power_partial": (
-        lambda r: r.phase is Phase.CUTTING_POWER and r.switches_cut == 2,
+        lambda r: r.phase is Phase.CUTTING_POWER and r.switches_sent_off == 2,
         SWITCH_B,
     ),
     "discharging": (lambda r: r.phase is Phase.DISCHARGING, SWITCH_A),

@@ -15,6 +15,7 @@ from homeassistant.components.climate.const import HVACAction
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockUser
 
@@ -176,8 +177,36 @@ async def test_thermostat_not_back_within_the_hour_is_told(
     await advance(hass, freezer, timedelta(minutes=30), step=COARSE)
     assert power(heat_pump) == [True, True]
     note = notifications[f"{DOMAIN}_{entry.entry_id}_thermostat"]["message"]
-    assert f"{THERMOSTAT} did not take its settings back" in note
-    assert "hvac_mode heat" in note
+    # Named as people know it, the settings in the climate card's words (issue 15 items 5 and 8).
+    assert "the thermostat Living room did not take its settings back" in note
+    assert THERMOSTAT not in note
+    assert (
+        "settings by hand: Heat, Target temperature 21.0 °C, Preset Comfort, Fan mode Low" in note
+    )
+
+
+async def test_thermostat_notice_speaks_home_assistants_language(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    notifications: dict[str, Any],
+) -> None:
+    """In German, the settings to set by hand read as the climate card shows them, not as codes."""
+    hass.config.language = "de"
+    await start(hass, entry)
+    heat_pump.thermostat.set_available(False)
+    await advance(hass, freezer, DISCHARGE + STAGGER + STARTUP + timedelta(minutes=61), step=COARSE)
+    note = notifications[f"{DOMAIN}_{entry.entry_id}_thermostat"]["message"]
+    climate = await async_get_translations(hass, "de", "entity_component", ["climate"])
+    words = "component.climate.entity_component._."
+    heat, target = (
+        climate[f"{words}state.heat"],
+        climate[f"{words}state_attributes.temperature.name"],
+    )
+    assert f"{heat}, {target} 21.0 °C" in note
+    assert "hvac_mode" not in note
+    assert "Living room" in note
 
 
 # --- A second cancel that lands while the run is being recorded ----------------------------------
@@ -379,7 +408,7 @@ async def test_never_cut_switch_appearing_late_after_a_restart_is_not_power_back
     b then appears `on`: it was never cut, so it is not power back, and a keeps its full wait.
     Before, b's late first report was taken for power restored: a came back at once.
     """
-    die_after_save(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_cut == 2)
+    die_after_save(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_sent_off == 2)
     await start(hass, entry)
     assert power(heat_pump) == [False, True]
     await restart(
@@ -464,7 +493,7 @@ async def test_reload_mid_cut_with_the_cut_breaker_unavailable_holds(
     die_after_save: Die,
 ) -> None:
     """HOLDS: reload mid-cut while breaker a (already off) is offline: b is not cut, a is retried until back."""
-    die_after_save(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_cut == 2)
+    die_after_save(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_sent_off == 2)
     await start(hass, entry)
     assert power(heat_pump) == [False, True]
     heat_pump.switch_a.set_available(False)
@@ -487,7 +516,7 @@ async def test_cancel_then_restart_mid_cut_holds(
     die_after_save: Die,
 ) -> None:
     """HOLDS: cancel while the cut hangs after a's off, then a restart: power back on, settings back, cancelled."""
-    die_after_save(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_cut == 2)
+    die_after_save(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_sent_off == 2)
     await start(hass, entry)
     await cancel(hass, entry)
     await restart(hass, freezer, entry, heat_pump, downtime=SECOND)

@@ -41,7 +41,7 @@ from .harness.driving import (
     stored_history,
     stored_time,
 )
-from .harness.entity_ids import ENDS_AT, OUTCOME, PHASE, SWITCH_A, SWITCH_B, THERMOSTAT
+from .harness.entity_ids import ENDS_AT, OUTCOME, PHASE, SWITCH_A, SWITCH_B
 from .harness.equipment import SAVED, HeatPump, power, thermostat_settings, touched
 from .harness.forms import sectioned
 from .harness.holding import (
@@ -405,7 +405,7 @@ async def test_reload_mid_cut_never_strands_a_cut_breaker(
 
     async def _save_then_start_heating(self: RunStore, run: Run) -> None:
         await saved(self, run)
-        writes.append(run.switches_cut)
+        writes.append(run.switches_sent_off)
         if len(writes) == 2:
             # The first write enters the phase again; the second comes right before an off command.
             pump.thermostat.stuck_action = HVACAction.HEATING
@@ -521,10 +521,10 @@ async def test_removing_the_entry_leaves_a_note_of_what_it_could_not_put_back(
     assert power(heat_pump) == [True, False]
     assert heat_pump.thermostat.hvac_mode == "off"
     note = notifications[f"{DOMAIN}_{entry.entry_id}_left_behind"]
-    assert "switch.breaker_b back on by hand" in note["message"]
-    assert "switch.breaker_a" not in note["message"]
-    assert "climate.living_room could not be restored" in note["message"]
-    assert "hvac_mode heat" in note["message"]
+    assert "Turn Breaker b back on by hand" in note["message"]
+    assert "Breaker a" not in note["message"]
+    assert "the thermostat Living room could not be restored" in note["message"]
+    assert "by hand: Heat, Target temperature 21.0 °C" in note["message"]
     # The power notification of the run is gone with it; this one stays until dismissed.
     assert f"{DOMAIN}_{entry.entry_id}_power" not in notifications
     await advance(hass, freezer, timedelta(hours=1), step=timedelta(minutes=1))
@@ -711,7 +711,7 @@ async def test_unreadable_stored_run_puts_power_back(
     note = notifications.get(f"{DOMAIN}_{entry.entry_id}_unreadable")
     if damage in SETTINGS_LOST:
         assert note is not None
-        assert THERMOSTAT in note["message"]
+        assert "check that Living room is set as you want it" in note["message"]
     else:
         assert note is None
         assert thermostat_settings(pump) == SAVED

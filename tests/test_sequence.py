@@ -53,7 +53,7 @@ def make_run(**changes: Any) -> Run:
     """Return a run on two breakers with a 30-minute wait, with `changes` applied."""
     fields: dict[str, Any] = {
         "run_id": "abc",
-        "trigger": Trigger.ACTION,
+        "trigger": Trigger.PERSON,
         "reason": None,
         "thermostat": "climate.living_room",
         "switches": ["switch.breaker_a", "switch.breaker_b"],
@@ -68,7 +68,7 @@ def make_run(**changes: Any) -> Run:
 
 
 @pytest.mark.parametrize(
-    ("phase", "ending", "switches_cut", "expected"),
+    ("phase", "ending", "switches_sent_off", "expected"),
     [
         (Phase.STOPPING_THERMOSTAT, None, 0, Phase.CUTTING_POWER),
         (Phase.STOPPING_THERMOSTAT, Outcome.FAILED, 0, Phase.RESTORING_THERMOSTAT),
@@ -93,10 +93,10 @@ def make_run(**changes: Any) -> Run:
     ],
 )
 def test_next_phase(
-    phase: Phase, ending: Outcome | None, switches_cut: int, expected: Phase | None
+    phase: Phase, ending: Outcome | None, switches_sent_off: int, expected: Phase | None
 ) -> None:
     """Each phase leads to the documented next one; power that went off always comes back staged."""
-    run = make_run(phase=phase, ending=ending, switches_cut=switches_cut)
+    run = make_run(phase=phase, ending=ending, switches_sent_off=switches_sent_off)
     assert next_phase(run) is expected
 
 
@@ -133,18 +133,22 @@ def test_resume_before_the_cut_puts_the_thermostat_back(phase: Phase) -> None:
 
 def test_resume_in_cutting_power_before_any_off_command() -> None:
     """Restarted in cutting_power before any off command: only the thermostat goes back."""
-    run = make_run(phase=Phase.CUTTING_POWER, switches_cut=0)
+    run = make_run(phase=Phase.CUTTING_POWER, switches_sent_off=0)
     assert resume(run, T0, TIMING) == (Phase.RESTORING_THERMOSTAT, None)
     assert run.ending is Outcome.INTERRUPTED
     assert run.detail == "restarted_before_power_cut"
     assert run.confirmed_off_at is None
 
 
-@pytest.mark.parametrize("switches_cut", [1, 2])
-def test_resume_after_a_partial_cut_waits_from_the_latest_possible_cut(switches_cut: int) -> None:
+@pytest.mark.parametrize("switches_sent_off", [1, 2])
+def test_resume_after_a_partial_cut_waits_from_the_latest_possible_cut(
+    switches_sent_off: int,
+) -> None:
     """A partial cut counts from the last off command plus the confirm timeout: never a short wait."""
     off_sent_at = T0 + timedelta(seconds=40)
-    run = make_run(phase=Phase.CUTTING_POWER, switches_cut=switches_cut, off_sent_at=off_sent_at)
+    run = make_run(
+        phase=Phase.CUTTING_POWER, switches_sent_off=switches_sent_off, off_sent_at=off_sent_at
+    )
     phase, ends_at = resume(run, T0 + timedelta(minutes=2), TIMING)
     assert phase is Phase.DISCHARGING
     latest = off_sent_at + timedelta(seconds=30) + RESUME_CUT_MARGIN
@@ -155,7 +159,7 @@ def test_resume_after_a_partial_cut_waits_from_the_latest_possible_cut(switches_
 
 
 @pytest.mark.parametrize(
-    ("phase", "switches_cut", "ending", "expected", "ending_after"),
+    ("phase", "switches_sent_off", "ending", "expected", "ending_after"),
     [
         (
             Phase.STOPPING_THERMOSTAT,
@@ -180,13 +184,17 @@ def test_resume_after_a_partial_cut_waits_from_the_latest_possible_cut(switches_
 )
 def test_resume_after_a_reload_repeats_stopping_and_cutting(
     phase: Phase,
-    switches_cut: int,
+    switches_sent_off: int,
     ending: Outcome | None,
     expected: tuple[Phase, datetime | None],
     ending_after: Outcome | None,
 ) -> None:
     """A reload (not a restart) repeats the stop or the cut of an undecided run instead of ending it."""
-    run = make_run(phase=phase, switches_cut=switches_cut, off_sent_at=T0 if switches_cut else None)
+    run = make_run(
+        phase=phase,
+        switches_sent_off=switches_sent_off,
+        off_sent_at=T0 if switches_sent_off else None,
+    )
     if ending is not None:
         run.end_early(ending, "cancelled")
     assert resume(run, T0 + timedelta(seconds=5), TIMING, reloaded=True) == expected
@@ -198,7 +206,7 @@ def test_resume_after_a_reload_repeats_stopping_and_cutting(
 def test_resume_after_a_reload_mid_discharge_keeps_the_deadline() -> None:
     """A reload in the discharge wait resumes it with the deadline a restart would keep."""
     confirmed = T0 + timedelta(minutes=1)
-    run = make_run(phase=Phase.DISCHARGING, switches_cut=2, confirmed_off_at=confirmed)
+    run = make_run(phase=Phase.DISCHARGING, switches_sent_off=2, confirmed_off_at=confirmed)
     assert resume(run, T0 + timedelta(minutes=5), TIMING, reloaded=True) == (
         Phase.DISCHARGING,
         confirmed + timedelta(minutes=30),
@@ -210,7 +218,7 @@ def test_resume_after_a_failed_cut_keeps_the_failure() -> None:
     off_sent_at = T0 + timedelta(seconds=40)
     run = make_run(
         phase=Phase.CUTTING_POWER,
-        switches_cut=2,
+        switches_sent_off=2,
         off_sent_at=off_sent_at,
         ending=Outcome.FAILED,
         detail="switch_did_not_turn_off:switch.breaker_b",
@@ -239,7 +247,7 @@ def test_resume_discharging_keeps_the_original_deadline(
     confirmed = T0 + timedelta(minutes=1)
     run = make_run(
         phase=Phase.DISCHARGING,
-        switches_cut=2,
+        switches_sent_off=2,
         confirmed_off_at=confirmed,
         discharge_minutes=45,
         phase_ends_at=confirmed + timedelta(minutes=45),
@@ -256,14 +264,14 @@ def test_resume_discharging_keeps_the_original_deadline(
 def test_resume_timed_phases_keep_their_deadline(phase: Phase) -> None:
     """Start-up and verification continue to the deadline they had before the restart."""
     ends = T0 + timedelta(minutes=40)
-    run = make_run(phase=phase, switches_cut=2, phase_ends_at=ends)
+    run = make_run(phase=phase, switches_sent_off=2, phase_ends_at=ends)
     assert resume(run, T0 + timedelta(minutes=38), TIMING) == (phase, ends)
     assert run.ending is None
 
 
 def test_resume_verifying_after_its_window_passed_watches_a_whole_window() -> None:
     """A window that ended while nobody watched is not judged: a whole new one starts now."""
-    run = make_run(phase=Phase.VERIFYING, switches_cut=2, phase_ends_at=T0)
+    run = make_run(phase=Phase.VERIFYING, switches_sent_off=2, phase_ends_at=T0)
     now = T0 + timedelta(hours=2)
     assert resume(run, now, TIMING) == (Phase.VERIFYING, now + TIMING.verify_window)
     assert run.ending is None
@@ -275,14 +283,14 @@ def test_resume_verifying_after_its_window_passed_watches_a_whole_window() -> No
 )
 def test_resume_never_waits_longer_than_the_phase_lasts(phase: Phase, longest: timedelta) -> None:
     """A deadline written while the clock ran a year ahead is cut to the phase's own length."""
-    run = make_run(phase=phase, switches_cut=2, phase_ends_at=T0 + timedelta(days=365))
+    run = make_run(phase=phase, switches_sent_off=2, phase_ends_at=T0 + timedelta(days=365))
     assert resume(run, T0, TIMING) == (phase, T0 + longest)
 
 
 def test_resume_discharging_written_while_the_clock_ran_ahead_waits_a_whole_wait() -> None:
     """A cut confirmed at a time a year ahead: the whole wait from now, not a year."""
     run = make_run(
-        phase=Phase.DISCHARGING, switches_cut=2, confirmed_off_at=T0 + timedelta(days=365)
+        phase=Phase.DISCHARGING, switches_sent_off=2, confirmed_off_at=T0 + timedelta(days=365)
     )
     assert resume(run, T0, TIMING) == (Phase.DISCHARGING, T0 + TIMING.discharge)
     assert run.confirmed_off_at == T0
@@ -291,7 +299,7 @@ def test_resume_discharging_written_while_the_clock_ran_ahead_waits_a_whole_wait
 @pytest.mark.parametrize("phase", [Phase.RESTORING_POWER, Phase.RESTORING_THERMOSTAT])
 def test_resume_restoring_phases_start_over(phase: Phase) -> None:
     """Restoring power or the thermostat simply continues, without a deadline."""
-    run = make_run(phase=phase, switches_cut=2, phase_ends_at=T0)
+    run = make_run(phase=phase, switches_sent_off=2, phase_ends_at=T0)
     assert resume(run, T0, TIMING) == (phase, None)
     assert run.ending is None
 
@@ -315,10 +323,10 @@ CANCELLED_RESUME: list[tuple[Phase, int, bool, Phase, str | None]] = [
 
 
 @pytest.mark.parametrize(
-    ("phase", "switches_cut", "reloaded", "expected", "deadline"), CANCELLED_RESUME
+    ("phase", "switches_sent_off", "reloaded", "expected", "deadline"), CANCELLED_RESUME
 )
 def test_resume_a_cancelled_run_ends_its_wait_at_once(
-    phase: Phase, switches_cut: int, reloaded: bool, expected: Phase, deadline: str | None
+    phase: Phase, switches_sent_off: int, reloaded: bool, expected: Phase, deadline: str | None
 ) -> None:
     """A cancel on disk (accepted while HA started, or written before a restart) is not lost."""
     confirmed = T0 + timedelta(minutes=1)
@@ -326,8 +334,8 @@ def test_resume_a_cancelled_run_ends_its_wait_at_once(
     ends = confirmed + timedelta(minutes=13)
     run = make_run(
         phase=phase,
-        switches_cut=switches_cut,
-        off_sent_at=T0 + timedelta(seconds=50) if switches_cut else None,
+        switches_sent_off=switches_sent_off,
+        off_sent_at=T0 + timedelta(seconds=50) if switches_sent_off else None,
         confirmed_off_at=confirmed if phase is Phase.DISCHARGING else None,
         phase_ends_at=ends,
         ending=Outcome.CANCELLED,
@@ -374,7 +382,7 @@ def test_end_early_first_decision_wins() -> None:
 
 def test_confirmed_cut_lists_the_switches_sent_off_and_seen_off() -> None:
     """Only the switches the run saw off count as cut: one of them on again is power restored."""
-    run = make_run(switches_cut=2, switches_confirmed_off=1)
+    run = make_run(switches_sent_off=2, switches_confirmed_off=1)
     assert run.confirmed_cut() == ["switch.breaker_a"]
     run.switches_confirmed_off = 2
     assert run.confirmed_cut() == ["switch.breaker_a", "switch.breaker_b"]
@@ -398,7 +406,7 @@ def test_power_was_cut_and_discharge_deadline() -> None:
     run = make_run()
     assert not run.power_was_cut
     assert run.discharge_deadline() is None
-    run.switches_cut = 1
+    run.switches_sent_off = 1
     assert run.power_was_cut
     run.confirmed_off_at = T0
     assert run.discharge_deadline() == T0 + timedelta(minutes=30)
@@ -414,8 +422,8 @@ def test_run_round_trip_with_every_field() -> None:
         phase_started_at=T0 + timedelta(minutes=40),
         phase_ends_at=T0 + timedelta(minutes=55),
         phase_log={"stopping_thermostat": T0.isoformat()},
-        saved={"hvac_mode": "heat", "temperature": 21.5, "fan_mode": "low"},
-        switches_cut=2,
+        settings_to_restore={"hvac_mode": "heat", "temperature": 21.5, "fan_mode": "low"},
+        switches_sent_off=2,
         off_sent_at=T0 + timedelta(seconds=5),
         confirmed_off_at=T0 + timedelta(seconds=6),
         power_on_at=T0 + timedelta(minutes=31),
@@ -465,9 +473,9 @@ def test_run_from_minimal_data() -> None:
     assert run.phase is Phase.STOPPING_THERMOSTAT
     assert run.reason is None
     assert run.ending is None
-    assert run.saved == {}
+    assert run.settings_to_restore == {}
     assert run.phase_log == {}
-    assert run.switches_cut == 0
+    assert run.switches_sent_off == 0
     assert run.confirmed_off_at is None
     assert not run.thermostat_overridden
     assert run.resumed == 0
@@ -513,9 +521,9 @@ def test_recovery_run_from_nothing() -> None:
         discharge_minutes=30,
         now=T0,
     )
-    assert (run.run_id, run.phase, run.saved) == ("new", Phase.RESTORING_POWER, {})
+    assert (run.run_id, run.phase, run.settings_to_restore) == ("new", Phase.RESTORING_POWER, {})
     assert (run.ending, run.detail) == (Outcome.FAILED, "stored_run_unreadable")
-    assert run.switches_cut == 2
+    assert run.switches_sent_off == 2
     assert run.trigger is Trigger.AUTOMATION
     assert resume(run, T0, TIMING) == (Phase.RESTORING_POWER, None)
 
@@ -542,8 +550,8 @@ def test_recovery_run_keeps_what_it_can_read() -> None:
     assert run.run_id == "old"
     assert run.trigger is Trigger.BUTTON
     assert run.switches == ["switch.breaker_a", "switch.breaker_b", "switch.old_breaker"]
-    assert run.switches_cut == 3
-    assert run.saved == {"hvac_mode": "heat"}
+    assert run.switches_sent_off == 3
+    assert run.settings_to_restore == {"hvac_mode": "heat"}
     assert resume(run, T0 + timedelta(minutes=10), TIMING) == (
         Phase.DISCHARGING,
         T0 + timedelta(minutes=45),
@@ -565,7 +573,7 @@ def test_never_cut_is_decided_from_each_switchs_first_real_report() -> None:
         switches=["a", "b", "c"],
         discharge_minutes=30,
         started_at=datetime(2026, 1, 1, tzinfo=UTC),
-        switches_cut=2,
+        switches_sent_off=2,
     )
     never_cut = NeverCut(run, reports.get)
     assert (never_cut.holds("a"), never_cut.holds("c")) == (False, True)
@@ -732,7 +740,7 @@ def test_resume_a_cancel_after_another_outcome_still_ends_the_wait() -> None:
     """Restarted mid-cut (`interrupted`), then cancelled: the outcome stays, the wait ends at once."""
     run = make_run(
         phase=Phase.DISCHARGING,
-        switches_cut=2,
+        switches_sent_off=2,
         off_sent_at=T0,
         confirmed_off_at=T0 + timedelta(minutes=1),
         ending=Outcome.INTERRUPTED,

@@ -619,7 +619,7 @@ def test_run_keeps_sensor_fields_through_the_store() -> None:
     """The sensor and thresholds round-trip; a run stored before them loads as not kept."""
     run = Run(
         run_id="abc",
-        trigger=Trigger.ACTION,
+        trigger=Trigger.PERSON,
         reason=None,
         thermostat=THERMOSTAT,
         switches=[SWITCH_A],

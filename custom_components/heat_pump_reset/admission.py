@@ -49,7 +49,7 @@ def admit(
         switches=list(settings.switches),
         discharge_minutes=discharge_minutes or settings.shortest_discharge_minutes,
         started_at=now,
-        saved=thermostat.capture(climate),
+        settings_to_restore=thermostat.capture(climate),
     )
     run.keep_sensor(settings.sensor, settings.power_threshold, settings.current_threshold)
     return run

@@ -187,7 +187,7 @@ class Equipment:
         """
         sent = 0
         while not run.thermostat_overridden:
-            calls = thermostat.restore_calls(run.saved)
+            calls = thermostat.restore_calls(run.settings_to_restore)
             if sent >= len(calls):
                 break
             service, data = calls[sent]
@@ -198,7 +198,7 @@ class Equipment:
             if run.thermostat_overridden:
                 return True
             state = self.state(run.thermostat)
-            return state is not None and not thermostat.mismatched(run.saved, state)
+            return state is not None and not thermostat.mismatched(run.settings_to_restore, state)
 
         result = await self._waiter.wait(
             dt_util.utcnow() + self._timing.stop_timeout,
@@ -211,5 +211,9 @@ class Equipment:
     def thermostat_failure(self, run: Run, *, returned: bool) -> str:
         """Return the detail of a thermostat not put back: it never returned, or what differs."""
         state = self.state(run.thermostat)
-        missing = thermostat.mismatched(run.saved, state) if state is not None else list(run.saved)
+        missing = (
+            thermostat.mismatched(run.settings_to_restore, state)
+            if state is not None
+            else list(run.settings_to_restore)
+        )
         return thermostat_failure_detail(returned=returned, missing=missing)

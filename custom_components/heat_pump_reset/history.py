@@ -39,7 +39,7 @@ def make_record(run: Run, outcome: Outcome, finished_at: datetime) -> Record:
         "thermostat": run.thermostat,
         "switches": list(run.switches),
         # What was put back; None when a person changed the thermostat and their setting was kept.
-        "restored_settings": None if run.thermostat_overridden else dict(run.saved),
+        "restored_settings": None if run.thermostat_overridden else dict(run.settings_to_restore),
         "resumed": run.resumed,
         # False when the thermostat could not be put back (`thermostat_detail` says why), whatever
         # the outcome; None when a person's setting was kept instead.

@@ -35,7 +35,7 @@ OUTCOMES: Final[dict[str, Phrase]] = {
     Outcome.INTERRUPTED: phrase("logbook_outcome_interrupted"),
 }
 TRIGGERS: Final[dict[str, Phrase]] = {
-    Trigger.ACTION: phrase("logbook_trigger_action"),
+    Trigger.PERSON: phrase("logbook_trigger_action"),
     Trigger.BUTTON: phrase("logbook_trigger_button"),
     Trigger.AUTOMATION: phrase("logbook_trigger_automation"),
 }
@@ -129,6 +129,12 @@ def _detail_words(hass: HomeAssistant, detail: str, say: Say) -> str:
     # Entity ids by their names where Home Assistant knows them (settings stay as they are).
     named = [state.name if (state := hass.states.get(name)) else name for name in names.split(",")]
     return say(phrase("logbook_detail_entities", detail=text, entities=", ".join(named)))
+
+
+@callback
+def detail_words(hass: HomeAssistant, detail: str) -> str:
+    """Return a run's detail in words, the entities it names by their names (for notifications)."""
+    return _detail_words(hass, detail, _sayer(hass))
 
 
 @callback

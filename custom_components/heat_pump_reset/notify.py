@@ -5,7 +5,11 @@ Their texts are strings.json's `exceptions`, in Home Assistant's language.
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.components import persistent_notification
+from homeassistant.components.climate.const import ATTR_HVAC_MODE
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.translation import (
     async_get_cached_translations,
@@ -14,6 +18,8 @@ from homeassistant.helpers.translation import (
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .lines import detail_words
+from .naming import friendly_list, friendly_name
 from .run import Phase, Run
 
 # A translated text for a notification: its key under `exceptions` and its placeholders.
@@ -35,9 +41,30 @@ def phase_words(hass: HomeAssistant, phase: Phase) -> str:
     return phase.value
 
 
-def settings_text(run: Run) -> str:
-    """Return the run's saved thermostat settings in words a person can set by hand."""
-    return ", ".join(f"{setting} {value}" for setting, value in run.saved.items())
+async def settings_words(hass: HomeAssistant, saved: dict[str, Any]) -> str:
+    """Return thermostat settings as a person sets them by hand, in Home Assistant's language.
+
+    The mode and each setting by the names and values the climate card shows (HA's own climate
+    texts), temperatures with their unit: "Heat, Target temperature 21 °C, Fan mode Low".
+    """
+    texts = await async_get_translations(
+        hass, hass.config.language, "entity_component", [Platform.CLIMATE]
+    )
+    prefix = f"component.{Platform.CLIMATE}.entity_component._."
+    unit = hass.config.units.temperature_unit
+    words = []
+    for setting, value in saved.items():
+        if setting == ATTR_HVAC_MODE:
+            words.append(texts.get(f"{prefix}state.{value}", str(value)))
+            continue
+        name = texts.get(f"{prefix}state_attributes.{setting}.name", setting)
+        shown = texts.get(f"{prefix}state_attributes.{setting}.state.{value}", str(value))
+        if isinstance(value, int | float) and "temp" in setting:
+            shown = f"{value} {unit}"
+        elif isinstance(value, int | float) and "humidity" in setting:
+            shown = f"{value} %"
+        words.append(f"{name} {shown}")
+    return ", ".join(words)
 
 
 class Notifier:
@@ -83,7 +110,11 @@ class Notifier:
         self._power_posted = True
         await self.post(
             self.power_notification_id,
-            notice("power_not_restored", name=self._name, entity_id=", ".join(entity_ids)),
+            notice(
+                "power_not_restored",
+                name=self._name,
+                entities=friendly_list(self._hass, entity_ids),
+            ),
         )
 
     @callback
@@ -101,15 +132,17 @@ class Notifier:
         notices = []
         if left_off:
             notices.append(
-                notice("power_left_off", name=self._name, entity_ids=", ".join(left_off))
+                notice(
+                    "power_left_off", name=self._name, entities=friendly_list(self._hass, left_off)
+                )
             )
         if not thermostat_back:
             notices.append(
                 notice(
                     "thermostat_left_off",
                     name=self._name,
-                    entity_id=run.thermostat,
-                    settings=settings_text(run),
+                    entity=friendly_name(self._hass, run.thermostat),
+                    settings=await settings_words(self._hass, run.settings_to_restore),
                 )
             )
         await self.post(self._id("left_behind"), *notices)
@@ -121,15 +154,20 @@ class Notifier:
             notice(
                 "thermostat_not_restored",
                 name=self._name,
-                entity_id=run.thermostat,
-                settings=settings_text(run),
+                entity=friendly_name(self._hass, run.thermostat),
+                settings=await settings_words(self._hass, run.settings_to_restore),
             ),
         )
 
     async def run_failed(self, run: Run) -> None:
         """Power was cut and the reset did not do its job: more than a sensor should say so."""
         await self.post(
-            self._id("failed"), notice("run_failed", name=self._name, detail=run.detail or "-")
+            self._id("failed"),
+            notice(
+                "run_failed",
+                name=self._name,
+                detail=detail_words(self._hass, run.detail) if run.detail else "-",
+            ),
         )
 
     async def unreadable(self, run: Run) -> None:
@@ -139,8 +177,8 @@ class Notifier:
             notice(
                 "stored_run_unreadable",
                 name=self._name,
-                entity_ids=", ".join(run.switches),
-                entity_id=run.thermostat,
+                entities=friendly_list(self._hass, run.switches),
+                entity=friendly_name(self._hass, run.thermostat),
             ),
         )
 
@@ -164,7 +202,7 @@ class Notifier:
             notice(
                 "switch_away_during_wait",
                 name=self._name,
-                entity_ids=", ".join(e for e in run.switches if e in self.away),
+                entities=friendly_list(self._hass, [e for e in run.switches if e in self.away]),
                 time=dt_util.as_local(deadline).strftime("%H:%M"),
             ),
         )

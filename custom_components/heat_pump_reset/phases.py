@@ -64,24 +64,24 @@ class Phases:
         below what it was, so the restore turns every one of them back on.
         """
         kit = self.equipment
-        already = run.switches_cut
+        already = run.switches_sent_off
         for index, entity_id in enumerate(run.switches):
             if index < already and kit.is_(entity_id, STATE_OFF):
                 run.switches_confirmed_off = max(run.switches_confirmed_off, index + 1)
                 continue
             if run.ending is not None or not self._may_cut(run, entity_id):
                 return
-            run.switches_cut = max(already, index + 1)
+            run.switches_sent_off = max(already, index + 1)
             run.off_sent_at = dt_util.utcnow()
             if not await self.writer.save(run):
                 # No cut that a restart could not find on disk.
-                run.switches_cut = max(already, index)
+                run.switches_sent_off = max(already, index)
                 run.end_early(Outcome.FAILED, "store_write_failed")
                 return
             # The write awaited: check again right before the command (the stored count may now
             # be one too many, which a restart reads as a cut: the discharge wait is only longer).
             if run.ending is not None or not self._may_cut(run, entity_id):
-                run.switches_cut = max(already, index)
+                run.switches_sent_off = max(already, index)
                 return
             if not await kit.switch_to(entity_id, STATE_OFF, since=run.off_sent_at):
                 run.end_early(Outcome.FAILED, f"switch_did_not_turn_off:{entity_id}")

@@ -49,7 +49,7 @@ async def read_stored_run(
         stored.reason,
         ", ".join(run.switches),
     )
-    if not run.saved:
+    if not run.settings_to_restore:
         await notifier.unreadable(run)
     return run
 
@@ -87,7 +87,7 @@ async def put_back_now(
         [e for e in run.switches if e not in run.switches_left_off],
     )
     thermostat_back = True
-    if run.saved and not run.thermostat_overridden:
+    if run.settings_to_restore and not run.thermostat_overridden:
         thermostat_back = kit.present(run.thermostat) and await kit.apply_settings(run)
     if not thermostat_back:
         run.thermostat_not_restored(

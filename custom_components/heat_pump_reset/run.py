@@ -43,7 +43,7 @@ class Outcome(StrEnum):
 class Trigger(StrEnum):
     """What started a run."""
 
-    ACTION = "action"  # a person called the action (the call carries a user)
+    PERSON = "action"  # a person called the action (the call carries a user)
     BUTTON = "button"
     AUTOMATION = "automation"  # an automation, script or blueprint called the action
 
@@ -89,8 +89,10 @@ class Run:
     phase_started_at: datetime | None = None
     phase_ends_at: datetime | None = None
     phase_log: dict[str, str] = field(default_factory=dict)
-    saved: dict[str, Any] = field(default_factory=dict)
-    switches_cut: int = 0
+    # The thermostat's settings the run puts back (stored as `saved`), a person's changes included.
+    settings_to_restore: dict[str, Any] = field(default_factory=dict)
+    # The first this many switches were sent an off command (stored as `switches_cut`).
+    switches_sent_off: int = 0
     off_sent_at: datetime | None = None
     confirmed_off_at: datetime | None = None
     power_on_at: datetime | None = None
@@ -152,7 +154,7 @@ class Run:
     @property
     def power_was_cut(self) -> bool:
         """Whether an off command went to any power switch."""
-        return self.switches_cut > 0
+        return self.switches_sent_off > 0
 
     def confirmed_cut(self) -> list[str]:
         """Return the switches the run sent off and saw off: one of them on again is power back."""
@@ -160,7 +162,7 @@ class Run:
 
     def sent_off(self, entity_id: str) -> bool:
         """Whether the run sent `entity_id` an off command (confirmed or not)."""
-        return entity_id in self.switches[: self.switches_cut]
+        return entity_id in self.switches[: self.switches_sent_off]
 
     def note_person_change(self, changed: Mapping[str, Any]) -> PersonChange:
         """Keep what a person set on the thermostat while the run holds it; a new mode takes over.
@@ -173,7 +175,7 @@ class Run:
         if not changed:
             return PersonChange.NONE
         if self.phase is Phase.STOPPING_THERMOSTAT or "hvac_mode" not in changed:
-            self.saved.update(changed)
+            self.settings_to_restore.update(changed)
             return PersonChange.KEPT
         self.thermostat_overridden = True
         return PersonChange.TOOK_OVER
@@ -209,6 +211,9 @@ class Run:
     def to_dict(self) -> dict[str, Any]:
         """Return JSON-able data for the store."""
         data = asdict(self)
+        # Stored under the names earlier releases wrote and read.
+        data["saved"] = data.pop("settings_to_restore")
+        data["switches_cut"] = data.pop("switches_sent_off")
         for key in (
             "started_at",
             "phase_started_at",
@@ -242,8 +247,8 @@ class Run:
             phase_started_at=read.time("phase_started_at", optional=True),
             phase_ends_at=read.time("phase_ends_at", optional=True),
             phase_log=read.mapping("phase_log", str),
-            saved=read.mapping("saved", object),
-            switches_cut=read.integer("switches_cut", default=0),
+            settings_to_restore=read.mapping("saved", object),
+            switches_sent_off=read.integer("switches_cut", default=0),
             off_sent_at=read.time("off_sent_at", optional=True),
             confirmed_off_at=read.time("confirmed_off_at", optional=True),
             power_on_at=read.time("power_on_at", optional=True),
@@ -263,9 +268,9 @@ class Run:
         # What resuming relies on: a cut has its time, a discharge wait its deadline.
         if run.discharge_minutes > MAX_STORED_MINUTES:
             raise StoredRunError("discharge_minutes")
-        if not 0 <= run.switches_cut <= len(run.switches):
+        if not 0 <= run.switches_sent_off <= len(run.switches):
             raise StoredRunError("switches_cut")
-        if run.switches_cut and run.off_sent_at is None:
+        if run.switches_sent_off and run.off_sent_at is None:
             raise StoredRunError("off_sent_at")
         if run.phase is Phase.DISCHARGING and run.confirmed_off_at is None:
             raise StoredRunError("confirmed_off_at")

@@ -115,13 +115,13 @@ def recovery_run(
         discharge_minutes=wait,
         started_at=aware_time(found.get("started_at")) or now,
         phase=Phase.RESTORING_POWER,
-        saved=(
+        settings_to_restore=(
             {k: v for k, v in saved.items() if isinstance(k, str)}
             if isinstance(saved, dict)
             else {}
         ),
         # Every switch counts as sent off: each gets an on command, even one that reports on.
-        switches_cut=len(all_switches),
+        switches_sent_off=len(all_switches),
         off_sent_at=off_at or now,
     )
     if off_at is not None and aware_time(found.get("power_on_at")) is None:
@@ -263,7 +263,7 @@ class NeverCut:
         """Whether `entity_id` counts as never cut (an undecided one does: it reports nothing)."""
         if entity_id not in self._decided:
             index = self._run.switches.index(entity_id)
-            if index >= self._run.switches_cut:
+            if index >= self._run.switches_sent_off:
                 self._decided[entity_id] = True
             elif entity_id in self._run.confirmed_cut():
                 # The run saw it off: on again is power back, whenever and however it came.

@@ -233,7 +233,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _check_force(call, controller)
         # A call that carries a user was made by a person; one without came from an automation,
         # a script or a blueprint.
-        trigger = Trigger.ACTION if call.context.user_id is not None else Trigger.AUTOMATION
+        trigger = Trigger.PERSON if call.context.user_id is not None else Trigger.AUTOMATION
         run_id = controller.async_start(
             trigger,
             call.data.get(ATTR_REASON),

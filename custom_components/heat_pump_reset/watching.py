@@ -112,7 +112,7 @@ class RunWatch:
         targets = service_data.get(ATTR_ENTITY_ID)
         if run.thermostat not in ([targets] if isinstance(targets, str) else targets or ()):
             return
-        self._person_changed(run, thermostat.requested(service_data, run.saved))
+        self._person_changed(run, thermostat.requested(service_data, run.settings_to_restore))
 
     @callback
     def _person_changed(self, run: Run, changed: dict[str, Any]) -> None:
@@ -120,7 +120,7 @@ class RunWatch:
         if run.phase is Phase.RESTORING_THERMOSTAT:
             # The run is sending the saved settings: a report of one of them may be the run's own
             # write under the person's context. Only what differs from them is the person's.
-            changed = thermostat.differing(run.saved, changed)
+            changed = thermostat.differing(run.settings_to_restore, changed)
         noted = run.note_person_change(changed)
         if noted is PersonChange.NONE:
             return

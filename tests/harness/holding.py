@@ -114,14 +114,14 @@ async def hold_cutting_power(sc: Scene) -> Release:
 
 async def hold_cutting_power_before_cut(sc: Scene) -> Release:
     """Died right after entering cutting_power, before any off command."""
-    sc.die(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_cut == 0)
+    sc.die(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_sent_off == 0)
     await start(sc.hass, sc.entry)
     return _nothing
 
 
 async def hold_cutting_power_partial(sc: Scene) -> Release:
     """Died after breaker a went off, just before breaker b's off command."""
-    sc.die(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_cut == 2)
+    sc.die(lambda run: run.phase is Phase.CUTTING_POWER and run.switches_sent_off == 2)
     await start(sc.hass, sc.entry)
     return _nothing
 
