@@ -245,9 +245,12 @@ class Family:
         options = self.flow(
             "/api/config/config_entries/options/flow",
             {"handler": self.entry_id},
+            # The form's sections, as the frontend submits them (each field left out keeps its
+            # current value).
             {
-                "max_resets_per_day": 10,
-                "switch_timeout_seconds": int(CONFIRM_TIMEOUT.total_seconds()),
+                "timings": {"switch_timeout_seconds": int(CONFIRM_TIMEOUT.total_seconds())},
+                "running": {},
+                "limits": {"max_resets_per_day": 10},
             },
         )
         self.h.wait_for("the MQTT heat pump's entities", self._find_entities, 30)
