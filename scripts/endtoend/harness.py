@@ -93,30 +93,30 @@ class Harness:
         span = until - self.clock.now()
         self.wait_for(what, lambda: self.clock.now() >= until, self.clock.real(span) + 5, 0.05)
 
-    def stored_run(self) -> dict[str, Any] | None:
-        """Return the active run as Heat Pump Reset stored it on disk."""
-        path = self.config / ".storage" / f"{DOMAIN}.run.{self.entry_id}"
+    def stored_run(self, entry_id: str | None = None) -> dict[str, Any] | None:
+        """Return the active run of a heat pump (default: the demo's) as stored on disk."""
+        path = self.config / ".storage" / f"{DOMAIN}.run.{entry_id or self.entry_id}"
         if not path.exists():
             return None
         active: dict[str, Any] | None = json.loads(path.read_text())["data"].get("active")
         return active
 
-    def stored_deadline(self) -> datetime | None:
+    def stored_deadline(self, entry_id: str | None = None) -> datetime | None:
         """Return the stored run's discharge deadline (confirmed off + discharge wait)."""
-        run = self.stored_run()
+        run = self.stored_run(entry_id)
         if run is None or not run.get("confirmed_off_at"):
             return None
         off = datetime.fromisoformat(run["confirmed_off_at"])
         return off + timedelta(minutes=run["discharge_minutes"])
 
-    def history(self) -> list[dict[str, Any]]:
-        """Return Heat Pump Reset's recorded runs (get_history over the WebSocket API)."""
+    def history(self, entry_id: str | None = None) -> list[dict[str, Any]]:
+        """Return a heat pump's recorded runs (get_history over the WebSocket API)."""
         (result,) = self.api.ws(
             {
                 "type": "call_service",
                 "domain": DOMAIN,
                 "service": "get_history",
-                "service_data": {"config_entry_id": self.entry_id},
+                "service_data": {"config_entry_id": entry_id or self.entry_id},
                 "return_response": True,
             }
         )

@@ -27,7 +27,6 @@ Assistant as the other scenarios; the scenarios are in `mqtt_scenarios`. What it
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-import json
 import os
 from pathlib import Path
 import shutil
@@ -285,33 +284,15 @@ class Family:
 
     def stored_run(self) -> dict[str, Any] | None:
         """Return the active run of the MQTT heat pump as stored on disk."""
-        path = self.h.config / ".storage" / f"{DOMAIN}.run.{self.entry_id}"
-        if not path.exists():
-            return None
-        active: dict[str, Any] | None = json.loads(path.read_text())["data"].get("active")
-        return active
+        return self.h.stored_run(self.entry_id)
 
     def stored_deadline(self) -> datetime | None:
         """Return the stored run's discharge deadline."""
-        run = self.stored_run()
-        if run is None or not run.get("confirmed_off_at"):
-            return None
-        off = datetime.fromisoformat(run["confirmed_off_at"])
-        return off + timedelta(minutes=run["discharge_minutes"])
+        return self.h.stored_deadline(self.entry_id)
 
     def history(self) -> list[dict[str, Any]]:
         """Return the MQTT heat pump's recorded runs."""
-        (result,) = self.h.api.ws(
-            {
-                "type": "call_service",
-                "domain": DOMAIN,
-                "service": "get_history",
-                "service_data": {"config_entry_id": self.entry_id},
-                "return_response": True,
-            }
-        )
-        runs: list[dict[str, Any]] = result["response"]["runs"]
-        return runs
+        return self.h.history(self.entry_id)
 
     def changes(self, entity_id: str, start: datetime) -> list[tuple[str, datetime]]:
         """Return the recorded states of an entity since `start`."""
