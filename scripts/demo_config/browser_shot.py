@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
 import itertools
 import json
 from pathlib import Path
@@ -36,6 +38,9 @@ FLAGS = [
     "--remote-debugging-address=127.0.0.1",
     "--remote-debugging-port=0",
 ]
+
+# How long a DevTools command may take (a page stuck in a dialog answers nothing).
+ANSWER_SECONDS = 60
 
 # Every text node's text, through open shadow roots, joined.
 PAGE_TEXT_JS = """
@@ -75,7 +80,11 @@ class Tab:
         msg_id = next(self.ids)
         await self.ws.send_str(json.dumps({"id": msg_id, "method": method, "params": params}))
         while True:
-            msg = json.loads((await self.ws.receive()).data)
+            try:
+                msg = json.loads((await asyncio.wait_for(self.ws.receive(), ANSWER_SECONDS)).data)
+            except TimeoutError as err:
+                msg = f"{method}: Chromium did not answer within {ANSWER_SECONDS} s"
+                raise RuntimeError(msg) from err
             if msg.get("id") == msg_id:
                 if "error" in msg:
                     raise RuntimeError(f"{method}: {msg['error']}")
@@ -107,8 +116,9 @@ def _debug_port(profile: Path, proc: subprocess.Popen[bytes]) -> int:
     raise RuntimeError("chromium did not open its debugging port")
 
 
-async def capture(port: int, url: str, size: tuple[int, int], texts: list[str]) -> bytes:
-    """Open `url` in Chromium's page, wait for `texts`, and return a PNG of it."""
+@contextlib.asynccontextmanager
+async def open_tab(port: int, size: tuple[int, int]) -> AsyncIterator[Tab]:
+    """Yield Chromium's page as a Tab of `size` pixels, its page events enabled."""
     width, height = size
     async with aiohttp.ClientSession() as http:
         async with http.get(f"http://127.0.0.1:{port}/json/list") as resp:
@@ -124,32 +134,42 @@ async def capture(port: int, url: str, size: tuple[int, int], texts: list[str]) 
                 mobile=False,
             )
             await tab.send("Page.enable")
-            await tab.send("Page.navigate", url=url)
-            missing = texts
-            for _ in range(180):
-                await asyncio.sleep(0.5)
-                page_text = await tab.text()
-                if not (missing := [t for t in texts if t not in page_text]):
-                    break
-            else:
-                # Keep what the page showed instead, to see why.
-                shot = await tab.send("Page.captureScreenshot", format="png")
-                raise PageError(missing, page_text, base64.b64decode(shot["data"]))
-            await asyncio.sleep(3)  # let cards, icons and the logbook finish drawing
+            yield tab
+
+
+async def capture(port: int, url: str, size: tuple[int, int], texts: list[str]) -> bytes:
+    """Open `url` in Chromium's page, wait for `texts`, and return a PNG of it."""
+    async with open_tab(port, size) as tab:
+        await tab.send("Page.navigate", url=url)
+        missing = texts
+        for _ in range(180):
+            await asyncio.sleep(0.5)
+            page_text = await tab.text()
+            if not (missing := [t for t in texts if t not in page_text]):
+                break
+        else:
+            # Keep what the page showed instead, to see why.
             shot = await tab.send("Page.captureScreenshot", format="png")
-            return base64.b64decode(shot["data"])
+            raise PageError(missing, page_text, base64.b64decode(shot["data"]))
+        await asyncio.sleep(3)  # let cards, icons and the logbook finish drawing
+        shot = await tab.send("Page.captureScreenshot", format="png")
+        return base64.b64decode(shot["data"])
 
 
-def shoot(url: str, out: Path, profile: Path, size: tuple[int, int], texts: list[str]) -> None:
-    """Photograph `url` into `out` once it shows `texts`; Chromium is always stopped."""
+def with_chromium[T](
+    profile: Path, size: tuple[int, int], work: Callable[[int], Awaitable[T]], failed: Path
+) -> T:
+    """Run `work` (given Chromium's debugging port) in a fresh headless Chromium; always stop it.
+
+    A page that never showed what `work` waited for leaves its picture in `failed`.
+    """
     proc = _start_chromium(profile, size)
     try:
-        out.write_bytes(asyncio.run(capture(_debug_port(profile, proc), url, size, texts)))
+        return asyncio.run(work(_debug_port(profile, proc)))
     except PageError as err:
-        failed = out.with_suffix(".failed.png")
         failed.write_bytes(err.png)
         text = " ".join(err.text.split())
-        msg = f"{err}; what it showed is in {failed}; its text: {text[:1500]}"
+        msg = f"{err}; what it showed is in {failed}; its text: {text[-1500:]}"
         raise RuntimeError(msg) from err
     finally:
         proc.terminate()
@@ -158,6 +178,15 @@ def shoot(url: str, out: Path, profile: Path, size: tuple[int, int], texts: list
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def shoot(url: str, out: Path, profile: Path, size: tuple[int, int], texts: list[str]) -> None:
+    """Photograph `url` into `out` once it shows `texts`."""
+
+    async def work(port: int) -> bytes:
+        return await capture(port, url, size, texts)
+
+    out.write_bytes(with_chromium(profile, size, work, out.with_suffix(".failed.png")))
 
 
 def main(argv: list[str]) -> int:

@@ -45,8 +45,21 @@ def request(
     return json.loads(raw) if raw else None
 
 
+def request_text(url: str, *, data: dict[str, Any], token: str, timeout: float = 10) -> str:
+    """POST a JSON body and return the answer as text (e.g. /api/template)."""
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    req = urllib.request.Request(url, data=json.dumps(data).encode(), headers=headers)
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return str(resp.read().decode())
+
+
 def login(base: str, username: str, password: str) -> str:
     """Log in through the REST login flow, as the frontend does, and return an access token."""
+    return str(login_tokens(base, username, password)["access_token"])
+
+
+def login_tokens(base: str, username: str, password: str) -> dict[str, Any]:
+    """Log in through the REST login flow and return the tokens (access, refresh, lifetime)."""
     client_id = f"{base}/"
     flow = request(
         f"{base}/auth/login_flow",
@@ -63,7 +76,7 @@ def login(base: str, username: str, password: str) -> str:
     if result.get("type") != "create_entry":
         msg = f"login as {username!r} refused: {result.get('errors') or result}"
         raise RuntimeError(msg)
-    return str(tokens_from_code(base, result["result"])["access_token"])
+    return tokens_from_code(base, result["result"])
 
 
 def tokens_from_code(base: str, code: str) -> dict[str, Any]:
