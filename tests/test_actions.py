@@ -790,6 +790,56 @@ async def test_user_who_may_not_control_one_switch_cannot_start(
     assert touched(heat_pump) == ([], [], [])
 
 
+async def test_user_who_may_not_read_the_heat_pump_cannot_read_its_history(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, hass_admin_user: MockUser
+) -> None:
+    """The history tells when the power was cut and why: it needs read access, as states do."""
+    await start(hass, entry, Context(user_id=hass_admin_user.id))
+    group = MockGroup(name="Elsewhere")
+    group.policy = {"entities": {"entity_ids": {"light.porch": True}}}
+    user = MockUser(groups=[group.add_to_hass(hass)]).add_to_hass(hass)
+    with pytest.raises(Unauthorized) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "get_history",
+            {"config_entry_id": entry.entry_id},
+            blocking=True,
+            return_response=True,
+            context=Context(user_id=user.id),
+        )
+    assert err.value.entity_id == THERMOSTAT
+    assert err.value.permission == "read"
+    # Reading every wrapped entity is needed (the history names them all), as control is to start.
+    partial = MockGroup(name="Partial")
+    partial.policy = {"entities": {"entity_ids": {THERMOSTAT: True, SWITCH_A: True}}}
+    partly = MockUser(groups=[partial.add_to_hass(hass)]).add_to_hass(hass)
+    with pytest.raises(Unauthorized) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "get_history",
+            {"config_entry_id": entry.entry_id},
+            blocking=True,
+            return_response=True,
+            context=Context(user_id=partly.id),
+        )
+    assert err.value.entity_id == SWITCH_B
+    reading = MockGroup(name="Reader")
+    reading.policy = {
+        "entities": {"entity_ids": {e: {"read": True} for e in (THERMOSTAT, SWITCH_A, SWITCH_B)}}
+    }
+    reader = MockUser(groups=[reading.add_to_hass(hass)]).add_to_hass(hass)
+    response = await hass.services.async_call(
+        DOMAIN,
+        "get_history",
+        {"config_entry_id": entry.entry_id},
+        blocking=True,
+        return_response=True,
+        context=Context(user_id=reader.id),
+    )
+    assert response is not None
+    assert response["runs"] == []  # the run under way is not history yet
+
+
 @pytest.mark.parametrize("service", ["start_reset", "cancel_reset"])
 async def test_unknown_user_is_refused(
     hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, service: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from homeassistant.auth.permissions.const import POLICY_CONTROL
+from homeassistant.auth.permissions.const import POLICY_CONTROL, POLICY_READ
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     ATTR_AREA_ID,
@@ -181,9 +181,12 @@ def _controller(hass: HomeAssistant, entry_id: str) -> ResetController:
 
 
 async def _check_permission(
-    hass: HomeAssistant, call: ServiceCall, controller: ResetController
+    hass: HomeAssistant,
+    call: ServiceCall,
+    controller: ResetController,
+    permission: str = POLICY_CONTROL,
 ) -> None:
-    """Refuse a person who may not control every entity the action switches, as core would.
+    """Refuse a person who may not control (or read) every entity of the heat pump, as core would.
 
     A call without a user (an automation, a script) is not checked, as in core.
     """
@@ -193,8 +196,8 @@ async def _check_permission(
     if user is None:
         raise UnknownUser(context=call.context)
     for entity_id in controller.switched_ids:
-        if not user.permissions.check_entity(entity_id, POLICY_CONTROL):
-            raise Unauthorized(context=call.context, entity_id=entity_id, permission=POLICY_CONTROL)
+        if not user.permissions.check_entity(entity_id, permission):
+            raise Unauthorized(context=call.context, entity_id=entity_id, permission=permission)
 
 
 def _check_force(call: ServiceCall, controller: ResetController) -> None:
@@ -267,13 +270,17 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
     async def _history(call: ServiceCall) -> ServiceResponse:
         limit: int = call.data[ATTR_LIMIT]
+        controllers = _controllers(hass, call)
+        for controller in controllers:
+            # When the power was cut, and why, is no less private than the entities' states.
+            await _check_permission(hass, call, controller, POLICY_READ)
         heat_pumps = [
             {
                 ATTR_CONFIG_ENTRY_ID: controller.entry.entry_id,
                 "name": controller.entry.title,
                 "runs": [dict(record) for record in controller.history[:limit]],
             }
-            for controller in _controllers(hass, call)
+            for controller in controllers
         ]
         response: dict[str, Any] = {"heat_pumps": heat_pumps}
         if len(heat_pumps) == 1:
