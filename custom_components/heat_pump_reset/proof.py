@@ -40,9 +40,9 @@ def fail_flowing(run: Run) -> None:
     It takes the place of `interrupted` (a restart while the cut was proven): the power flowing is
     what the record and the repair must say. A cancel, or another failure decided first, stays.
     """
+    detail = Detail.POWER_STILL_FLOWING.value
     if run.ending in (None, Outcome.INTERRUPTED):
-        run.ending = Outcome.FAILED
-        run.detail = Detail.POWER_STILL_FLOWING.value
+        run.ending, run.detail = Outcome.FAILED, detail
 
 
 def flowing_unacknowledged(
