@@ -54,9 +54,9 @@ _TIMING_BOUNDS: dict[str, tuple[float, float, str | None]] = {
 # its unit (W, A).
 _THRESHOLDS: dict[str, tuple[SensorKind, float]] = {
     CONF_POWER_THRESHOLD: (SensorKind.POWER, 100000),
+    CONF_NO_POWER_THRESHOLD: (SensorKind.POWER, 1000),
     CONF_CURRENT_THRESHOLD: (SensorKind.CURRENT, 1000),
-    CONF_NO_POWER_THRESHOLD: (SensorKind.POWER, 100000),
-    CONF_NO_POWER_CURRENT: (SensorKind.CURRENT, 1000),
+    CONF_NO_POWER_CURRENT: (SensorKind.CURRENT, 10),
 }
 # Each "no power" level and the running threshold it must stay below (issue 13).
 _NO_POWER_BELOW: dict[str, str] = {
@@ -342,10 +342,12 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
                 # The sensor's unit changed to one that cannot be converted: pick another sensor.
                 errors["base"] = "sensor_unit"
             elif any(
-                float(merged.get(low, DEFAULT_OPTIONS[low]))
+                0
+                < float(merged.get(low, DEFAULT_OPTIONS[low]))
                 >= float(merged.get(high, DEFAULT_OPTIONS[high]))
                 for low, high in _NO_POWER_BELOW.items()
             ):
+                # Below, or 0 (only a reading of exactly 0 is no power, whatever the threshold).
                 errors["base"] = "no_power_not_below"
             else:
                 return self.async_create_entry(data={**options, **_flatten(user_input)})

@@ -273,7 +273,9 @@ class Run:
             switches_left_off=read.texts("switches_left_off", default=[]),
             thermostat_detail=read.text("thermostat_detail", optional=True),
             cancel_asked=read.flag("cancel_asked"),
-            no_power_threshold=read.number("no_power_threshold", default=DEFAULT_NO_POWER_THRESHOLD),
+            no_power_threshold=read.number(
+                "no_power_threshold", default=DEFAULT_NO_POWER_THRESHOLD
+            ),
             no_power_current=read.number("no_power_current", default=DEFAULT_NO_POWER_CURRENT),
             power_cycle=read.integer("power_cycle", default=0),
         )
