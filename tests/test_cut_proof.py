@@ -36,7 +36,7 @@ from .harness.entity_ids import BUTTON, OUTCOME, PHASE, SENSOR, SWITCH_A, SWITCH
 from .harness.equipment import HeatPump, power
 from .harness.forms import sectioned
 from .harness.restarts import boot, crash, restart
-from .harness.timings import COARSE, SECOND, TO_THE_END
+from .harness.timings import COARSE, TO_THE_END
 
 WITH_SENSOR = pytest.mark.parametrize("options", [{CONF_POWER_SENSOR: SENSOR}], indirect=True)
 ISSUE = "power_still_flowing"

@@ -122,7 +122,7 @@ class CutProof:
             run.power_cycle = CYCLE_PENDING
 
     async def cycle_off(self, run: Run) -> None:
-        """The off of the one more cycle: each switch off while the circuit still shows no power.
+        """Turn each switch off for the one more cycle, while the circuit still shows no power.
 
         Safe: nothing runs on a dead circuit (the thermostat is still off). The restore that
         follows turns every switch on again, with its retries; a restart in between resumes it.
