@@ -16,7 +16,7 @@ from . import thermostat
 from .crew import Crew
 from .power import PowerRestore
 from .proving import CutProof
-from .run import CYCLE_PENDING, Outcome, Run
+from .run import CYCLE_DONE, CYCLE_PENDING, Outcome, Run
 from .running import DEMAND_MODES, START_ACTIONS, has_demand
 from .sequence import NeverCut, backoff, refused_cut, verified_outcome
 from .waiting import WaitResult
@@ -139,9 +139,10 @@ class Phases:
 
     async def restore_power(self, run: Run) -> None:
         """Turn every switch back on, retrying each until it is (see `power`)."""
-        if run.power_cycle == CYCLE_PENDING:
-            await self.proof.cycle_off(run)
         await self.power.restore(run)
+        if run.power_cycle == CYCLE_PENDING:
+            # The one more round for a contactor that did not close is done (issue 13).
+            run.power_cycle = CYCLE_DONE
         run.power_on_at = dt_util.utcnow()
         # Power is back: the notice of a switch gone during the wait is moot.
         await self.notifier.forget_away(run)

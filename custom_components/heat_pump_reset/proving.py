@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 import logging
 
-from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.util import dt as dt_util
 
 from .crew import Crew
 from .equipment import sensor_above
 from .proof import dead_after_restore, fail_flowing, power_flowing
-from .run import CYCLE_DONE, CYCLE_PENDING, Outcome, Run
-from .sequence import Detail, backoff
+from .run import CYCLE_PENDING, Outcome, Run
+from .sequence import Detail
 from .waiting import WaitResult
 
 _LOGGER = logging.getLogger(__name__)
@@ -98,7 +97,9 @@ class CutProof:
         """Wait out the start-up delay; a circuit dead all along with every switch on is a fault.
 
         The contactor did not close: the run fails `no_power_after_restore` (first decision wins)
-        and, once per run, its switches get one more off and on (the restore that follows).
+        and, once per run, the restore goes round once more: every switch gets another on command
+        (a switch that reports on by assumption may have lost its command), with the restore's
+        retries. No off: a circuit is never cut and restored without a discharge wait.
         """
         if run.power_sensor is None:
             await self._waiter.wait(run.phase_ends_at)
@@ -120,18 +121,3 @@ class CutProof:
         run.end_early(Outcome.FAILED, Detail.NO_POWER_AFTER_RESTORE.value)
         if run.power_cycle == 0:
             run.power_cycle = CYCLE_PENDING
-
-    async def cycle_off(self, run: Run) -> None:
-        """Turn each switch off for the one more cycle, while the circuit still shows no power.
-
-        Safe: nothing runs on a dead circuit (the thermostat is still off). The restore that
-        follows turns every switch on again, with its retries; a restart in between resumes it.
-        """
-        for entity_id in run.switches:
-            if self.above(run) is not False:
-                break
-            if self._kit.is_(entity_id, STATE_ON):
-                await self._kit.switch_to(entity_id, STATE_OFF)
-        run.power_cycle = CYCLE_DONE
-        # The contactor's coil needs a moment off before it is asked to pull in again.
-        await self._waiter.wait(dt_util.utcnow() + backoff(1), cancellable=False)

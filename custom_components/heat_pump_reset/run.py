@@ -16,7 +16,7 @@ from .const import DEFAULT_NO_POWER_CURRENT, DEFAULT_NO_POWER_THRESHOLD
 
 # The longest discharge wait a stored run may ask for (the action allows 240 minutes).
 MAX_STORED_MINUTES: Final = 24 * 60
-# A run's `power_cycle`: the one more off and on of a contactor that did not close (issue 13).
+# A run's `power_cycle`: the one more restore of a contactor that did not close (issue 13).
 CYCLE_PENDING: Final = 1
 CYCLE_DONE: Final = 2
 

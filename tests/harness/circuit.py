@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from homeassistant.const import EVENT_CALL_SERVICE
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later, async_track_state_change_event
 
@@ -16,8 +17,9 @@ class Circuit:
     """The sensor on the heat pump's circuit: `standby` while every breaker is on, else `dead`.
 
     `welded`: the contacts stay closed whatever the breakers report (the reading never falls).
-    `failed_closings`: this many times the breakers all turn on, the contacts do not close (the
-    reading stays dead: a contactor that does not pull in).
+    `failed_closings`: this many times the contacts are asked to close (the breakers all turn on,
+    or an on command goes to breakers all on already), they do not (the reading stays dead: a
+    contactor that did not pull in, or an optimistic switch whose command was lost).
     `fall_lag`: the reading falls this long after the breakers went off (a slow meter).
     """
 
@@ -32,10 +34,11 @@ class Circuit:
 
     def start(self) -> Circuit:
         """Show the reading of the breakers' states now, and follow them from now on."""
-        self.show(self.standby)
+        self.show(self.standby if self._powered() else self.dead)
         self._unsubs.append(
             async_track_state_change_event(self.hass, [SWITCH_A, SWITCH_B], self._changed)
         )
+        self._unsubs.append(self.hass.bus.async_listen(EVENT_CALL_SERVICE, self._called))
         return self
 
     def show(self, reading: str, unit: str | None = None) -> None:
@@ -53,11 +56,25 @@ class Circuit:
         ]
         return all(on)
 
-    @callback
-    def _changed(self, _event: Event[EventStateChangedData]) -> None:
-        if self._powered() and self.failed_closings > 0 and not self.welded:
+    def _close(self) -> None:
+        if self.failed_closings > 0 and not self.welded:
             self.failed_closings -= 1
             self.show(self.dead)
+        else:
+            self.show(self.standby)
+
+    @callback
+    def _called(self, event: Event) -> None:
+        data = event.data
+        if (data["domain"], data["service"]) == ("switch", "turn_on") and self._powered():
+            # Sent to breakers all on already: the contacts are asked to close once more.
+            self._close()
+
+    @callback
+    def _changed(self, event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
+        if self._powered() and new is not None and new.state == "on":
+            self._close()
         elif self._powered():
             self.show(self.standby)
         elif self.fall_lag is None:
