@@ -26,6 +26,7 @@ from custom_components.heat_pump_reset.const import (
     CONF_NO_POWER_THRESHOLD,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
+    CONF_STARTUP_DELAY_MINUTES,
     DOMAIN,
 )
 from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS, Settings
@@ -373,3 +374,24 @@ async def test_options_refuse_a_no_power_level_not_below_the_running_threshold(
     result = await hass.config_entries.options.async_configure(flow["flow_id"], sectioned(values))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_NO_POWER_THRESHOLD] == 8.0
+
+
+@pytest.mark.parametrize(
+    "options", [{CONF_POWER_SENSOR: SENSOR, CONF_STARTUP_DELAY_MINUTES: 0}], indirect=True
+)
+async def test_no_start_up_delay_still_gets_a_look_at_the_reading(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Without a start-up delay the reading still gets a switch confirm timeout to rise."""
+    circuit = Circuit(hass, fall_lag=None).start()
+    await start(hass, entry)
+    circuit.failed_closings = 99
+    await to_the_end(hass, freezer)
+    assert outcome(hass) == ("failed", "no_power_after_restore")
+    assert_put_back(heat_pump)
+
+    circuit.failed_closings = 0
+    freezer.tick(timedelta(hours=1))
+    await start(hass, entry)
+    await to_the_end(hass, freezer)
+    assert outcome(hass) == ("succeeded", "verification")

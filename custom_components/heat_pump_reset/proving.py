@@ -104,12 +104,21 @@ class CutProof:
         if run.power_sensor is None:
             await self._waiter.wait(run.phase_ends_at)
             return
+        sensor, since = run.power_sensor, dt_util.utcnow()
         result = await self._waiter.wait(
-            run.phase_ends_at, [run.power_sensor], lambda: self.above(run) is True
+            run.phase_ends_at, [sensor], lambda: self.above(run) is True
         )
         if result is not WaitResult.TIMEOUT:
             await self._waiter.wait(run.phase_ends_at)
             return
+        if dt_util.utcnow() < since + self._timing.switch_timeout:
+            # A start-up delay shorter than a meter takes to report (or what a restart left of
+            # it): the reading gets a switch confirm timeout to rise before anything is decided.
+            result = await self._waiter.wait(
+                since + self._timing.switch_timeout, [sensor], lambda: self.above(run) is True
+            )
+            if result is not WaitResult.TIMEOUT:
+                return
         if not dead_after_restore(self.above(run), (self._kit.reported(e) for e in run.switches)):
             return
         _LOGGER.error(

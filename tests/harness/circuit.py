@@ -66,8 +66,16 @@ class Circuit:
     @callback
     def _called(self, event: Event) -> None:
         data = event.data
-        if (data["domain"], data["service"]) == ("switch", "turn_on") and self._powered():
-            # Sent to breakers all on already: the contacts are asked to close once more.
+        if (data["domain"], data["service"]) != ("switch", "turn_on") or not self._powered():
+            return
+        targets = data["service_data"].get("entity_id")
+        targets = [targets] if isinstance(targets, str) else list(targets or [])
+        if all(
+            (state := self.hass.states.get(e)) is not None and state.last_changed < event.time_fired
+            for e in targets
+        ):
+            # Sent to breakers all on already (before the call): the contacts are asked to close
+            # once more. A breaker the call itself turned on counts through its state change.
             self._close()
 
     @callback
