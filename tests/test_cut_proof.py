@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.repairs import repairs_flow_manager
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -18,7 +17,8 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockUser
+from pytest_homeassistant_custom_component.common import CLIENT_ID, MockUser
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.heat_pump_reset.const import (
     CONF_CURRENT_THRESHOLD,
@@ -29,6 +29,13 @@ from custom_components.heat_pump_reset.const import (
     CONF_STARTUP_DELAY_MINUTES,
     DOMAIN,
 )
+from custom_components.heat_pump_reset.proof import (
+    dead_after_restore,
+    fail_flowing,
+    flowing_unacknowledged,
+    power_flowing,
+)
+from custom_components.heat_pump_reset.run import Outcome, Run, Trigger
 from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS, Settings
 
 from .harness.circuit import Circuit
@@ -37,7 +44,7 @@ from .harness.entity_ids import BUTTON, OUTCOME, PHASE, SENSOR, SWITCH_A, SWITCH
 from .harness.equipment import HeatPump, power
 from .harness.forms import sectioned
 from .harness.restarts import boot, crash, restart
-from .harness.timings import COARSE, TO_THE_END
+from .harness.timings import COARSE, T0, TO_THE_END
 
 WITH_SENSOR = pytest.mark.parametrize("options", [{CONF_POWER_SENSOR: SENSOR}], indirect=True)
 ISSUE = "power_still_flowing"
@@ -72,13 +79,26 @@ def assert_put_back(heat_pump: HeatPump) -> None:
     assert heat_pump.thermostat.hvac_mode == "heat"
 
 
-async def acknowledge(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Acknowledge the issue through its fix flow, as the Repairs dashboard does."""
-    manager = repairs_flow_manager(hass)
-    assert manager is not None
-    flow = await manager.async_init(DOMAIN, data={"issue_id": f"{ISSUE}_{entry.entry_id}"})
-    result = await manager.async_configure(flow["flow_id"], {})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+async def acknowledge(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    hass_client: ClientSessionGenerator,
+    user: MockUser,
+) -> None:
+    """Acknowledge the issue through its fix flow and the Repairs API, as the dashboard does."""
+    # A token issued now: simulated time has moved on by an hour.
+    refresh = await hass.auth.async_create_refresh_token(user, CLIENT_ID)
+    client = await hass_client(hass.auth.async_create_access_token(refresh))
+    response = await client.post(
+        "/api/repairs/issues/fix",
+        json={"handler": DOMAIN, "issue_id": f"{ISSUE}_{entry.entry_id}"},
+    )
+    assert response.status == 200, await response.text()
+    flow = await response.json()
+    assert flow["data_schema"] == []
+    response = await client.post(f"/api/repairs/issues/fix/{flow['flow_id']}", json={})
+    assert response.status == 200, await response.text()
+    assert (await response.json())["type"] == "create_entry"
 
 
 # --- Item 2: a welded relay ----------------------------------------------------------------------
@@ -93,6 +113,7 @@ async def test_welded_relay_fails_and_blocks_every_start_until_acknowledged(
     entry: ConfigEntry,
     phases: list[tuple[str, Any]],
     hass_admin_user: MockUser,
+    hass_client: ClientSessionGenerator,
 ) -> None:
     """The switches say off, the reading stays: no discharge wait, power and thermostat back, failed."""
     Circuit(hass, welded=True).start()
@@ -120,7 +141,7 @@ async def test_welded_relay_fails_and_blocks_every_start_until_acknowledged(
         await hass.services.async_call("button", "press", {"entity_id": BUTTON}, blocking=True)
     assert [list(s.commands) for s in heat_pump.switches] == commands
 
-    await acknowledge(hass, entry)
+    await acknowledge(hass, entry, hass_client, hass_admin_user)
     assert issue(hass, entry) is None
     freezer.tick(timedelta(hours=1))
     await start(hass, entry)
@@ -395,3 +416,68 @@ async def test_no_start_up_delay_still_gets_a_look_at_the_reading(
     await start(hass, entry)
     await to_the_end(hass, freezer)
     assert outcome(hass) == ("succeeded", "verification")
+
+
+# --- The pure rules (proof.py) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("above", "states", "flowing", "dead"),
+    [
+        (True, ["off", "off"], True, False),
+        (True, ["off", "on"], False, False),
+        (True, ["off", None], False, False),
+        (None, ["off", "off"], False, False),
+        (False, ["off", "off"], False, False),
+        (False, ["on", "on"], False, True),
+        (False, ["on", None], False, False),
+        (None, ["on", "on"], False, False),
+        (True, ["on", "on"], False, False),
+    ],
+)
+def test_what_a_reading_says(
+    above: bool | None, states: list[str | None], flowing: bool, dead: bool
+) -> None:
+    """Flowing: above "no power" with every switch off; dead: at it with every switch on."""
+    assert power_flowing(above, states) is flowing
+    assert dead_after_restore(above, states) is dead
+
+
+@pytest.mark.parametrize(
+    ("ending", "expected"),
+    [
+        (None, ("failed", "power_still_flowing")),
+        (Outcome.INTERRUPTED, ("failed", "power_still_flowing")),
+        (Outcome.CANCELLED, ("cancelled", "cancelled")),
+    ],
+)
+def test_power_flowing_replaces_interrupted_but_not_a_cancel(
+    ending: Outcome | None, expected: tuple[str, str]
+) -> None:
+    """A restart mid-proof does not hide the power flowing; a person's cancel stays."""
+    run = Run(
+        run_id="r",
+        trigger=Trigger.BUTTON,
+        reason=None,
+        thermostat=THERMOSTAT,
+        switches=[SWITCH_A],
+        discharge_minutes=30,
+        started_at=T0,
+    )
+    if ending is not None:
+        run.end_early(ending, "cancelled" if ending is Outcome.CANCELLED else "restarted")
+    fail_flowing(run)
+    assert (run.ending, run.detail) == expected
+
+
+def test_the_repair_stands_until_acknowledged_after_the_run() -> None:
+    """Any run that ended power_still_flowing after the last acknowledgement keeps it standing."""
+    finished = T0 + timedelta(hours=1)
+    records: list[dict[str, object]] = [
+        {"outcome": "succeeded", "detail": "verification", "finished_at": T0.isoformat()},
+        {"outcome": "failed", "detail": "power_still_flowing", "finished_at": finished.isoformat()},
+    ]
+    assert flowing_unacknowledged(records, None)
+    assert flowing_unacknowledged(records, T0)
+    assert not flowing_unacknowledged(records, finished + timedelta(seconds=1))
+    assert not flowing_unacknowledged(records[:1], None)
