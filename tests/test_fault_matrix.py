@@ -653,6 +653,11 @@ FAULTS: dict[str, Fault] = {
     "sensor_shows_current_flowing": Fault(
         inject=_device(_sensor("200", "mA")), clear=_sensor_back, sensor=True
     ),
+    # No power with the breakers on, past the start-up delay: a contactor that does not close
+    # (issue 13): one more restore round, never an off.
+    "sensor_shows_no_power": Fault(
+        inject=_device(_sensor("0")), clear=_sensor_back, hold=timedelta(minutes=12), sensor=True
+    ),
     # Equipment shared with a second heat pump (an entry edited by hand).
     "second_heat_pump_shares_a_breaker": Fault(inject=_shared_switch),
     # What is on disk: the stored run becomes unreadable, then Home Assistant restarts.
