@@ -25,6 +25,8 @@ from custom_components.heat_pump_reset.const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_MAX_RESETS_PER_DAY,
+    CONF_NO_POWER_CURRENT,
+    CONF_NO_POWER_THRESHOLD,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
     CONF_RECURRENCE_COUNT,
@@ -58,7 +60,9 @@ TIMING_KEYS = [
     CONF_STAGGER_SECONDS,
     CONF_VERIFY_MINUTES,
     CONF_POWER_THRESHOLD,
+    CONF_NO_POWER_THRESHOLD,
     CONF_CURRENT_THRESHOLD,
+    CONF_NO_POWER_CURRENT,
     CONF_MAX_RESETS_PER_DAY,
     CONF_RECURRENCE_COUNT,
     CONF_RECURRENCE_DAYS,
@@ -72,7 +76,9 @@ NEW_TIMINGS = {
     CONF_STAGGER_SECONDS: 20,
     CONF_VERIFY_MINUTES: 30,
     CONF_POWER_THRESHOLD: 50.5,
+    CONF_NO_POWER_THRESHOLD: 2.5,
     CONF_CURRENT_THRESHOLD: 1.5,
+    CONF_NO_POWER_CURRENT: 0.02,
     CONF_MAX_RESETS_PER_DAY: 4,
     CONF_RECURRENCE_COUNT: 5,
     CONF_RECURRENCE_DAYS: 60,
@@ -86,7 +92,9 @@ BOUNDS = {
     CONF_STAGGER_SECONDS: (0, 300),
     CONF_VERIFY_MINUTES: (1, 120),
     CONF_POWER_THRESHOLD: (0, 100000),
+    CONF_NO_POWER_THRESHOLD: (0, 1000),
     CONF_CURRENT_THRESHOLD: (0, 1000),
+    CONF_NO_POWER_CURRENT: (0, 10),
     CONF_MAX_RESETS_PER_DAY: (1, 10),
     CONF_RECURRENCE_COUNT: (2, 10),
     CONF_RECURRENCE_DAYS: (1, 365),
@@ -217,6 +225,8 @@ async def test_user_step_creates_entry_with_default_timings(
         CONF_VERIFY_MINUTES: 15,
         CONF_POWER_THRESHOLD: 100.0,
         CONF_CURRENT_THRESHOLD: 0.5,
+        CONF_NO_POWER_THRESHOLD: 5.0,
+        CONF_NO_POWER_CURRENT: 0.05,
         CONF_MAX_RESETS_PER_DAY: 2,
         CONF_RECURRENCE_COUNT: 3,
         CONF_RECURRENCE_DAYS: 30,
@@ -379,7 +389,12 @@ async def test_options_accept_the_bounds(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     for key, value in chosen.items():
         assert entry.options[key] == value
-        thresholds = (CONF_POWER_THRESHOLD, CONF_CURRENT_THRESHOLD)
+        thresholds = (
+            CONF_POWER_THRESHOLD,
+            CONF_CURRENT_THRESHOLD,
+            CONF_NO_POWER_THRESHOLD,
+            CONF_NO_POWER_CURRENT,
+        )
         assert type(entry.options[key]) is (float if key in thresholds else int)
 
 

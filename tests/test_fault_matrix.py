@@ -2,7 +2,8 @@
 
 I1: power is never cut unless the thermostat reports off and idle (and, with a sensor, no load).
 I2: power is never restored before the discharge deadline, except after a cancel, a person (or the
-    device itself) turning a breaker on, or the entry being removed.
+    device itself) turning a breaker on, the entry being removed, or a run that found power still
+    flowing (the sensor above "no power" with the breakers off: power was already there, issue 13).
 I3: every run ends with every breaker on, the thermostat settings back (unless a person changed
     them) and exactly one history record; and nothing logs an unhandled exception.
 """
@@ -44,6 +45,7 @@ from custom_components.heat_pump_reset.run import Phase, Run
 from custom_components.heat_pump_reset.running import ACTIVE_ACTIONS
 
 from .harness import restarts
+from .harness.circuit import Circuit
 from .harness.driving import advance, set_power, settle, store_key, stored_history
 from .harness.entity_ids import SENSOR, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import SAVED, HeatPump, thermostat_settings, touched
@@ -63,18 +65,32 @@ _UNITS: dict[str, tuple[str, float]] = {
     "mA": ("current", 0.001),
 }
 _THRESHOLDS = {"power": THRESHOLD, "current": 0.5}
+# The default "no power" level of each kind (issue 13).
+_NO_POWER = {"power": 5.0, "current": 0.05}
 
 
-def _idle_reading(reading: Any) -> bool:
-    """Whether a sensor state proves the unit idle: a number in a known unit, small in size."""
+def _size(reading: Any) -> tuple[str, float] | None:
+    """Return a sensor state's kind and size in W or A; None when it is not a number in a known unit."""
     if reading is None or reading.attributes.get("unit_of_measurement") not in _UNITS:
-        return False
+        return None
     kind, size = _UNITS[reading.attributes["unit_of_measurement"]]
     try:
         value = float(reading.state) * size
     except ValueError:
-        return False
-    return value == value and abs(value) <= _THRESHOLDS[kind]
+        return None
+    return (kind, abs(value)) if value == value else None
+
+
+def _idle_reading(reading: Any) -> bool:
+    """Whether a sensor state proves the unit idle: a number in a known unit, small in size."""
+    found = _size(reading)
+    return found is not None and found[1] <= _THRESHOLDS[found[0]]
+
+
+def _power_reading(reading: Any) -> bool:
+    """Whether a sensor state shows power on the circuit: above the "no power" level."""
+    found = _size(reading)
+    return found is not None and found[1] > _NO_POWER[found[0]]
 
 
 STEP = timedelta(minutes=1)
@@ -122,6 +138,8 @@ class Timeline:
     excuses: list[tuple[datetime, str]] = field(default_factory=list)
     person_settings: dict[str, Any] | None = None
     injecting: bool = False
+    # When the sensor changed, and whether it then showed power on the circuit.
+    readings: list[tuple[datetime, bool]] = field(default_factory=list)
 
     @contextlib.contextmanager
     def external(self) -> Iterator[None]:
@@ -143,6 +161,8 @@ class Timeline:
         if entity_id not in (SWITCH_A, SWITCH_B, THERMOSTAT, SENSOR):
             return
         old, new = event.data["old_state"], event.data["new_state"]
+        if entity_id == SENSOR:
+            self.readings.append((dt_util.utcnow(), _power_reading(new)))
         if event.context.user_id == self.person.user_id:
             source = "person"
         elif self.injecting:
@@ -211,9 +231,17 @@ class Timeline:
                 continue
             if any(when <= change.when for when in excuses):
                 continue
+            if detail == "power_still_flowing" and self._power_before(change.when):
+                # The cut did not cut, or power came back by another path: it was already there.
+                continue
             self.violations.append(
                 f"I2: {change.entity_id} on at {change.when}, deadline {deadline}"
             )
+
+    def _power_before(self, when: datetime) -> bool:
+        """Whether the sensor's last reading before `when` showed power on the circuit."""
+        before = [shown for at, shown in self.readings if at <= when]
+        return bool(before) and before[-1]
 
     def expected_switch_on(self, entity_id: str) -> bool:
         """Whether a breaker must end on: unless a person turned it off last."""
@@ -296,6 +324,8 @@ class FaultScene(Scene):
     timeline: Timeline = field(kw_only=True)
     target: str = field(kw_only=True)
     removed: bool = False
+    # With a sensor: the circuit it reads (standby with the breakers on, no power without).
+    circuit: Circuit | None = None
 
     @property
     def switch(self) -> Any:
@@ -446,14 +476,25 @@ async def _person_thermostat(sc: FaultScene) -> None:
 
 
 def _sensor(value: str | None, unit: str | None = "W") -> Callable[[FaultScene], None]:
+    """The sensor shows `value` (None: it is removed), no longer what the circuit carries."""
+
     def _set(sc: FaultScene) -> None:
         with sc.timeline.external():
+            if sc.circuit is not None:
+                sc.circuit.stop()
             if value is None:
                 sc.hass.states.async_remove(SENSOR)
             else:
                 set_power(sc.hass, value, unit)
 
     return _set
+
+
+def _sensor_back(sc: FaultScene) -> None:
+    """The sensor reads the circuit again."""
+    with sc.timeline.external():
+        assert sc.circuit is not None
+        sc.circuit.start()
 
 
 def _second_heat_pump(sc: FaultScene) -> Callable[[], Awaitable[None]]:
@@ -584,25 +625,38 @@ FAULTS: dict[str, Fault] = {
     ),
     # The power sensor.
     "sensor_unavailable": Fault(
-        inject=_device(_sensor("unavailable")), clear=_sensor("0"), sensor=True
+        inject=_device(_sensor("unavailable")), clear=_sensor_back, sensor=True
     ),
-    "sensor_stuck_high": Fault(inject=_device(_sensor("1500")), clear=_sensor("0"), sensor=True),
-    "sensor_missing": Fault(inject=_device(_sensor(None)), clear=_sensor("0"), sensor=True),
+    "sensor_stuck_high": Fault(inject=_device(_sensor("1500")), clear=_sensor_back, sensor=True),
+    "sensor_missing": Fault(inject=_device(_sensor(None)), clear=_sensor_back, sensor=True),
     # Sensor units and signs: a running compressor in kW or A, a reversed clamp, a unit no one knows.
     "sensor_kw_running": Fault(
-        inject=_device(_sensor("2.5", "kW")), clear=_sensor("0"), sensor=True
+        inject=_device(_sensor("2.5", "kW")), clear=_sensor_back, sensor=True
     ),
     "sensor_amps_running": Fault(
-        inject=_device(_sensor("15", "A")), clear=_sensor("0"), sensor=True
+        inject=_device(_sensor("15", "A")), clear=_sensor_back, sensor=True
     ),
     "sensor_milliamps_idle": Fault(
-        inject=_device(_sensor("120", "mA")), clear=_sensor("0"), sensor=True
+        inject=_device(_sensor("120", "mA")), clear=_sensor_back, sensor=True
     ),
     "sensor_negative_running": Fault(
-        inject=_device(_sensor("-2500", "W")), clear=_sensor("0"), sensor=True
+        inject=_device(_sensor("-2500", "W")), clear=_sensor_back, sensor=True
     ),
     "sensor_unknown_unit": Fault(
-        inject=_device(_sensor("0", "%")), clear=_sensor("0"), sensor=True
+        inject=_device(_sensor("0", "%")), clear=_sensor_back, sensor=True
+    ),
+    # Power on the circuit with the breakers off: a welded relay, or power back by another path
+    # (issue 13); in W, and in mA.
+    "sensor_shows_power_flowing": Fault(
+        inject=_device(_sensor("20")), clear=_sensor_back, sensor=True
+    ),
+    "sensor_shows_current_flowing": Fault(
+        inject=_device(_sensor("200", "mA")), clear=_sensor_back, sensor=True
+    ),
+    # No power with the breakers on, past the start-up delay: a contactor that does not close
+    # (issue 13): one more restore round, never an off.
+    "sensor_shows_no_power": Fault(
+        inject=_device(_sensor("0")), clear=_sensor_back, hold=timedelta(minutes=12), sensor=True
     ),
     # Equipment shared with a second heat pump (an entry edited by hand).
     "second_heat_pump_shares_a_breaker": Fault(inject=_shared_switch),
@@ -726,7 +780,7 @@ async def test_fault_in_phase(
         hass, freezer, heat_pump, entry, hass_storage, gate, timeline=timeline, target=target
     )
     if spec.sensor:
-        set_power(hass, "0")
+        sc.circuit = Circuit(hass).start()
     gate.match = match
     response = await hass.services.async_call(
         DOMAIN,

@@ -17,6 +17,7 @@ from custom_components.heat_pump_reset.const import (
     DOMAIN,
 )
 
+from .harness.circuit import Circuit
 from .harness.driving import advance, set_power, settle, start, state, store_key, stored_history
 from .harness.entity_ids import OUTCOME, PHASE, SENSOR, SWITCH_A, SWITCH_B
 from .harness.equipment import SAVED, HeatPump, thermostat_settings
@@ -157,8 +158,11 @@ async def test_sensor_dropping_below_threshold_lets_the_cut_proceed(
     assert heat_pump.switch_a.commands == []
     set_power(hass, idle_reading)
     await settle(hass)
-    assert state(hass, PHASE).state == "discharging"
     assert [s.is_on for s in heat_pump.switches] == [False, False]
+    # The switches report off: the reading falls to "no power" (issue 13), and the wait begins.
+    set_power(hass, "0")
+    await settle(hass)
+    assert state(hass, PHASE).state == "discharging"
 
 
 @WITH_SENSOR
@@ -169,7 +173,7 @@ async def test_sensor_shows_start_when_thermostat_reports_idle(
     entry: ConfigEntry,
 ) -> None:
     """With a sensor, power drawn after the restore counts as a start even if hvac_action says idle."""
-    set_power(hass, "0")
+    Circuit(hass).start()
     await start(hass, entry)
     heat_pump.thermostat.stuck_action = HVACAction.IDLE
     await advance(hass, freezer, UNTIL_RESTORE + timedelta(minutes=2), step=timedelta(seconds=10))

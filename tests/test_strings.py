@@ -640,13 +640,16 @@ def test_flow_errors_and_aborts_are_translated() -> None:
         "thermostat_in_use",
         "switch_in_use",
         "sensor_unit",
+        "no_power_not_below",
     }
     assert aborts == {"already_configured", "reconfigure_successful"}
-    assert set(STRINGS["config"]["error"]) == errors
+    # The options flow's errors: the sensor's unit can no longer be converted, and a "no power"
+    # level not below its running threshold (issue 13); no aborts.
+    options_only = {"no_power_not_below"}
+    assert set(STRINGS["config"]["error"]) == errors - options_only
     assert set(STRINGS["config"]["abort"]) == aborts
-    # The options flow's one error: the sensor's unit can no longer be converted; no aborts.
     assert set(STRINGS["options"]) == {"step", "error"}
-    assert set(STRINGS["options"]["error"]) == {"sensor_unit"}
+    assert set(STRINGS["options"]["error"]) == {"sensor_unit", *options_only}
 
 
 def _field_names(result: dict[str, Any]) -> set[str]:

@@ -27,6 +27,8 @@ import voluptuous as vol
 from custom_components.heat_pump_reset.const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
+    CONF_NO_POWER_CURRENT,
+    CONF_NO_POWER_THRESHOLD,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
     CONF_SWITCHES,
@@ -37,6 +39,7 @@ from custom_components.heat_pump_reset.run import Run, Trigger
 from custom_components.heat_pump_reset.running import above_threshold
 from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS
 
+from .harness.circuit import Circuit
 from .harness.driving import advance, set_power, settle, start, state, store_key
 from .harness.entity_ids import OUTCOME, PHASE, SENSOR, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import HeatPump
@@ -136,8 +139,11 @@ async def test_idle_reading_in_any_convertible_unit_lets_the_cut_proceed(
     """A standby reading (at or below 100 W or 0.5 A once converted) lets the cut go ahead."""
     set_power(hass, reading, unit)
     await start(hass, entry)
-    assert state(hass, PHASE).state == "discharging"
     assert [s.is_on for s in heat_pump.switches] == [False, False]
+    # The switches report off: the reading falls to "no power" (issue 13), and the wait begins.
+    set_power(hass, "0", unit)
+    await settle(hass)
+    assert state(hass, PHASE).state == "discharging"
 
 
 @WITH_SENSOR
@@ -154,6 +160,9 @@ async def test_kw_sensor_starting_before_the_cut_stops_it(
     assert state(hass, PHASE).state == "stopping_thermostat"
     assert heat_pump.switch_a.commands == []
     set_power(hass, "0.02", "kW")
+    await settle(hass)
+    assert [s.is_on for s in heat_pump.switches] == [False, False]
+    set_power(hass, "0", "kW")
     await settle(hass)
     assert state(hass, PHASE).state == "discharging"
 
@@ -180,7 +189,7 @@ async def test_verification_converts_the_reading(
     outcome: str,
 ) -> None:
     """After the restore, a start shows in kW or A too; a reading in an unknown unit is no start."""
-    set_power(hass, "0", "W")
+    Circuit(hass).start()
     await start(hass, entry)
     heat_pump.thermostat.stuck_action = HVACAction.IDLE
     await advance(hass, freezer, UNTIL_RESTORE + timedelta(minutes=2), step=timedelta(seconds=10))
@@ -297,12 +306,14 @@ async def test_options_refuse_when_the_sensor_unit_became_unconvertible(
 
 
 def _timings() -> dict[str, Any]:
-    """Return the default options without the thresholds (shown per sensor kind)."""
-    return {
-        key: value
-        for key, value in DEFAULT_OPTIONS.items()
-        if key not in (CONF_POWER_THRESHOLD, CONF_CURRENT_THRESHOLD)
-    }
+    """Return the default options without the thresholds and "no power" levels (per sensor kind)."""
+    per_kind = (
+        CONF_POWER_THRESHOLD,
+        CONF_CURRENT_THRESHOLD,
+        CONF_NO_POWER_THRESHOLD,
+        CONF_NO_POWER_CURRENT,
+    )
+    return {key: value for key, value in DEFAULT_OPTIONS.items() if key not in per_kind}
 
 
 def _field(result: dict[str, Any], key: str) -> Any:
@@ -356,12 +367,12 @@ async def test_options_show_the_threshold_with_its_unit(
         if _field(result, key) is not None
     }
     assert fields == shown
-    submitted = sectioned({**_timings(), **dict.fromkeys(shown, 2.5)})
+    submitted = sectioned({**_timings(), **dict.fromkeys(shown, 25.0)})
     result = await hass.config_entries.options.async_configure(result["flow_id"], submitted)
     await hass.async_block_till_done()
     assert result["type"] is FlowResultType.CREATE_ENTRY
     for key in (CONF_POWER_THRESHOLD, CONF_CURRENT_THRESHOLD):
-        expected = 2.5 if key in shown else DEFAULT_OPTIONS[key]
+        expected = 25.0 if key in shown else DEFAULT_OPTIONS[key]
         assert entry.options[key] == expected
 
 
@@ -543,7 +554,7 @@ async def test_run_keeps_its_sensor_after_a_reconfigure(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
     """A sensor dropped by a Reconfigure mid-run still verifies the start of the run it began."""
-    set_power(hass, "0", "W")
+    Circuit(hass).start()
     await start(hass, entry)
     assert state(hass, PHASE).state == "discharging"
     result = await hass.config_entries.flow.async_init(
@@ -569,7 +580,7 @@ async def test_run_keeps_its_threshold_after_an_options_change(
     entry: ConfigEntry,
 ) -> None:
     """A threshold raised mid-run applies from the next run: this one still sees 1200 W as a start."""
-    set_power(hass, "0", "W")
+    Circuit(hass).start()
     await start(hass, entry)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
@@ -595,7 +606,7 @@ async def test_run_stored_before_the_sensor_was_kept_uses_the_entry_sensor(
     hass_storage: dict[str, Any],
 ) -> None:
     """A run written by the release before (no sensor in it) is watched with the entry's sensor."""
-    set_power(hass, "0", "W")
+    Circuit(hass).start()
     await start(hass, entry)
     assert state(hass, PHASE).state == "discharging"
     stored = hass_storage[store_key(entry)]["data"]["active"]

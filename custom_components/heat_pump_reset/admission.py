@@ -10,10 +10,11 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from . import thermostat
-from .const import DOMAIN, MAX_DISCHARGE_MINUTES
+from .const import DOMAIN, ISSUE_POWER_STILL_FLOWING, MAX_DISCHARGE_MINUTES
 from .equipment import available
 from .history import Record, rate_limited
 from .notify import phase_words
+from .proof import flowing_unacknowledged
 from .run import Run, Trigger
 from .sequence import discharge_in_range
 from .settings import Settings
@@ -29,6 +30,7 @@ def admit(
     settings: Settings,
     running: Run | None,
     history: list[Record],
+    acknowledged: dict[str, str],
     trigger: Trigger,
     reason: str | None,
     discharge_minutes: int | None,
@@ -36,6 +38,8 @@ def admit(
 ) -> Run:
     """Return the new run, with the thermostat's settings to restore; or raise why not."""
     now = dt_util.utcnow()
+    # Before all else, `force` or not: the last cut did not cut (issue 13).
+    _refuse_flowing(name, history, acknowledged.get(ISSUE_POWER_STILL_FLOWING))
     _check(
         hass, entry_id, name, settings, running, history, discharge_minutes, force=force, now=now
     )
@@ -52,7 +56,23 @@ def admit(
         settings_to_restore=thermostat.capture(climate),
     )
     run.keep_sensor(settings.sensor, settings.power_threshold, settings.current_threshold)
+    run.no_power_threshold = settings.no_power_threshold
+    run.no_power_current = settings.no_power_current
     return run
+
+
+def _refuse_flowing(name: str, history: list[Record], acknowledged: str | None) -> None:
+    """Refuse every start, `force` too, while the power-still-flowing repair is unacknowledged.
+
+    The last cut did not cut: another reset would only pretend to (issue 13).
+    """
+    when = datetime.fromisoformat(acknowledged) if acknowledged else None
+    if flowing_unacknowledged(history, when):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="power_still_flowing",
+            translation_placeholders={"name": name},
+        )
 
 
 def _check(  # noqa: PLR0917

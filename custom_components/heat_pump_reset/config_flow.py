@@ -18,6 +18,8 @@ from .const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_MAX_RESETS_PER_DAY,
+    CONF_NO_POWER_CURRENT,
+    CONF_NO_POWER_THRESHOLD,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
     CONF_RECURRENCE_COUNT,
@@ -48,10 +50,18 @@ _TIMING_BOUNDS: dict[str, tuple[float, float, str | None]] = {
     CONF_STAGGER_SECONDS: (0, 300, "s"),
     CONF_VERIFY_MINUTES: (1, 120, "min"),
 }
-# Each running threshold: the sensor kind it is for, and its upper bound in its unit (W, A).
+# Each running threshold and "no power" level: the sensor kind it is for, and its upper bound in
+# its unit (W, A).
 _THRESHOLDS: dict[str, tuple[SensorKind, float]] = {
     CONF_POWER_THRESHOLD: (SensorKind.POWER, 100000),
+    CONF_NO_POWER_THRESHOLD: (SensorKind.POWER, 1000),
     CONF_CURRENT_THRESHOLD: (SensorKind.CURRENT, 1000),
+    CONF_NO_POWER_CURRENT: (SensorKind.CURRENT, 10),
+}
+# Each "no power" level and the running threshold it must stay below (issue 13).
+_NO_POWER_BELOW: dict[str, str] = {
+    CONF_NO_POWER_THRESHOLD: CONF_POWER_THRESHOLD,
+    CONF_NO_POWER_CURRENT: CONF_CURRENT_THRESHOLD,
 }
 # The limits on how often resets run, shown after the running threshold.
 _LIMIT_BOUNDS: dict[str, tuple[float, float, str | None]] = {
@@ -327,9 +337,18 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
         unit = sensor_unit(self.hass, sensor) if sensor else None
         errors: dict[str, str] = {}
         if user_input is not None:
+            merged = {**options, **_flatten(user_input)}
             if unit is not None and kind_of(unit) is None:
                 # The sensor's unit changed to one that cannot be converted: pick another sensor.
                 errors["base"] = "sensor_unit"
+            elif any(
+                0
+                < float(merged.get(low, DEFAULT_OPTIONS[low]))
+                >= float(merged.get(high, DEFAULT_OPTIONS[high]))
+                for low, high in _NO_POWER_BELOW.items()
+            ):
+                # Below, or 0 (only a reading of exactly 0 is no power, whatever the threshold).
+                errors["base"] = "no_power_not_below"
             else:
                 return self.async_create_entry(data={**options, **_flatten(user_input)})
         return self.async_show_form(

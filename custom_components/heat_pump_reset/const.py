@@ -19,6 +19,10 @@ CONF_VERIFY_MINUTES: Final = "verify_minutes"
 # The running threshold of a power sensor, in W, and of a current sensor, in A.
 CONF_POWER_THRESHOLD: Final = "power_threshold"
 CONF_CURRENT_THRESHOLD: Final = "current_threshold"
+# The "no power" level, below the running threshold: a cut is proven once the reading is at or
+# below it (W for a power sensor, A for a current sensor; issue 13).
+CONF_NO_POWER_THRESHOLD: Final = "no_power_threshold"
+CONF_NO_POWER_CURRENT: Final = "no_power_current_threshold"
 CONF_RECURRENCE_DAYS: Final = "recurrence_days"
 CONF_RECURRENCE_COUNT: Final = "recurrence_count"
 CONF_MAX_RESETS_PER_DAY: Final = "max_resets_per_day"
@@ -35,6 +39,8 @@ DEFAULT_STAGGER_SECONDS: Final = 10
 DEFAULT_VERIFY_MINUTES: Final = 15
 DEFAULT_POWER_THRESHOLD: Final = 100.0  # W
 DEFAULT_CURRENT_THRESHOLD: Final = 0.5  # A
+DEFAULT_NO_POWER_THRESHOLD: Final = 5.0  # W
+DEFAULT_NO_POWER_CURRENT: Final = 0.05  # A
 DEFAULT_RECURRENCE_DAYS: Final = 30
 DEFAULT_RECURRENCE_COUNT: Final = 3
 # Resets a day before a start is refused without `force`: repeated resets strain the compressor.
@@ -84,5 +90,8 @@ ISSUE_MISSING_ENTITY: Final = "missing_entity"
 # One per entity that two or more heat pumps wrap: f"{key}_{entity_id}" (not tied to one entry).
 ISSUE_SHARED_ENTITY: Final = "shared_entity"
 ISSUE_DISABLED_ENTITY: Final = "disabled_entity"
+# Power still flowing after a cut (a welded relay, the wrong circuit): no reset starts until it is
+# acknowledged.
+ISSUE_POWER_STILL_FLOWING: Final = "power_still_flowing"
 # How long power may stay unconfirmed after the discharge wait ends before it is a critical issue.
 POWER_RESTORE_GRACE: Final = timedelta(minutes=2)

@@ -301,6 +301,7 @@ class ResetController:
             settings=self.settings,
             running=self.run,
             history=self.history,
+            acknowledged=self.store.acknowledged,
             trigger=trigger,
             reason=reason,
             discharge_minutes=discharge_minutes,

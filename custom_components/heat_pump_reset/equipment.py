@@ -133,9 +133,9 @@ class Equipment:
             return False
         return run.power_sensor is None or self.run_sensor_above(run) is False
 
-    def watched(self, run: Run, entity_id: str) -> list[str]:
-        """Return the entity plus the run's power sensor, when it has one."""
-        return [entity_id, *([run.power_sensor] if run.power_sensor else [])]
+    def watched(self, run: Run, *entity_ids: str) -> list[str]:
+        """Return the entities plus the run's power sensor, when it has one."""
+        return [*entity_ids, *([run.power_sensor] if run.power_sensor else [])]
 
     async def call(
         self,

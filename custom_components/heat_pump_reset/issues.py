@@ -23,11 +23,13 @@ from .const import (
     ISSUE_MISSING_ENTITY,
     ISSUE_NO_START,
     ISSUE_POWER_NOT_RESTORED,
+    ISSUE_POWER_STILL_FLOWING,
     ISSUE_RECURRING_RESETS,
     ISSUE_SHARED_ENTITY,
 )
 from .history import RecurringDue, next_change, recurring_due, unacknowledged_no_start
 from .naming import friendly_list, friendly_name, name_and_id
+from .proof import flowing_unacknowledged
 
 if TYPE_CHECKING:
     from .settings import Settings
@@ -108,6 +110,13 @@ def async_manage_no_start(hass: HomeAssistant, entry_id: str, name: str, due: bo
     """Raise or remove the error that the unit did not start after a reset."""
     placeholders = {"name": name} if due else None
     _manage(hass, ISSUE_NO_START, entry_id, placeholders, ir.IssueSeverity.ERROR)
+
+
+@callback
+def async_manage_power_flowing(hass: HomeAssistant, entry_id: str, name: str, due: bool) -> None:
+    """Raise or remove the critical issue that power still flowed after a cut (issue 13)."""
+    placeholders = {"name": name} if due else None
+    _manage(hass, ISSUE_POWER_STILL_FLOWING, entry_id, placeholders, ir.IssueSeverity.CRITICAL)
 
 
 @callback
@@ -327,6 +336,8 @@ class HistoryIssues:
         async_manage_recurring(self._hass, self._entry_id, self._name, count, window.days)
         no_start = unacknowledged_no_start(history, self._acknowledged_at(ISSUE_NO_START))
         async_manage_no_start(self._hass, self._entry_id, self._name, no_start)
+        flowing = flowing_unacknowledged(history, self._acknowledged_at(ISSUE_POWER_STILL_FLOWING))
+        async_manage_power_flowing(self._hass, self._entry_id, self._name, flowing)
         self._cancel_timer()
         if (when := next_change(history, now, window)) is not None:
             self._timer = async_track_point_in_utc_time(self._hass, self._tick, when)

@@ -15,7 +15,8 @@ from homeassistant.util import dt as dt_util
 from . import thermostat
 from .crew import Crew
 from .power import PowerRestore
-from .run import Outcome, Run
+from .proving import CutProof
+from .run import CYCLE_DONE, CYCLE_PENDING, Outcome, Run
 from .running import DEMAND_MODES, START_ACTIONS, has_demand
 from .sequence import NeverCut, backoff, refused_cut, verified_outcome
 from .waiting import WaitResult
@@ -34,6 +35,7 @@ class Phases:
         self.notifier = crew.notifier
         self.writer = crew.writer
         self.power = PowerRestore(crew)
+        self.proof = CutProof(crew)
 
     async def stop_thermostat(self, run: Run) -> None:
         """Turn the thermostat off and wait until it and the unit are idle."""
@@ -88,6 +90,8 @@ class Phases:
                 return
             run.switches_confirmed_off = max(run.switches_confirmed_off, index + 1)
         run.confirmed_off_at = dt_util.utcnow()
+        # The switches say off: the circuit's reading must say so too (issue 13).
+        await self.proof.prove_cut(run)
 
     def _may_cut(self, run: Run, entity_id: str) -> bool:
         """Whether `entity_id` may be turned off now (rule 1); if not, end the run saying why."""
@@ -112,9 +116,17 @@ class Phases:
         def _back_on() -> list[str]:
             return [e for e in run.switches if not never_cut.holds(e) and kit.is_(e, STATE_ON)]
 
-        result = await self.waiter.wait(
-            run.discharge_deadline(), run.switches, lambda: bool(_back_on())
-        )
+        while True:
+            result = await self.waiter.wait(
+                run.discharge_deadline(),
+                kit.watched(run, *run.switches),
+                lambda: bool(_back_on()) or self.proof.flowing(run),
+            )
+            if result is not WaitResult.MET or _back_on():
+                break
+            # Power shows while every switch says off: by another path, if it lasts (issue 13).
+            if await self.proof.still_flowing(run, _back_on):
+                return
         if result is WaitResult.MET:
             # A person in Home Assistant, or anything else: the device itself, its own button,
             # another integration. Either way power is back, and the staged restore follows.
@@ -128,13 +140,16 @@ class Phases:
     async def restore_power(self, run: Run) -> None:
         """Turn every switch back on, retrying each until it is (see `power`)."""
         await self.power.restore(run)
+        if run.power_cycle == CYCLE_PENDING:
+            # The one more round for a contactor that did not close is done (issue 13).
+            run.power_cycle = CYCLE_DONE
         run.power_on_at = dt_util.utcnow()
         # Power is back: the notice of a switch gone during the wait is moot.
         await self.notifier.forget_away(run)
 
     async def start_up(self, run: Run) -> None:
         """Give the unit's control board its start-up delay before the thermostat calls."""
-        await self.waiter.wait(run.phase_ends_at)
+        await self.proof.start_up(run)
 
     async def restore_thermostat(self, run: Run) -> None:
         """Wait for the thermostat to return, then put every saved setting back and confirm it.

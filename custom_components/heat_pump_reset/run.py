@@ -12,8 +12,13 @@ from enum import StrEnum
 import math
 from typing import Any, Final
 
+from .const import DEFAULT_NO_POWER_CURRENT, DEFAULT_NO_POWER_THRESHOLD
+
 # The longest discharge wait a stored run may ask for (the action allows 240 minutes).
 MAX_STORED_MINUTES: Final = 24 * 60
+# A run's `power_cycle`: the one more restore of a contactor that did not close (issue 13).
+CYCLE_PENDING: Final = 1
+CYCLE_DONE: Final = 2
 
 
 class Phase(StrEnum):
@@ -117,6 +122,10 @@ class Run:
     # A cancel was asked for, even if another outcome was decided first (a run restarted mid-cut
     # is already `interrupted`): after any restart power comes back at once.
     cancel_asked: bool = False
+    # The "no power" levels (W, A) the run started with, and its power cycle (issue 13).
+    no_power_threshold: float = DEFAULT_NO_POWER_THRESHOLD
+    no_power_current: float = DEFAULT_NO_POWER_CURRENT
+    power_cycle: int = 0
 
     def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
         """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
@@ -264,6 +273,11 @@ class Run:
             switches_left_off=read.texts("switches_left_off", default=[]),
             thermostat_detail=read.text("thermostat_detail", optional=True),
             cancel_asked=read.flag("cancel_asked"),
+            no_power_threshold=read.number(
+                "no_power_threshold", default=DEFAULT_NO_POWER_THRESHOLD
+            ),
+            no_power_current=read.number("no_power_current", default=DEFAULT_NO_POWER_CURRENT),
+            power_cycle=read.integer("power_cycle", default=0),
         )
         # What resuming relies on: a cut has its time, a discharge wait its deadline.
         if run.discharge_minutes > MAX_STORED_MINUTES:

@@ -18,7 +18,17 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from .run import MAX_STORED_MINUTES, Outcome, Phase, Run, Timing, Trigger, aware_time, is_count
+from .run import (
+    CYCLE_PENDING,
+    MAX_STORED_MINUTES,
+    Outcome,
+    Phase,
+    Run,
+    Timing,
+    Trigger,
+    aware_time,
+    is_count,
+)
 
 
 class Detail(StrEnum):
@@ -47,6 +57,8 @@ class Detail(StrEnum):
     SWITCH_DID_NOT_TURN_OFF = "switch_did_not_turn_off"  # (ids)
     SWITCH_UNAVAILABLE = "switch_unavailable"  # (ids)
     THERMOSTAT_NOT_RESTORED = "thermostat_not_restored"  # (ids: the settings not put back)
+    POWER_STILL_FLOWING = "power_still_flowing"  # the reading proved no cut (issue 13)
+    NO_POWER_AFTER_RESTORE = "no_power_after_restore"  # switches on, circuit dead (issue 13)
 
 
 INTERNAL_ERROR_PREFIX: Final = "internal_error_in_"
@@ -147,6 +159,9 @@ def next_phase(run: Run) -> Phase | None:
         case Phase.RESTORING_POWER:
             return Phase.STARTING_UP
         case Phase.STARTING_UP:
+            # A contactor that did not close gets one more off and on (issue 13).
+            if run.power_cycle == CYCLE_PENDING:
+                return Phase.RESTORING_POWER
             return Phase.RESTORING_THERMOSTAT
         case Phase.RESTORING_THERMOSTAT:
             return Phase.VERIFYING if run.ending is None else None

@@ -14,6 +14,8 @@ from .const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_MAX_RESETS_PER_DAY,
+    CONF_NO_POWER_CURRENT,
+    CONF_NO_POWER_THRESHOLD,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
     CONF_RECURRENCE_COUNT,
@@ -28,6 +30,8 @@ from .const import (
     DEFAULT_CURRENT_THRESHOLD,
     DEFAULT_DISCHARGE_MINUTES,
     DEFAULT_MAX_RESETS_PER_DAY,
+    DEFAULT_NO_POWER_CURRENT,
+    DEFAULT_NO_POWER_THRESHOLD,
     DEFAULT_POWER_THRESHOLD,
     DEFAULT_RECURRENCE_COUNT,
     DEFAULT_RECURRENCE_DAYS,
@@ -50,6 +54,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_VERIFY_MINUTES: DEFAULT_VERIFY_MINUTES,
     CONF_POWER_THRESHOLD: DEFAULT_POWER_THRESHOLD,
     CONF_CURRENT_THRESHOLD: DEFAULT_CURRENT_THRESHOLD,
+    CONF_NO_POWER_THRESHOLD: DEFAULT_NO_POWER_THRESHOLD,
+    CONF_NO_POWER_CURRENT: DEFAULT_NO_POWER_CURRENT,
     CONF_MAX_RESETS_PER_DAY: DEFAULT_MAX_RESETS_PER_DAY,
     CONF_RECURRENCE_COUNT: DEFAULT_RECURRENCE_COUNT,
     CONF_RECURRENCE_DAYS: DEFAULT_RECURRENCE_DAYS,
@@ -83,6 +89,9 @@ class Settings:
     sensor: str | None
     power_threshold: float
     current_threshold: float
+    # The "no power" levels (W, A), below the running thresholds: the reading that proves a cut.
+    no_power_threshold: float
+    no_power_current: float
     timing: Timing
     max_resets_per_day: int
     recurrence_count: int
@@ -101,6 +110,8 @@ class Settings:
             sensor=options.get(CONF_POWER_SENSOR) or None,
             power_threshold=float(_get(CONF_POWER_THRESHOLD)),
             current_threshold=float(_get(CONF_CURRENT_THRESHOLD)),
+            no_power_threshold=float(_get(CONF_NO_POWER_THRESHOLD)),
+            no_power_current=float(_get(CONF_NO_POWER_CURRENT)),
             timing=timing_from_options(options),
             max_resets_per_day=int(_get(CONF_MAX_RESETS_PER_DAY)),
             recurrence_count=int(_get(CONF_RECURRENCE_COUNT)),

@@ -35,6 +35,8 @@ OPTIONS: dict[str, Any] = {
     "verify_minutes": 15,
     "power_threshold": 100.0,
     "current_threshold": 0.5,
+    "no_power_threshold": 5.0,
+    "no_power_current_threshold": 0.05,
 }
 
 
