@@ -9,8 +9,9 @@ running threshold). `proving` performs the waits; this module decides what a rea
   `power_still_flowing`, power and the thermostat go back, and no reset starts until a person
   acknowledges the repair.
 - No power after the restore: every switch reports `on` and the reading stays at "no power" for
-  the whole start-up delay. The contactor did not close: one more off and on, and the run fails
-  `no_power_after_restore` (it cannot end `succeeded`).
+  the whole start-up delay. The contactor did not close: one more on command to each switch
+  (never an off: no cut without a discharge wait), and the run fails `no_power_after_restore`
+  (it cannot end `succeeded`).
 - An unreadable reading (absent, unavailable, unknown, no number, a unit that cannot be
   converted) proves nothing either way: the run goes on as it would without a sensor.
 """
