@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from uuid import uuid4
 
@@ -10,9 +11,13 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from . import thermostat
-from .const import DOMAIN, MAX_DISCHARGE_MINUTES
+from .const import DOMAIN, ISSUE_FAULT_RETURNED, MAX_DISCHARGE_MINUTES
 from .equipment import available
-from .history import Record, rate_limited
+from .faults import codes, showing
+from .faultwatch import fault_states
+from .history import Record, rate_limited, returned_faults, unacknowledged_fault
+from .lines import fault_reason
+from .naming import friendly_list
 from .notify import phase_words
 from .run import Run, Trigger
 from .sequence import discharge_in_range
@@ -33,12 +38,19 @@ def admit(
     reason: str | None,
     discharge_minutes: int | None,
     force: bool,
+    acknowledged: Mapping[str, str] | None = None,
 ) -> Run:
     """Return the new run, with the thermostat's settings to restore; or raise why not."""
     now = dt_util.utcnow()
     _check(
         hass, entry_id, name, settings, running, history, discharge_minutes, force=force, now=now
     )
+    if not force:
+        _refuse_fault(hass, name, history, (acknowledged or {}).get(ISSUE_FAULT_RETURNED))
+    faults = fault_states(hass, settings.fault_entities)
+    if reason is None and (shown := showing(faults, settings.no_fault_states)):
+        # Started while the unit shows a fault: that is why it is reset.
+        reason = fault_reason(hass, shown)
     climate = hass.states.get(settings.thermostat)
     assert climate is not None
     run = Run(
@@ -52,7 +64,32 @@ def admit(
         settings_to_restore=thermostat.capture(climate),
     )
     run.keep_sensor(settings.sensor, settings.power_threshold, settings.current_threshold)
+    run.fault_entities = list(settings.fault_entities)
+    run.no_fault_states = list(settings.no_fault_states)
+    run.faults_at_start = faults
     return run
+
+
+@callback
+def _refuse_fault(
+    hass: HomeAssistant, name: str, history: list[Record], acknowledged: str | None
+) -> None:
+    """Refuse a start without `force` while the repair of a fault that came back stands."""
+    record = unacknowledged_fault(
+        history, datetime.fromisoformat(acknowledged) if acknowledged else None
+    )
+    if record is None:
+        return
+    found = returned_faults(record)
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="fault_returned",
+        translation_placeholders={
+            "name": name,
+            "code": codes(found) or "?",
+            "entities": friendly_list(hass, found),
+        },
+    )
 
 
 def _check(  # noqa: PLR0917

@@ -17,7 +17,9 @@ from .compat import ENTITY_SELECTOR_REORDER, OPTIONS_FLOW_BASE, OPTIONS_FLOW_REL
 from .const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
+    CONF_FAULT_ENTITIES,
     CONF_MAX_RESETS_PER_DAY,
+    CONF_NO_FAULT_STATES,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
     CONF_RECURRENCE_COUNT,
@@ -35,6 +37,7 @@ from .const import (
     MAX_DISCHARGE_MINUTES,
     MIN_DISCHARGE_MINUTES,
 )
+from .faults import DEFAULT_NO_FAULT_STATES
 from .naming import friendly_name
 from .reading import THRESHOLD_UNITS, SensorKind, kind_of, sensor_unit
 from .settings import DEFAULT_OPTIONS
@@ -69,6 +72,25 @@ def _whole_number(low: float, high: float, unit: str | None) -> Any:
     if unit is not None:
         config["unit_of_measurement"] = unit
     return vol.All(selector.NumberSelector(config), vol.Coerce(int), vol.Range(min=low, max=high))
+
+
+def _fault_entities_field(defaults: dict[str, Any]) -> dict[Any, Any]:
+    """Return the optional fault entities field: error code sensors, problem binary sensors."""
+    default = defaults.get(CONF_FAULT_ENTITIES)
+    key = vol.Optional(
+        CONF_FAULT_ENTITIES, description={"suggested_value": default} if default else None
+    )
+    config = cast(
+        "selector.EntitySelectorConfig",
+        {
+            "multiple": True,
+            "filter": [
+                {"domain": "sensor"},
+                {"domain": "binary_sensor", "device_class": "problem"},
+            ],
+        },
+    )
+    return {key: selector.EntitySelector(config)}
 
 
 def _entities_schema(defaults: dict[str, Any], in_use: list[str]) -> vol.Schema:
@@ -108,6 +130,7 @@ def _entities_schema(defaults: dict[str, Any], in_use: list[str]) -> vol.Schema:
                     device_class=[SensorDeviceClass.POWER, SensorDeviceClass.CURRENT],
                 )
             ),
+            **_fault_entities_field(defaults),
         }
     )
 
@@ -116,11 +139,35 @@ def _entities_schema(defaults: dict[str, Any], in_use: list[str]) -> vol.Schema:
 SECTION_TIMINGS = "timings"
 SECTION_RUNNING = "running"
 SECTION_LIMITS = "limits"
+# The unit's fault entities and its "no fault" states (issue 13).
+SECTION_FAULTS = "faults"
 OPTION_SECTIONS: dict[str, tuple[str, ...]] = {
     SECTION_TIMINGS: tuple(_TIMING_BOUNDS),
     SECTION_RUNNING: tuple(_THRESHOLDS),
     SECTION_LIMITS: tuple(_LIMIT_BOUNDS),
+    SECTION_FAULTS: (CONF_FAULT_ENTITIES, CONF_NO_FAULT_STATES),
 }
+
+
+def _faults_schema(options: dict[str, Any]) -> vol.Schema:
+    """Return the fault section: the fault entities, and the states that mean no fault.
+
+    The states are a list to pick from and add to (a unit's own "no fault" code), as chips.
+    """
+    states = list(options.get(CONF_NO_FAULT_STATES, DEFAULT_NO_FAULT_STATES))
+    return vol.Schema(
+        {
+            **_fault_entities_field(options),
+            vol.Optional(CONF_NO_FAULT_STATES, default=states): selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=list(dict.fromkeys([*DEFAULT_NO_FAULT_STATES, *states])),
+                    multiple=True,
+                    custom_value=True,
+                    mode=selector.SelectSelectorMode.DROPDOWN,
+                )
+            ),
+        }
+    )
 
 
 def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Schema:
@@ -167,6 +214,10 @@ def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Sch
             vol.Required(SECTION_LIMITS): section(
                 ha_schema(vol.Schema(limits)), {"collapsed": False}
             ),
+            # Optional: a form submitted without it (an older client) keeps the fault options.
+            vol.Optional(SECTION_FAULTS): section(
+                ha_schema(_faults_schema(options)), {"collapsed": False}
+            ),
         }
     )
 
@@ -176,6 +227,11 @@ def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for name in OPTION_SECTIONS:
         flat.update(user_input.get(name, {}))
+    if SECTION_FAULTS in user_input:
+        # An emptied entity field is left out of the submission: no fault entity any more.
+        faults = user_input[SECTION_FAULTS]
+        flat[CONF_FAULT_ENTITIES] = list(faults.get(CONF_FAULT_ENTITIES) or [])
+        flat[CONF_NO_FAULT_STATES] = [str(s).strip() for s in faults.get(CONF_NO_FAULT_STATES, [])]
     return flat
 
 
@@ -237,6 +293,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_THERMOSTAT: user_input[CONF_THERMOSTAT],
             CONF_SWITCHES: list(user_input[CONF_SWITCHES]),
             CONF_POWER_SENSOR: user_input.get(CONF_POWER_SENSOR) or None,
+            CONF_FAULT_ENTITIES: list(user_input.get(CONF_FAULT_ENTITIES) or []),
         }
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:

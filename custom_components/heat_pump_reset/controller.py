@@ -305,6 +305,7 @@ class ResetController:
             reason=reason,
             discharge_minutes=discharge_minutes,
             force=force,
+            acknowledged=self.store.acknowledged,
         )
         _LOGGER.info(
             "Starting heat pump reset %s for %s (%s)",

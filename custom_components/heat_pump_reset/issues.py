@@ -20,13 +20,23 @@ from .const import (
     DOMAIN,
     ISSUE_DAILY_LIMIT,
     ISSUE_DISABLED_ENTITY,
+    ISSUE_FAULT_RETURNED,
     ISSUE_MISSING_ENTITY,
     ISSUE_NO_START,
     ISSUE_POWER_NOT_RESTORED,
     ISSUE_RECURRING_RESETS,
     ISSUE_SHARED_ENTITY,
 )
-from .history import RecurringDue, next_change, recurring_due, unacknowledged_no_start
+from .faults import codes
+from .history import (
+    Record,
+    RecurringDue,
+    next_change,
+    recurring_due,
+    returned_faults,
+    unacknowledged_fault,
+    unacknowledged_no_start,
+)
 from .naming import friendly_list, friendly_name, name_and_id
 
 if TYPE_CHECKING:
@@ -108,6 +118,20 @@ def async_manage_no_start(hass: HomeAssistant, entry_id: str, name: str, due: bo
     """Raise or remove the error that the unit did not start after a reset."""
     placeholders = {"name": name} if due else None
     _manage(hass, ISSUE_NO_START, entry_id, placeholders, ir.IssueSeverity.ERROR)
+
+
+@callback
+def async_manage_fault_returned(
+    hass: HomeAssistant, entry_id: str, name: str, record: Record | None
+) -> None:
+    """Raise or remove the error that the unit's fault came back after a reset (`record`: that run)."""
+    found = returned_faults(record) if record is not None else {}
+    placeholders = (
+        {"name": name, "code": codes(found) or "?", "entities": friendly_list(hass, found)}
+        if record is not None
+        else None
+    )
+    _manage(hass, ISSUE_FAULT_RETURNED, entry_id, placeholders, ir.IssueSeverity.ERROR)
 
 
 @callback
@@ -327,6 +351,8 @@ class HistoryIssues:
         async_manage_recurring(self._hass, self._entry_id, self._name, count, window.days)
         no_start = unacknowledged_no_start(history, self._acknowledged_at(ISSUE_NO_START))
         async_manage_no_start(self._hass, self._entry_id, self._name, no_start)
+        fault = unacknowledged_fault(history, self._acknowledged_at(ISSUE_FAULT_RETURNED))
+        async_manage_fault_returned(self._hass, self._entry_id, self._name, fault)
         self._cancel_timer()
         if (when := next_change(history, now, window)) is not None:
             self._timer = async_track_point_in_utc_time(self._hass, self._tick, when)

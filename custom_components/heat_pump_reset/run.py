@@ -38,6 +38,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
+    FAULT_RETURNED = "fault_returned"  # the unit's fault showed again after power was back
 
 
 class Trigger(StrEnum):
@@ -117,6 +118,12 @@ class Run:
     # A cancel was asked for, even if another outcome was decided first (a run restarted mid-cut
     # is already `interrupted`): after any restart power comes back at once.
     cancel_asked: bool = False
+    # The unit's fault entities and "no fault" states the run started with, their states at the
+    # start (entity id: state), and the faults seen after power was back (entity id: code).
+    fault_entities: list[str] = field(default_factory=list)
+    no_fault_states: list[str] = field(default_factory=list)
+    faults_at_start: dict[str, str] = field(default_factory=dict)
+    faults_returned: dict[str, str] = field(default_factory=dict)
 
     def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
         """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
@@ -264,6 +271,10 @@ class Run:
             switches_left_off=read.texts("switches_left_off", default=[]),
             thermostat_detail=read.text("thermostat_detail", optional=True),
             cancel_asked=read.flag("cancel_asked"),
+            fault_entities=read.texts("fault_entities", default=[]),
+            no_fault_states=read.any_texts("no_fault_states"),
+            faults_at_start=read.mapping("faults_at_start", str),
+            faults_returned=read.mapping("faults_returned", str),
         )
         # What resuming relies on: a cut has its time, a discharge wait its deadline.
         if run.discharge_minutes > MAX_STORED_MINUTES:
@@ -304,6 +315,15 @@ class _Reader:
         if value is None and default is not None:
             return list(default)
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise StoredRunError(key)
+        return list(value)
+
+    def any_texts(self, key: str) -> list[str]:
+        """Read a list of strings, empty ones allowed (an empty list when missing)."""
+        value = self._get(key, True)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise StoredRunError(key)
         return list(value)
 

@@ -47,6 +47,10 @@ class Detail(StrEnum):
     SWITCH_DID_NOT_TURN_OFF = "switch_did_not_turn_off"  # (ids)
     SWITCH_UNAVAILABLE = "switch_unavailable"  # (ids)
     THERMOSTAT_NOT_RESTORED = "thermostat_not_restored"  # (ids: the settings not put back)
+    # The unit's fault showed again after power was back: the code it showed at the start, or
+    # another (ids: the fault entities; outcome `fault_returned`, issue 13).
+    SAME_FAULT = "same_fault"
+    DIFFERENT_FAULT = "different_fault"
 
 
 INTERNAL_ERROR_PREFIX: Final = "internal_error_in_"
