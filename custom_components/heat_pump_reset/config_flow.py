@@ -37,7 +37,7 @@ from .const import (
     MAX_DISCHARGE_MINUTES,
     MIN_DISCHARGE_MINUTES,
 )
-from .faults import DEFAULT_NO_FAULT_STATES
+from .faultform import fault_entities_field, fault_options, faults_schema, tidy
 from .naming import friendly_name
 from .reading import THRESHOLD_UNITS, SensorKind, kind_of, sensor_unit
 from .settings import DEFAULT_OPTIONS
@@ -72,25 +72,6 @@ def _whole_number(low: float, high: float, unit: str | None) -> Any:
     if unit is not None:
         config["unit_of_measurement"] = unit
     return vol.All(selector.NumberSelector(config), vol.Coerce(int), vol.Range(min=low, max=high))
-
-
-def _fault_entities_field(defaults: dict[str, Any]) -> dict[Any, Any]:
-    """Return the optional fault entities field: error code sensors, problem binary sensors."""
-    default = defaults.get(CONF_FAULT_ENTITIES)
-    key = vol.Optional(
-        CONF_FAULT_ENTITIES, description={"suggested_value": default} if default else None
-    )
-    config = cast(
-        "selector.EntitySelectorConfig",
-        {
-            "multiple": True,
-            "filter": [
-                {"domain": "sensor"},
-                {"domain": "binary_sensor", "device_class": "problem"},
-            ],
-        },
-    )
-    return {key: selector.EntitySelector(config)}
 
 
 def _entities_schema(defaults: dict[str, Any], in_use: list[str]) -> vol.Schema:
@@ -130,7 +111,7 @@ def _entities_schema(defaults: dict[str, Any], in_use: list[str]) -> vol.Schema:
                     device_class=[SensorDeviceClass.POWER, SensorDeviceClass.CURRENT],
                 )
             ),
-            **_fault_entities_field(defaults),
+            **fault_entities_field(defaults),
         }
     )
 
@@ -147,27 +128,6 @@ OPTION_SECTIONS: dict[str, tuple[str, ...]] = {
     SECTION_LIMITS: tuple(_LIMIT_BOUNDS),
     SECTION_FAULTS: (CONF_FAULT_ENTITIES, CONF_NO_FAULT_STATES),
 }
-
-
-def _faults_schema(options: dict[str, Any]) -> vol.Schema:
-    """Return the fault section: the fault entities, and the states that mean no fault.
-
-    The states are a list to pick from and add to (a unit's own "no fault" code), as chips.
-    """
-    states = list(options.get(CONF_NO_FAULT_STATES, DEFAULT_NO_FAULT_STATES))
-    return vol.Schema(
-        {
-            **_fault_entities_field(options),
-            vol.Optional(CONF_NO_FAULT_STATES, default=states): selector.SelectSelector(
-                selector.SelectSelectorConfig(
-                    options=list(dict.fromkeys([*DEFAULT_NO_FAULT_STATES, *states])),
-                    multiple=True,
-                    custom_value=True,
-                    mode=selector.SelectSelectorMode.DROPDOWN,
-                )
-            ),
-        }
-    )
 
 
 def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Schema:
@@ -216,7 +176,7 @@ def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Sch
             ),
             # Optional: a form submitted without it (an older client) keeps the fault options.
             vol.Optional(SECTION_FAULTS): section(
-                ha_schema(_faults_schema(options)), {"collapsed": False}
+                ha_schema(faults_schema(options)), {"collapsed": False}
             ),
         }
     )
@@ -228,10 +188,7 @@ def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
     for name in OPTION_SECTIONS:
         flat.update(user_input.get(name, {}))
     if SECTION_FAULTS in user_input:
-        # An emptied entity field is left out of the submission: no fault entity any more.
-        faults = user_input[SECTION_FAULTS]
-        flat[CONF_FAULT_ENTITIES] = list(faults.get(CONF_FAULT_ENTITIES) or [])
-        flat[CONF_NO_FAULT_STATES] = [str(s).strip() for s in faults.get(CONF_NO_FAULT_STATES, [])]
+        flat.update(fault_options(user_input[SECTION_FAULTS]))
     return flat
 
 
@@ -308,7 +265,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=user_input[CONF_NAME],
                     data={},
-                    options={**DEFAULT_OPTIONS, **self._entities(user_input)},
+                    options=tidy({**DEFAULT_OPTIONS, **self._entities(user_input)}),
                 )
         schema = vol.Schema(
             {vol.Required(CONF_NAME, default="Heat pump"): selector.TextSelector()}
@@ -353,7 +310,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self._update_and_reload(
                     entry,
                     unique_id=user_input[CONF_THERMOSTAT],
-                    options={**entry.options, **self._entities(user_input)},
+                    options=tidy({**entry.options, **self._entities(user_input)}),
                 )
         return self.async_show_form(
             step_id="reconfigure",
@@ -388,7 +345,7 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
                 # The sensor's unit changed to one that cannot be converted: pick another sensor.
                 errors["base"] = "sensor_unit"
             else:
-                return self.async_create_entry(data={**options, **_flatten(user_input)})
+                return self.async_create_entry(data=tidy({**options, **_flatten(user_input)}))
         return self.async_show_form(
             step_id="init",
             data_schema=ha_schema(_options_schema(options, kind_of(unit))),

@@ -65,8 +65,8 @@ def returned_detail(at_start: Mapping[str, str], returned: Mapping[str, str]) ->
     same = all(
         normal(at_start.get(entity_id, "")) == normal(code) for entity_id, code in returned.items()
     )
-    kind = Detail.SAME_FAULT if same else Detail.DIFFERENT_FAULT
-    return f"{kind}:{','.join(returned)}"
+    detail = Detail.SAME_FAULT if same else Detail.DIFFERENT_FAULT
+    return f"{detail}:{','.join(returned)}"
 
 
 def codes(faults: Mapping[str, str]) -> str:

@@ -147,9 +147,11 @@ def fault_reason(hass: HomeAssistant, faults: Mapping[str, str]) -> str:
     """Return the reason of a run started while the unit shows `faults` (entity id: code)."""
     say = _sayer(hass)
     parts = [
-        say(phrase("reason_problem", entity=friendly_name(hass, entity_id)))
+        say(phrase("logbook_reason_problem", entity=friendly_name(hass, entity_id)))
         if is_problem_sensor(entity_id)
-        else say(phrase("reason_fault", code=code.strip(), entity=friendly_name(hass, entity_id)))
+        else say(
+            phrase("logbook_reason_fault", code=code.strip(), entity=friendly_name(hass, entity_id))
+        )
         for entity_id, code in faults.items()
     ]
     return "; ".join(parts)
