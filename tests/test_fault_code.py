@@ -471,4 +471,7 @@ async def test_the_forms_offer_the_fault_entities(
         result["flow_id"], sectioned(submitted)
     )
     await settle(hass)
-    assert entry.options[CONF_FAULT_ENTITIES] == []
+    # Emptied: no fault entity (and no key left that says nothing).
+    assert CONF_FAULT_ENTITIES not in entry.options
+    assert entry.runtime_data.settings.fault_entities == []
+    assert entry.options[CONF_NO_FAULT_STATES] == ["0"]
