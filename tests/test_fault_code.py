@@ -49,6 +49,7 @@ from .harness.driving import (
 from .harness.entity_ids import EVENT, PHASE, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import HeatPump, power
 from .harness.forms import form_fields_flat, sectioned
+from .harness.restarts import restart
 from .harness.timings import DISCHARGE, STAGGER, STARTUP, T0, VERIFY
 
 FAULT = "sensor.outdoor_unit_error"
@@ -187,6 +188,22 @@ async def test_a_fault_that_returns_after_the_reset_ends_the_run_and_blocks_the_
     assert stored_history(hass_storage, entry)[0]["faults_returned"] == {FAULT: "E5"}
     assert events[-1][0] == "fault_returned"
     assert state(hass, EVENT).attributes["event_type"] == "fault_returned"
+    assert state(hass, EVENT).attributes["faults_returned"] == {FAULT: "E5"}
+    # The logbook's line: the outcome, why, the reason taken from the fault.
+    text = state(hass, EVENT).attributes["text"]
+    assert text.startswith("reset ended: fault returned (The same fault code came back:")
+    assert "Fault E5 on Outdoor unit error" in text
+    response = await hass.services.async_call(
+        DOMAIN,
+        "get_history",
+        {"config_entry_id": entry.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert response is not None
+    runs: Any = response["runs"]
+    assert runs[0]["faults_at_start"] == {FAULT: "E5"}
+    assert runs[0]["faults_returned"] == {FAULT: "E5"}
 
     found = ir.async_get(hass).async_get_issue(DOMAIN, f"fault_returned_{entry.entry_id}")
     assert found is not None
@@ -475,3 +492,32 @@ async def test_the_forms_offer_the_fault_entities(
     assert CONF_FAULT_ENTITIES not in entry.options
     assert entry.runtime_data.settings.fault_entities == []
     assert entry.options[CONF_NO_FAULT_STATES] == ["0"]
+
+
+@fault_options([FAULT])
+async def test_a_restart_after_the_fault_returned_still_puts_the_thermostat_back(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Decided in the start-up delay and stored; after a restart the run still restores first."""
+    set_fault(hass, "E5")
+    await start(hass, entry)
+    await advance(hass, freezer, POWER_BACK, step=STEP)
+    set_fault(hass, "0")
+    await advance(hass, freezer, timedelta(seconds=30), step=STEP)
+    set_fault(hass, "E5")
+    await advance(hass, freezer, timedelta(seconds=30), step=STEP)
+    assert state(hass, PHASE).state == "starting_up"
+    run = entry.runtime_data.run
+    assert run is not None
+    assert run.ending == "fault_returned"
+    await restart(hass, freezer, entry, heat_pump)
+    await advance(hass, freezer, STARTUP, step=STEP)
+    assert state(hass, PHASE).state == "idle"
+    assert heat_pump.thermostat.hvac_mode == "heat"
+    assert power(heat_pump) == [True, True]
+    record = stored_history(hass_storage, entry)[0]
+    assert (record["outcome"], record["faults_returned"]) == ("fault_returned", {FAULT: "E5"})
