@@ -521,3 +521,30 @@ async def test_a_restart_after_the_fault_returned_still_puts_the_thermostat_back
     assert power(heat_pump) == [True, True]
     record = stored_history(hass_storage, entry)[0]
     assert (record["outcome"], record["faults_returned"]) == ("fault_returned", {FAULT: "E5"})
+
+
+async def test_the_forms_refuse_what_is_not_a_fault_entity(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A switch, or a binary sensor of another class, is refused by Reconfigure and the options."""
+    hass.states.async_set("binary_sensor.door", "off", {"device_class": "door"})
+    set_fault(hass, "off", PROBLEM)
+    reconfigure = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_RECONFIGURE, "entry_id": entry.entry_id}
+    )
+    options = await hass.config_entries.options.async_init(entry.entry_id)
+    for wrong in (SWITCH_A, "binary_sensor.door"):
+        result = await hass.config_entries.flow.async_configure(
+            reconfigure["flow_id"],
+            {
+                CONF_THERMOSTAT: THERMOSTAT,
+                CONF_SWITCHES: [SWITCH_A, SWITCH_B],
+                CONF_FAULT_ENTITIES: [PROBLEM, wrong],
+            },
+        )
+        assert result["errors"] == {CONF_FAULT_ENTITIES: "fault_entity_kind"}
+        result = await hass.config_entries.options.async_configure(
+            options["flow_id"], sectioned({**DEFAULT_OPTIONS, CONF_FAULT_ENTITIES: [wrong]})
+        )
+        assert result["errors"] == {"base": "fault_entity_kind"}
+    assert CONF_FAULT_ENTITIES not in entry.options

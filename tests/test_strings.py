@@ -640,13 +640,15 @@ def test_flow_errors_and_aborts_are_translated() -> None:
         "thermostat_in_use",
         "switch_in_use",
         "sensor_unit",
+        "fault_entity_kind",
     }
     assert aborts == {"already_configured", "reconfigure_successful"}
     assert set(STRINGS["config"]["error"]) == errors
     assert set(STRINGS["config"]["abort"]) == aborts
-    # The options flow's one error: the sensor's unit can no longer be converted; no aborts.
+    # The options flow's errors: the sensor's unit can no longer be converted, a fault entity
+    # that is none (issue 13); no aborts.
     assert set(STRINGS["options"]) == {"step", "error"}
-    assert set(STRINGS["options"]["error"]) == {"sensor_unit"}
+    assert set(STRINGS["options"]["error"]) == {"sensor_unit", "fault_entity_kind"}
 
 
 def _field_names(result: dict[str, Any]) -> set[str]:

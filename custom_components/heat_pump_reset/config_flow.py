@@ -37,7 +37,13 @@ from .const import (
     MAX_DISCHARGE_MINUTES,
     MIN_DISCHARGE_MINUTES,
 )
-from .faultform import fault_entities_field, fault_options, faults_schema, tidy
+from .faultform import (
+    fault_entities_field,
+    fault_options,
+    faults_schema,
+    refused_fault_entities,
+    tidy,
+)
 from .naming import friendly_name
 from .reading import THRESHOLD_UNITS, SensorKind, kind_of, sensor_unit
 from .settings import DEFAULT_OPTIONS
@@ -241,6 +247,8 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
         if sensor and kind_of(sensor_unit(self.hass, sensor)) is None:
             # Its readings could not be converted to W or A: it could never show the unit idle.
             errors[CONF_POWER_SENSOR] = "sensor_unit"
+        if refused_fault_entities(self.hass, user_input.get(CONF_FAULT_ENTITIES)):
+            errors[CONF_FAULT_ENTITIES] = "fault_entity_kind"
         return errors, placeholders
 
     @staticmethod
@@ -344,6 +352,10 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
             if unit is not None and kind_of(unit) is None:
                 # The sensor's unit changed to one that cannot be converted: pick another sensor.
                 errors["base"] = "sensor_unit"
+            elif refused_fault_entities(
+                self.hass, user_input.get(SECTION_FAULTS, {}).get(CONF_FAULT_ENTITIES)
+            ):
+                errors["base"] = "fault_entity_kind"
             else:
                 return self.async_create_entry(data=tidy({**options, **_flatten(user_input)}))
         return self.async_show_form(

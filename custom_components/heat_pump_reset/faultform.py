@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from homeassistant.const import ATTR_DEVICE_CLASS
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import selector
 import voluptuous as vol
 
 from .const import CONF_FAULT_ENTITIES, CONF_NO_FAULT_STATES
-from .faults import DEFAULT_NO_FAULT_STATES
+from .faults import DEFAULT_NO_FAULT_STATES, usable
 
 
 def fault_entities_field(defaults: dict[str, Any]) -> dict[Any, Any]:
@@ -48,6 +50,23 @@ def faults_schema(options: dict[str, Any]) -> vol.Schema:
                 )
             ),
         }
+    )
+
+
+def refused_fault_entities(hass: HomeAssistant, entity_ids: list[str] | None) -> bool:
+    """Whether any picked fault entity is neither a sensor nor a problem binary sensor.
+
+    The form's filter offers only those; a submission through the API is checked here.
+    """
+    return any(
+        not usable(
+            entity_id,
+            state.attributes.get(ATTR_DEVICE_CLASS)
+            if (state := hass.states.get(entity_id))
+            else None,
+            known=state is not None,
+        )
+        for entity_id in entity_ids or []
     )
 
 

@@ -40,6 +40,18 @@ def is_problem_sensor(entity_id: str) -> bool:
     return entity_id.partition(".")[0] == PROBLEM_DOMAIN
 
 
+def usable(entity_id: str, device_class: str | None, *, known: bool) -> bool:
+    """Whether the forms accept `entity_id` as a fault entity.
+
+    A sensor (any: a code is numeric or text), or a binary sensor of device class problem (one not
+    loaded yet, whose class is not `known`, is taken at its word).
+    """
+    domain = entity_id.partition(".")[0]
+    if domain == "sensor":
+        return True
+    return domain == PROBLEM_DOMAIN and (not known or device_class == "problem")
+
+
 def reading(entity_id: str, state: str | None, no_fault_states: Iterable[str]) -> Reading:
     """Return what `state` of the fault entity `entity_id` says (None: the entity is missing)."""
     if state is None:
