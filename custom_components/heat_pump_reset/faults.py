@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
+import math
 from typing import Final
 
 from .sequence import Detail
@@ -61,9 +62,23 @@ def reading(entity_id: str, state: str | None, no_fault_states: Iterable[str]) -
         return Reading.CANNOT_TELL
     if is_problem_sensor(entity_id):
         return {"on": Reading.FAULT, "off": Reading.CLEAR}.get(value, Reading.CANNOT_TELL)
-    if not value or value in {normal(s) for s in no_fault_states}:
+    clear = {normal(s) for s in no_fault_states}
+    if not value or value in clear:
+        return Reading.CLEAR
+    # A numeric code compares as a number: `0.0` or `00` is the `0` of the list.
+    number = _number(value)
+    if number is not None and number in {_number(s) for s in clear}:
         return Reading.CLEAR
     return Reading.FAULT
+
+
+def _number(value: str) -> float | None:
+    """Return `value` as a finite number, or None when it is not one."""
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def showing(states: Mapping[str, str], no_fault_states: Iterable[str]) -> dict[str, str]:
