@@ -14,7 +14,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_RECONFIGURE, SOURCE_USER, ConfigEntry
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import CLIENT_ID, MockConfigEntry, MockUser
@@ -551,3 +551,38 @@ async def test_the_forms_refuse_what_is_not_a_fault_entity(
         )
         assert result["errors"] == {"base": "fault_entity_kind"}
     assert CONF_FAULT_ENTITIES not in entry.options
+
+
+@fault_options([FAULT])
+async def test_a_renamed_fault_entity_is_followed_and_a_removed_one_is_a_repair(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Like the other wrapped entities: a new entity id is followed, also by a run under way."""
+    registry = er.async_get(hass)
+    registry.async_get_or_create(
+        "sensor", "test", "error", suggested_object_id="outdoor_unit_error"
+    )
+    set_fault(hass, "E5")
+    await start(hass, entry)
+    registry.async_update_entity(FAULT, new_entity_id="sensor.unit_error")
+    await settle(hass)
+    assert entry.options[CONF_FAULT_ENTITIES] == ["sensor.unit_error"]
+    run = entry.runtime_data.run
+    assert run is not None
+    assert run.fault_entities == ["sensor.unit_error"]
+    assert run.faults_at_start == {"sensor.unit_error": "E5"}
+    await advance(hass, freezer, POWER_BACK, step=STEP)
+    set_fault(hass, "0", "sensor.unit_error")
+    await advance(hass, freezer, timedelta(minutes=1), step=STEP)
+    set_fault(hass, "E5", "sensor.unit_error")
+    await advance(hass, freezer, STARTUP, step=STEP)
+    record = outcome(entry)
+    assert (record["outcome"], record["detail"]) == (
+        "fault_returned",
+        "same_fault:sensor.unit_error",
+    )
+    hass.states.async_remove("sensor.unit_error")
+    registry.async_remove("sensor.unit_error")
+    await settle(hass)
+    missing = f"missing_entity_{entry.entry_id}_sensor.unit_error"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, missing) is not None

@@ -188,12 +188,9 @@ class Run:
         return PersonChange.TOOK_OVER
 
     def entities(self) -> set[str]:
-        """Return the entities the run names: its thermostat, switches and sensor."""
-        return {
-            self.thermostat,
-            *self.switches,
-            *([self.power_sensor] if self.power_sensor else []),
-        }
+        """Return the entities the run names: its thermostat, switches, sensor, fault entities."""
+        sensor = [self.power_sensor] if self.power_sensor else []
+        return {self.thermostat, *self.switches, *sensor, *self.fault_entities}
 
     def replace_entity(self, old: str, new: str) -> None:
         """Name `new` wherever the run names `old` (an entity renamed mid-run)."""
@@ -203,6 +200,8 @@ class Run:
             self.power_sensor = new
         self.switches = [new if e == old else e for e in self.switches]
         self.switches_left_off = [new if e == old else e for e in self.switches_left_off]
+        self.fault_entities = [new if e == old else e for e in self.fault_entities]
+        self.faults_at_start = {new if e == old else e: v for e, v in self.faults_at_start.items()}
 
     def keep_sensor(self, sensor: str | None, power: float, current: float) -> None:
         """Keep the sensor and its running thresholds (W, A) to the run's end."""
