@@ -27,7 +27,7 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
-from custom_components.heat_pump_reset.const import CONF_VERIFY_MINUTES
+from custom_components.heat_pump_reset.const import CONF_FAULT_ENTITIES, CONF_VERIFY_MINUTES
 
 from .harness.driving import advance, settle, state, stored_history
 from .harness.entity_ids import BUTTON, OUTCOME, PHASE, SWITCH_A
@@ -38,6 +38,7 @@ BLUEPRINTS = Path(__file__).parent.parent / "blueprints" / "automation" / "heat_
 OUTAGE = "heat_pump_reset/reset_after_power_outage.yaml"
 NOTIFY = "heat_pump_reset/notify_reset_outcome.yaml"
 UPS = "input_boolean.ups_on_mains"
+FAULT_SENSOR = "sensor.outdoor_unit_error"
 
 
 @pytest.mark.parametrize("path", sorted(BLUEPRINTS.glob("*.yaml")), ids=lambda p: p.name)
@@ -225,6 +226,29 @@ async def test_outcome_notification(
     assert len(sent) == 1
     assert sent[0].data["title"] == "Living room: heat pump reset"
     assert sent[0].data["message"].strip() == "The reset worked: the heat pump started again."
+
+
+@pytest.mark.parametrize("options", [{CONF_FAULT_ENTITIES: [FAULT_SENSOR]}], indirect=True)
+@pytest.mark.usefixtures("blueprint_dir")
+async def test_outcome_notification_when_the_fault_came_back(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The notify blueprint knows `fault_returned` (issue 13), and says the code that came back."""
+    sent: list[ServiceCall] = async_mock_service(hass, "notify", "family")
+    await setup_automation(
+        hass, NOTIFY, {"reset_event": "event.living_room_reset", "notify_action": "notify.family"}
+    )
+    hass.states.async_set(FAULT_SENSOR, "E5")
+    await hass.services.async_call(
+        "heat_pump_reset", "start_reset", {"config_entry_id": entry.entry_id}, blocking=True
+    )
+    await advance(hass, freezer, DISCHARGE + timedelta(minutes=1), step=timedelta(seconds=10))
+    hass.states.async_set(FAULT_SENSOR, "E7")
+    await advance(hass, freezer, timedelta(minutes=6), step=timedelta(seconds=10))
+    assert state(hass, OUTCOME).state == "fault_returned"
+    assert len(sent) == 1
+    message = sent[0].data["message"].strip()
+    assert message.startswith("The fault came back after the reset (E7).")
 
 
 # --- After an outage: what counts as one, and when the unit counts as started -------------------

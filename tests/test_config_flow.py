@@ -24,7 +24,9 @@ from custom_components.heat_pump_reset.config_flow import OPTION_SECTIONS
 from custom_components.heat_pump_reset.const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
+    CONF_FAULT_ENTITIES,
     CONF_MAX_RESETS_PER_DAY,
+    CONF_NO_FAULT_STATES,
     CONF_NO_POWER_CURRENT,
     CONF_NO_POWER_THRESHOLD,
     CONF_POWER_SENSOR,
@@ -40,6 +42,7 @@ from custom_components.heat_pump_reset.const import (
     CONF_VERIFY_MINUTES,
     DOMAIN,
 )
+from custom_components.heat_pump_reset.faults import DEFAULT_NO_FAULT_STATES
 from custom_components.heat_pump_reset.run import Timing
 from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS
 
@@ -189,7 +192,13 @@ async def test_user_form_prefills_only_the_name(hass: HomeAssistant, heat_pump: 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     assert result["errors"] == {}
-    assert form_fields(result) == [CONF_NAME, CONF_THERMOSTAT, CONF_SWITCHES, CONF_POWER_SENSOR]
+    assert form_fields(result) == [
+        CONF_NAME,
+        CONF_THERMOSTAT,
+        CONF_SWITCHES,
+        CONF_POWER_SENSOR,
+        CONF_FAULT_ENTITIES,
+    ]
     assert prefilled(result) == {CONF_NAME: "Heat pump"}
 
 
@@ -338,14 +347,18 @@ async def test_options_form_shows_current_timings(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     # Grouped in sections (issue 15, item 5), each open; the fields inside keep their order.
-    assert form_fields(result) == ["timings", "running", "limits"]
-    assert list(form_fields_flat(result)) == TIMING_KEYS
+    assert form_fields(result) == ["timings", "running", "limits", "faults"]
+    assert list(form_fields_flat(result)) == [
+        *TIMING_KEYS,
+        CONF_FAULT_ENTITIES,
+        CONF_NO_FAULT_STATES,
+    ]
     shown = {
         key: marker.default()
         for key, (marker, _validator) in form_fields_flat(result).items()
         if marker.default is not vol.UNDEFINED
     }
-    assert shown == NEW_TIMINGS
+    assert shown == {**NEW_TIMINGS, CONF_NO_FAULT_STATES: list(DEFAULT_NO_FAULT_STATES)}
 
 
 @pytest.mark.parametrize(
@@ -520,7 +533,12 @@ async def test_reconfigure_form_shows_current_entities(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
     assert result["errors"] == {}
-    assert form_fields(result) == [CONF_THERMOSTAT, CONF_SWITCHES, CONF_POWER_SENSOR]
+    assert form_fields(result) == [
+        CONF_THERMOSTAT,
+        CONF_SWITCHES,
+        CONF_POWER_SENSOR,
+        CONF_FAULT_ENTITIES,
+    ]
     assert prefilled(result) == {
         CONF_THERMOSTAT: THERMOSTAT,
         CONF_SWITCHES: [SWITCH_B, SWITCH_A],

@@ -34,6 +34,7 @@ import voluptuous as vol
 
 from custom_components.heat_pump_reset import power, waiting, watching
 from custom_components.heat_pump_reset.const import (
+    CONF_FAULT_ENTITIES,
     CONF_POWER_SENSOR,
     CONF_STAGGER_SECONDS,
     CONF_STARTUP_DELAY_MINUTES,
@@ -55,6 +56,7 @@ from .harness.holding import Scene, StorePause
 from .harness.timings import DISCHARGE
 
 THRESHOLD = 100.0
+FAULT_SENSOR = "sensor.outdoor_unit_error"
 # The oracle's own reading of the sensor, written here from the units' definitions (not the
 # integration's converter): each unit's size in W or A, and the default threshold of each kind.
 _UNITS: dict[str, tuple[str, float]] = {
@@ -348,6 +350,8 @@ class Fault:
     # Inject once the run waits in the phase, not at the gate before the phase's first step.
     after_release: bool = False
     sensor: bool = False
+    # The heat pump has a fault entity (issue 13): the unit's error code sensor.
+    fault_entity: bool = False
 
 
 async def _restart(
@@ -495,6 +499,16 @@ def _sensor_back(sc: FaultScene) -> None:
     with sc.timeline.external():
         assert sc.circuit is not None
         sc.circuit.start()
+
+
+def _fault_code(value: str) -> Callable[[FaultScene], None]:
+    """The unit's error code sensor reports `value` (issue 13)."""
+
+    def _set(sc: FaultScene) -> None:
+        with sc.timeline.external():
+            sc.hass.states.async_set(FAULT_SENSOR, value)
+
+    return _set
 
 
 def _second_heat_pump(sc: FaultScene) -> Callable[[], Awaitable[None]]:
@@ -683,11 +697,18 @@ FAULTS: dict[str, Fault] = {
         inject=lambda sc: _restart(sc, timedelta(hours=5), crash=True)
     ),
     "clock_jumps_forward": Fault(inject=_clock_jump, after_release=True),
+    # The unit's own fault code shows (issue 13): in any phase, power and the thermostat come back.
+    "unit_fault_code": Fault(
+        inject=_device(_fault_code("E5")), clear=_fault_code("0"), fault_entity=True
+    ),
 }
 
 SCENARIOS = [
     pytest.param(
-        {CONF_POWER_SENSOR: SENSOR} if FAULTS[fault].sensor else {},
+        {
+            **({CONF_POWER_SENSOR: SENSOR} if FAULTS[fault].sensor else {}),
+            **({CONF_FAULT_ENTITIES: [FAULT_SENSOR]} if FAULTS[fault].fault_entity else {}),
+        },
         point,
         fault,
         id=f"{point}-{fault}",

@@ -253,6 +253,7 @@ async def test_bus_events_carry_the_run(
         "run_id": run_id,
         "trigger": "automation",
         "reason": "test",
+        "faults": {},
     }
     assert ended["run_id"] == run_id
     assert ended["outcome"] == "succeeded"

@@ -17,6 +17,8 @@ PURE = [
     "history.py",
     "const.py",
     "proof.py",
+    "faults.py",
+    "stored.py",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from uuid import uuid4
 
@@ -10,9 +11,13 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.util import dt as dt_util
 
 from . import thermostat
-from .const import DOMAIN, ISSUE_POWER_STILL_FLOWING, MAX_DISCHARGE_MINUTES
+from .const import DOMAIN, ISSUE_FAULT_RETURNED, ISSUE_POWER_STILL_FLOWING, MAX_DISCHARGE_MINUTES
 from .equipment import available
-from .history import Record, rate_limited
+from .faults import codes, showing
+from .faultwatch import fault_states
+from .history import Record, rate_limited, returned_faults, unacknowledged_fault
+from .lines import fault_reason
+from .naming import friendly_list
 from .notify import phase_words
 from .proof import flowing_unacknowledged
 from .run import Run, Trigger
@@ -30,19 +35,25 @@ def admit(
     settings: Settings,
     running: Run | None,
     history: list[Record],
-    acknowledged: dict[str, str],
     trigger: Trigger,
     reason: str | None,
     discharge_minutes: int | None,
     force: bool,
+    acknowledged: Mapping[str, str] | None = None,
 ) -> Run:
     """Return the new run, with the thermostat's settings to restore; or raise why not."""
     now = dt_util.utcnow()
     # Before all else, `force` or not: the last cut did not cut (issue 13).
-    _refuse_flowing(name, history, acknowledged.get(ISSUE_POWER_STILL_FLOWING))
+    _refuse_flowing(name, history, (acknowledged or {}).get(ISSUE_POWER_STILL_FLOWING))
     _check(
         hass, entry_id, name, settings, running, history, discharge_minutes, force=force, now=now
     )
+    if not force:
+        _refuse_fault(hass, name, history, (acknowledged or {}).get(ISSUE_FAULT_RETURNED))
+    faults = fault_states(hass, settings.fault_entities)
+    if reason is None and (shown := showing(faults, settings.no_fault_states)):
+        # Started while the unit shows a fault: that is why it is reset.
+        reason = fault_reason(hass, shown)
     climate = hass.states.get(settings.thermostat)
     assert climate is not None
     run = Run(
@@ -58,6 +69,9 @@ def admit(
     run.keep_sensor(settings.sensor, settings.power_threshold, settings.current_threshold)
     run.no_power_threshold = settings.no_power_threshold
     run.no_power_current = settings.no_power_current
+    run.fault_entities = list(settings.fault_entities)
+    run.no_fault_states = list(settings.no_fault_states)
+    run.faults_at_start = faults
     return run
 
 
@@ -73,6 +87,28 @@ def _refuse_flowing(name: str, history: list[Record], acknowledged: str | None) 
             translation_key="power_still_flowing",
             translation_placeholders={"name": name},
         )
+
+
+@callback
+def _refuse_fault(
+    hass: HomeAssistant, name: str, history: list[Record], acknowledged: str | None
+) -> None:
+    """Refuse a start without `force` while the repair of a fault that came back stands."""
+    record = unacknowledged_fault(
+        history, datetime.fromisoformat(acknowledged) if acknowledged else None
+    )
+    if record is None:
+        return
+    found = returned_faults(record)
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="fault_returned",
+        translation_placeholders={
+            "name": name,
+            "code": codes(found) or "?",
+            "entities": friendly_list(hass, found),
+        },
+    )
 
 
 def _check(  # noqa: PLR0917

@@ -17,7 +17,9 @@ from .compat import ENTITY_SELECTOR_REORDER, OPTIONS_FLOW_BASE, OPTIONS_FLOW_REL
 from .const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
+    CONF_FAULT_ENTITIES,
     CONF_MAX_RESETS_PER_DAY,
+    CONF_NO_FAULT_STATES,
     CONF_NO_POWER_CURRENT,
     CONF_NO_POWER_THRESHOLD,
     CONF_POWER_SENSOR,
@@ -36,6 +38,13 @@ from .const import (
     ENTRY_VERSION,
     MAX_DISCHARGE_MINUTES,
     MIN_DISCHARGE_MINUTES,
+)
+from .faultform import (
+    fault_entities_field,
+    fault_options,
+    faults_schema,
+    refused_fault_entities,
+    tidy,
 )
 from .naming import friendly_name
 from .reading import THRESHOLD_UNITS, SensorKind, kind_of, sensor_unit
@@ -118,6 +127,7 @@ def _entities_schema(defaults: dict[str, Any], in_use: list[str]) -> vol.Schema:
                     device_class=[SensorDeviceClass.POWER, SensorDeviceClass.CURRENT],
                 )
             ),
+            **fault_entities_field(defaults),
         }
     )
 
@@ -126,10 +136,13 @@ def _entities_schema(defaults: dict[str, Any], in_use: list[str]) -> vol.Schema:
 SECTION_TIMINGS = "timings"
 SECTION_RUNNING = "running"
 SECTION_LIMITS = "limits"
+# The unit's fault entities and its "no fault" states (issue 13).
+SECTION_FAULTS = "faults"
 OPTION_SECTIONS: dict[str, tuple[str, ...]] = {
     SECTION_TIMINGS: tuple(_TIMING_BOUNDS),
     SECTION_RUNNING: tuple(_THRESHOLDS),
     SECTION_LIMITS: tuple(_LIMIT_BOUNDS),
+    SECTION_FAULTS: (CONF_FAULT_ENTITIES, CONF_NO_FAULT_STATES),
 }
 
 
@@ -177,6 +190,10 @@ def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Sch
             vol.Required(SECTION_LIMITS): section(
                 ha_schema(vol.Schema(limits)), {"collapsed": False}
             ),
+            # Optional: a form submitted without it (an older client) keeps the fault options.
+            vol.Optional(SECTION_FAULTS): section(
+                ha_schema(faults_schema(options)), {"collapsed": False}
+            ),
         }
     )
 
@@ -186,6 +203,8 @@ def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for name in OPTION_SECTIONS:
         flat.update(user_input.get(name, {}))
+    if SECTION_FAULTS in user_input:
+        flat.update(fault_options(user_input[SECTION_FAULTS]))
     return flat
 
 
@@ -238,6 +257,8 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
         if sensor and kind_of(sensor_unit(self.hass, sensor)) is None:
             # Its readings could not be converted to W or A: it could never show the unit idle.
             errors[CONF_POWER_SENSOR] = "sensor_unit"
+        if refused_fault_entities(self.hass, user_input.get(CONF_FAULT_ENTITIES)):
+            errors[CONF_FAULT_ENTITIES] = "fault_entity_kind"
         return errors, placeholders
 
     @staticmethod
@@ -247,6 +268,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_THERMOSTAT: user_input[CONF_THERMOSTAT],
             CONF_SWITCHES: list(user_input[CONF_SWITCHES]),
             CONF_POWER_SENSOR: user_input.get(CONF_POWER_SENSOR) or None,
+            CONF_FAULT_ENTITIES: list(user_input.get(CONF_FAULT_ENTITIES) or []),
         }
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -261,7 +283,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_create_entry(
                     title=user_input[CONF_NAME],
                     data={},
-                    options={**DEFAULT_OPTIONS, **self._entities(user_input)},
+                    options=tidy({**DEFAULT_OPTIONS, **self._entities(user_input)}),
                 )
         schema = vol.Schema(
             {vol.Required(CONF_NAME, default="Heat pump"): selector.TextSelector()}
@@ -306,7 +328,7 @@ class HeatPumpResetConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self._update_and_reload(
                     entry,
                     unique_id=user_input[CONF_THERMOSTAT],
-                    options={**entry.options, **self._entities(user_input)},
+                    options=tidy({**entry.options, **self._entities(user_input)}),
                 )
         return self.async_show_form(
             step_id="reconfigure",
@@ -349,8 +371,12 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
             ):
                 # Below, or 0 (only a reading of exactly 0 is no power, whatever the threshold).
                 errors["base"] = "no_power_not_below"
+            elif refused_fault_entities(
+                self.hass, user_input.get(SECTION_FAULTS, {}).get(CONF_FAULT_ENTITIES)
+            ):
+                errors["base"] = "fault_entity_kind"
             else:
-                return self.async_create_entry(data={**options, **_flatten(user_input)})
+                return self.async_create_entry(data=tidy({**options, **_flatten(user_input)}))
         return self.async_show_form(
             step_id="init",
             data_schema=ha_schema(_options_schema(options, kind_of(unit))),

@@ -26,6 +26,10 @@ CONF_NO_POWER_CURRENT: Final = "no_power_current_threshold"
 CONF_RECURRENCE_DAYS: Final = "recurrence_days"
 CONF_RECURRENCE_COUNT: Final = "recurrence_count"
 CONF_MAX_RESETS_PER_DAY: Final = "max_resets_per_day"
+# The unit's fault entities (issue 13): sensors of its error code, problem binary sensors; and the
+# states of those sensors that mean "no fault".
+CONF_FAULT_ENTITIES: Final = "fault_entities"
+CONF_NO_FAULT_STATES: Final = "no_fault_states"
 
 # The documented procedure needs at least 30 minutes for capacitors to discharge and the board to reset.
 MIN_DISCHARGE_MINUTES: Final = 30
@@ -65,8 +69,8 @@ ENTRY_VERSION: Final = 1
 ENTRY_MINOR_VERSION: Final = 2
 
 # Bus events at each run's start and end, described in the logbook (logbook.py). Their data:
-# config_entry_id, name, entity_id (the Reset event entity), run_id, trigger, reason; at the end
-# also outcome, detail, started_at, finished_at, power_cut and power_off_minutes.
+# config_entry_id, name, entity_id (the Reset event entity), run_id, trigger, reason; at the start
+# also faults (the fault entities' states); at the end also outcome, detail, started_at, finished_at, power_cut and power_off_minutes.
 EVENT_RUN_STARTED: Final = f"{DOMAIN}_run_started"
 EVENT_RUN_ENDED: Final = f"{DOMAIN}_run_ended"
 
@@ -85,6 +89,8 @@ ISSUE_RECURRING_RESETS: Final = "recurring_resets"
 # The texts of the recurring-resets issue when only the day's limit made it due (same issue id).
 ISSUE_DAILY_LIMIT: Final = "daily_limit_reached"
 ISSUE_NO_START: Final = "no_start_after_reset"
+# The unit's fault came back after a reset: a technician's job; automatic resets are refused.
+ISSUE_FAULT_RETURNED: Final = "fault_returned"
 ISSUE_POWER_NOT_RESTORED: Final = "power_not_restored"
 ISSUE_MISSING_ENTITY: Final = "missing_entity"
 # One per entity that two or more heat pumps wrap: f"{key}_{entity_id}" (not tied to one entry).

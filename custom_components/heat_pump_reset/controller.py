@@ -301,11 +301,11 @@ class ResetController:
             settings=self.settings,
             running=self.run,
             history=self.history,
-            acknowledged=self.store.acknowledged,
             trigger=trigger,
             reason=reason,
             discharge_minutes=discharge_minutes,
             force=force,
+            acknowledged=self.store.acknowledged,
         )
         _LOGGER.info(
             "Starting heat pump reset %s for %s (%s)",

@@ -47,6 +47,8 @@ async def async_get_config_entry_diagnostics(
     wrapped = [controller.settings.thermostat, *controller.settings.switches]
     if controller.settings.sensor:
         wrapped.append(controller.settings.sensor)
+    # The unit's fault entities: their states now (a run keeps those at its start).
+    wrapped += controller.settings.fault_entities
     return {
         "options": dict(entry.options),
         "active_run": controller.run.to_dict() if controller.run is not None else None,

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from .run import Outcome, Run, aware_time, iso
+from .run import Outcome, Run, iso
+from .stored import aware_time
 
 # The newest runs kept per heat pump; older ones are dropped as new ones finish.
 HISTORY_LIMIT: Final = 200
@@ -45,6 +46,9 @@ def make_record(run: Run, outcome: Outcome, finished_at: datetime) -> Record:
         # the outcome; None when a person's setting was kept instead.
         "thermostat_restored": None if run.thermostat_overridden else run.thermostat_detail is None,
         "thermostat_detail": run.thermostat_detail,
+        # The fault entities' states at the start, and the faults seen after power was back.
+        "faults_at_start": dict(run.faults_at_start),
+        "faults_returned": dict(run.faults_returned),
     }
 
 
@@ -70,6 +74,8 @@ def record_from_last(last: dict[str, Any]) -> Record:
         "resumed": 0,
         "thermostat_restored": None,
         "thermostat_detail": None,
+        "faults_at_start": {},
+        "faults_returned": {},
     }
 
 
@@ -234,6 +240,38 @@ def unacknowledged_no_start(records: Sequence[Record], acknowledged_at: datetime
                 finished is not None and datetime.fromisoformat(finished) > acknowledged_at
             )
     return False
+
+
+def unacknowledged_fault(
+    records: Sequence[Record], acknowledged_at: datetime | None
+) -> Record | None:
+    """Return the newest run that ended `fault_returned`, while it stands; else None.
+
+    It stands until it is acknowledged or a later run succeeds (the unit works again, say after a
+    technician's visit and a forced reset); other outcomes neither raise nor clear it. A record
+    written before issue 13 never ended so.
+    """
+    for record in records:
+        outcome = record.get("outcome")
+        if outcome == Outcome.SUCCEEDED:
+            return None
+        if outcome == Outcome.FAULT_RETURNED:
+            finished = record.get("finished_at")
+            standing = acknowledged_at is None or (
+                finished is not None and datetime.fromisoformat(finished) > acknowledged_at
+            )
+            return record if standing else None
+    return None
+
+
+def returned_faults(record: Record) -> dict[str, str]:
+    """Return the faults a record saw after power was back (none in a record from before)."""
+    found = record.get("faults_returned")
+    return (
+        {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)}
+        if isinstance(found, dict)
+        else {}
+    )
 
 
 # How many of the newest runs the Last reset sensor lists in its `runs` attribute (for a dashboard).

@@ -20,6 +20,7 @@ from .const import (
     DOMAIN,
     ISSUE_DAILY_LIMIT,
     ISSUE_DISABLED_ENTITY,
+    ISSUE_FAULT_RETURNED,
     ISSUE_MISSING_ENTITY,
     ISSUE_NO_START,
     ISSUE_POWER_NOT_RESTORED,
@@ -27,7 +28,16 @@ from .const import (
     ISSUE_RECURRING_RESETS,
     ISSUE_SHARED_ENTITY,
 )
-from .history import RecurringDue, next_change, recurring_due, unacknowledged_no_start
+from .faults import codes
+from .history import (
+    Record,
+    RecurringDue,
+    next_change,
+    recurring_due,
+    returned_faults,
+    unacknowledged_fault,
+    unacknowledged_no_start,
+)
 from .naming import friendly_list, friendly_name, name_and_id
 from .proof import flowing_unacknowledged
 
@@ -117,6 +127,19 @@ def async_manage_power_flowing(hass: HomeAssistant, entry_id: str, name: str, du
     """Raise or remove the critical issue that power still flowed after a cut (issue 13)."""
     placeholders = {"name": name} if due else None
     _manage(hass, ISSUE_POWER_STILL_FLOWING, entry_id, placeholders, ir.IssueSeverity.CRITICAL)
+
+
+def async_manage_fault_returned(
+    hass: HomeAssistant, entry_id: str, name: str, record: Record | None
+) -> None:
+    """Raise or remove the error that the unit's fault came back after a reset (`record`: that run)."""
+    found = returned_faults(record) if record is not None else {}
+    placeholders = (
+        {"name": name, "code": codes(found) or "?", "entities": friendly_list(hass, found)}
+        if record is not None
+        else None
+    )
+    _manage(hass, ISSUE_FAULT_RETURNED, entry_id, placeholders, ir.IssueSeverity.ERROR)
 
 
 @callback
@@ -338,6 +361,8 @@ class HistoryIssues:
         async_manage_no_start(self._hass, self._entry_id, self._name, no_start)
         flowing = flowing_unacknowledged(history, self._acknowledged_at(ISSUE_POWER_STILL_FLOWING))
         async_manage_power_flowing(self._hass, self._entry_id, self._name, flowing)
+        fault = unacknowledged_fault(history, self._acknowledged_at(ISSUE_FAULT_RETURNED))
+        async_manage_fault_returned(self._hass, self._entry_id, self._name, fault)
         self._cancel_timer()
         if (when := next_change(history, now, window)) is not None:
             self._timer = async_track_point_in_utc_time(self._hass, self._tick, when)

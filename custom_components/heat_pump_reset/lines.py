@@ -15,6 +15,8 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.translation import async_get_cached_translations
 
 from .const import DOMAIN, EVENT_RUN_STARTED
+from .faults import is_problem_sensor
+from .naming import friendly_name
 from .run import Outcome, Trigger
 
 # A text under `exceptions` in strings.json and its placeholders.
@@ -33,6 +35,7 @@ OUTCOMES: Final[dict[str, Phrase]] = {
     Outcome.FAILED: phrase("logbook_outcome_failed"),
     Outcome.CANCELLED: phrase("logbook_outcome_cancelled"),
     Outcome.INTERRUPTED: phrase("logbook_outcome_interrupted"),
+    Outcome.FAULT_RETURNED: phrase("logbook_outcome_fault_returned"),
 }
 TRIGGERS: Final[dict[str, Phrase]] = {
     Trigger.PERSON: phrase("logbook_trigger_action"),
@@ -40,7 +43,9 @@ TRIGGERS: Final[dict[str, Phrase]] = {
     Trigger.AUTOMATION: phrase("logbook_trigger_automation"),
 }
 # Outcomes whose detail says what went wrong (the others' detail is only "verification").
-_EXPLAINED: Final = frozenset({Outcome.FAILED, Outcome.CANCELLED, Outcome.INTERRUPTED})
+_EXPLAINED: Final = frozenset(
+    {Outcome.FAILED, Outcome.CANCELLED, Outcome.INTERRUPTED, Outcome.FAULT_RETURNED}
+)
 
 
 type Say = Callable[[Phrase], str]
@@ -135,6 +140,21 @@ def _detail_words(hass: HomeAssistant, detail: str, say: Say) -> str:
 def detail_words(hass: HomeAssistant, detail: str) -> str:
     """Return a run's detail in words, the entities it names by their names (for notifications)."""
     return _detail_words(hass, detail, _sayer(hass))
+
+
+@callback
+def fault_reason(hass: HomeAssistant, faults: Mapping[str, str]) -> str:
+    """Return the reason of a run started while the unit shows `faults` (entity id: code)."""
+    say = _sayer(hass)
+    parts = [
+        say(phrase("logbook_reason_problem", entity=friendly_name(hass, entity_id)))
+        if is_problem_sensor(entity_id)
+        else say(
+            phrase("logbook_reason_fault", code=code.strip(), entity=friendly_name(hass, entity_id))
+        )
+        for entity_id, code in faults.items()
+    ]
+    return "; ".join(parts)
 
 
 @callback

@@ -14,6 +14,7 @@ from homeassistant.util import dt as dt_util
 
 from . import thermostat
 from .crew import Crew
+from .faultwatch import FaultWatch
 from .power import PowerRestore
 from .proving import CutProof
 from .run import CYCLE_DONE, CYCLE_PENDING, Outcome, Run
@@ -36,6 +37,7 @@ class Phases:
         self.writer = crew.writer
         self.power = PowerRestore(crew)
         self.proof = CutProof(crew)
+        self.faults = FaultWatch(crew.hass)
 
     async def stop_thermostat(self, run: Run) -> None:
         """Turn the thermostat off and wait until it and the unit are idle."""
@@ -148,8 +150,16 @@ class Phases:
         await self.notifier.forget_away(run)
 
     async def start_up(self, run: Run) -> None:
-        """Give the unit's control board its start-up delay before the thermostat calls."""
-        await self.proof.start_up(run)
+        """Give the unit's control board its start-up delay before the thermostat calls.
+
+        Never cut short, not even by the unit's fault showing again: the thermostat comes back
+        first, and the run ends `fault_returned` after that (`next_phase`). The fault is noted
+        as it shows, while the circuit's reading is watched (`CutProof.start_up`).
+        """
+        faults = self.faults
+        await self.proof.start_up(run, run.fault_entities, lambda: faults.returned(run))
+        # A code reported again unchanged wakes no wait: looked at once more.
+        faults.returned(run)
 
     async def restore_thermostat(self, run: Run) -> None:
         """Wait for the thermostat to return, then put every saved setting back and confirm it.
@@ -188,6 +198,19 @@ class Phases:
         await self.notifier.thermostat_not_restored(run)
 
     async def verify(self, run: Run) -> None:
+        """Watch for the unit starting, and for its fault returning, within the verification window.
+
+        With fault entities the window is watched to its end, a start seen or not.
+        """
+        await self._verify_start(run)
+        if run.ending is None and run.fault_entities and not run.cancelled:
+            # The start was not watched (the thermostat off, taken over or gone): the faults are.
+            await self.waiter.wait(
+                run.phase_ends_at, run.fault_entities, lambda: self.faults.returned(run)
+            )
+            self.faults.returned(run)
+
+    async def _verify_start(self, run: Run) -> None:
         """Watch for the unit starting within the verification window."""
         kit = self.equipment
         if kit.state(run.thermostat) is None and not run.thermostat_overridden:
@@ -222,12 +245,16 @@ class Phases:
 
         if climate.state not in DEMAND_MODES:
             return
+        start_seen = False
+
+        def _done() -> bool:
+            nonlocal start_seen
+            start_seen = _started() or start_seen
+            return self.faults.returned(run) or (start_seen and not run.fault_entities)
+
         result = await self.waiter.wait(
-            run.phase_ends_at, kit.watched(run, run.thermostat), _started
+            run.phase_ends_at, [*kit.watched(run, run.thermostat), *run.fault_entities], _done
         )
-        if result is WaitResult.CANCELLED:
+        if result is WaitResult.CANCELLED or self.faults.returned(run):
             return
-        run.end_early(
-            verified_outcome(result is WaitResult.MET, demand_seen, observable),
-            "verification",
-        )
+        run.end_early(verified_outcome(start_seen, demand_seen, observable), "verification")

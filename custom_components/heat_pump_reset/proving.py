@@ -7,7 +7,7 @@ restore it must rise above it within the start-up delay. Every wait has an absol
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 import logging
 
 from homeassistant.util import dt as dt_util
@@ -93,30 +93,39 @@ class CutProof:
         )
         fail_flowing(run)
 
-    async def start_up(self, run: Run) -> None:
+    async def start_up(
+        self, run: Run, also: Sequence[str] = (), note: Callable[[], object] = bool
+    ) -> None:
         """Wait out the start-up delay; a circuit dead all along with every switch on is a fault.
 
         The contactor did not close: the run fails `no_power_after_restore` (first decision wins)
         and, once per run, the restore goes round once more: every switch gets another on command
         (a switch that reports on by assumption may have lost its command), with the restore's
         retries. No off: a circuit is never cut and restored without a discharge wait.
+        `note` is called at every change of the entities `also` (the unit's fault entities) and
+        of the sensor; it never ends the delay.
         """
+
+        def noted() -> bool:
+            note()
+            return False
+
+        def rises() -> bool:
+            note()
+            return self.above(run) is True
+
         if run.power_sensor is None:
-            await self._waiter.wait(run.phase_ends_at)
+            await self._waiter.wait(run.phase_ends_at, list(also), noted)
             return
-        sensor, since = run.power_sensor, dt_util.utcnow()
-        result = await self._waiter.wait(
-            run.phase_ends_at, [sensor], lambda: self.above(run) is True
-        )
+        watched, since = [run.power_sensor, *also], dt_util.utcnow()
+        result = await self._waiter.wait(run.phase_ends_at, watched, rises)
         if result is not WaitResult.TIMEOUT:
-            await self._waiter.wait(run.phase_ends_at)
+            await self._waiter.wait(run.phase_ends_at, list(also), noted)
             return
         if dt_util.utcnow() < since + self._timing.switch_timeout:
             # A start-up delay shorter than a meter takes to report (or what a restart left of
             # it): the reading gets a switch confirm timeout to rise before anything is decided.
-            result = await self._waiter.wait(
-                since + self._timing.switch_timeout, [sensor], lambda: self.above(run) is True
-            )
+            result = await self._waiter.wait(since + self._timing.switch_timeout, watched, rises)
             if result is not WaitResult.TIMEOUT:
                 return
         if not dead_after_restore(self.above(run), (self._kit.reported(e) for e in run.switches)):

@@ -94,7 +94,13 @@ class Publisher:
     @callback
     def started(self, run: Run) -> None:
         """Announce a run that starts."""
-        data = {"run_id": run.run_id, "trigger": run.trigger.value, "reason": run.reason}
+        data = {
+            "run_id": run.run_id,
+            "trigger": run.trigger.value,
+            "reason": run.reason,
+            # The fault entities' states at the start (issue 13).
+            "faults": dict(run.faults_at_start),
+        }
         self.fire(EVENT_STARTED, data)
         self.fire_bus(EVENT_RUN_STARTED, data)
 
@@ -110,6 +116,7 @@ class Publisher:
                 "detail": run.detail,
                 "thermostat_restored": record["thermostat_restored"],
                 "thermostat_detail": record["thermostat_detail"],
+                "faults_returned": dict(run.faults_returned),
             },
         )
         self.fire_bus(

@@ -1,5 +1,7 @@
 """A reset run: its phases, outcomes and triggers, what it holds, and how it is read back from disk.
 
+The strict reading of each stored value is in `stored`.
+
 This module is pure: no Home Assistant import. `sequence` decides what a run does next.
 """
 
@@ -9,10 +11,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-import math
 from typing import Any, Final
 
 from .const import DEFAULT_NO_POWER_CURRENT, DEFAULT_NO_POWER_THRESHOLD
+from .stored import Reader, StoredRunError
 
 # The longest discharge wait a stored run may ask for (the action allows 240 minutes).
 MAX_STORED_MINUTES: Final = 24 * 60
@@ -43,6 +45,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     INTERRUPTED = "interrupted"
+    FAULT_RETURNED = "fault_returned"  # the unit's fault showed again after power was back
 
 
 class Trigger(StrEnum):
@@ -126,6 +129,12 @@ class Run:
     no_power_threshold: float = DEFAULT_NO_POWER_THRESHOLD
     no_power_current: float = DEFAULT_NO_POWER_CURRENT
     power_cycle: int = 0
+    # The unit's fault entities and "no fault" states the run started with, their states at the
+    # start (entity id: state), and the faults seen after power was back (entity id: code).
+    fault_entities: list[str] = field(default_factory=list)
+    no_fault_states: list[str] = field(default_factory=list)
+    faults_at_start: dict[str, str] = field(default_factory=dict)
+    faults_returned: dict[str, str] = field(default_factory=dict)
 
     def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
         """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
@@ -190,12 +199,9 @@ class Run:
         return PersonChange.TOOK_OVER
 
     def entities(self) -> set[str]:
-        """Return the entities the run names: its thermostat, switches and sensor."""
-        return {
-            self.thermostat,
-            *self.switches,
-            *([self.power_sensor] if self.power_sensor else []),
-        }
+        """Return the entities the run names: its thermostat, switches, sensor, fault entities."""
+        sensor = [self.power_sensor] if self.power_sensor else []
+        return {self.thermostat, *self.switches, *sensor, *self.fault_entities}
 
     def replace_entity(self, old: str, new: str) -> None:
         """Name `new` wherever the run names `old` (an entity renamed mid-run)."""
@@ -205,6 +211,8 @@ class Run:
             self.power_sensor = new
         self.switches = [new if e == old else e for e in self.switches]
         self.switches_left_off = [new if e == old else e for e in self.switches_left_off]
+        self.fault_entities = [new if e == old else e for e in self.fault_entities]
+        self.faults_at_start = {new if e == old else e: v for e, v in self.faults_at_start.items()}
 
     def keep_sensor(self, sensor: str | None, power: float, current: float) -> None:
         """Keep the sensor and its running thresholds (W, A) to the run's end."""
@@ -243,7 +251,7 @@ class Run:
         """
         if not isinstance(data, dict):
             raise StoredRunError("not_a_run")
-        read = _Reader(data)
+        read = Reader(data)
         run = cls(
             run_id=read.text("run_id"),
             trigger=read.enum("trigger", Trigger),
@@ -278,6 +286,10 @@ class Run:
             ),
             no_power_current=read.number("no_power_current", default=DEFAULT_NO_POWER_CURRENT),
             power_cycle=read.integer("power_cycle", default=0),
+            fault_entities=read.texts("fault_entities", default=[]),
+            no_fault_states=read.any_texts("no_fault_states"),
+            faults_at_start=read.mapping("faults_at_start", str),
+            faults_returned=read.mapping("faults_returned", str),
         )
         # What resuming relies on: a cut has its time, a discharge wait its deadline.
         if run.discharge_minutes > MAX_STORED_MINUTES:
@@ -289,106 +301,3 @@ class Run:
         if run.phase is Phase.DISCHARGING and run.confirmed_off_at is None:
             raise StoredRunError("confirmed_off_at")
         return run
-
-
-class StoredRunError(ValueError):
-    """A stored run this release cannot read; the message names the field."""
-
-
-class _Reader:
-    """Reads the fields of a stored run, each of the one type it must have."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def _get(self, key: str, optional: bool) -> Any:
-        value = self._data.get(key)
-        if value is None and not optional:
-            raise StoredRunError(key)
-        return value
-
-    def text(self, key: str, *, optional: bool = False) -> Any:
-        value = self._get(key, optional)
-        if value is not None and (not isinstance(value, str) or not value):
-            raise StoredRunError(key)
-        return value
-
-    def texts(self, key: str, *, default: list[str] | None = None) -> list[str]:
-        value = self._get(key, default is not None)
-        if value is None and default is not None:
-            return list(default)
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise StoredRunError(key)
-        return list(value)
-
-    def integer(self, key: str, *, default: int | None = None) -> int:
-        value = self._get(key, default is not None)
-        if value is None and default is not None:
-            return default
-        if not is_count(value):
-            raise StoredRunError(key)
-        return int(value)
-
-    def number(self, key: str, *, default: float) -> float:
-        value = self._get(key, True)
-        if value is None:
-            return default
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or value < 0
-        ):
-            raise StoredRunError(key)
-        return float(value)
-
-    def flag(self, key: str) -> bool:
-        value = self._get(key, True)
-        if value is not None and not isinstance(value, bool):
-            raise StoredRunError(key)
-        return bool(value)
-
-    def time(self, key: str, *, optional: bool = False) -> Any:
-        value = self._get(key, optional)
-        if value is None:
-            return None
-        parsed = aware_time(value)
-        if parsed is None:
-            raise StoredRunError(key)
-        return parsed
-
-    def enum[E: StrEnum](self, key: str, kind: type[E], *, optional: bool = False) -> Any:
-        value = self._get(key, optional)
-        if value is None:
-            return None
-        try:
-            return kind(value)
-        except ValueError:
-            raise StoredRunError(key) from None
-
-    def mapping(self, key: str, value_type: type) -> dict[str, Any]:
-        value = self._get(key, True)
-        if value is None:
-            return {}
-        if not isinstance(value, dict) or not all(
-            isinstance(k, str) and isinstance(v, value_type) for k, v in value.items()
-        ):
-            raise StoredRunError(key)
-        return dict(value)
-
-
-def is_count(value: Any) -> bool:
-    """Whether `value` is a whole number from 0 up (not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def aware_time(value: Any) -> datetime | None:
-    """Return the time an ISO string with a UTC offset names; None for anything else."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    # A year this far out would overflow once a wait is added to it.
-    return parsed if parsed.utcoffset() is not None and parsed.year < 9000 else None

@@ -26,9 +26,8 @@ from .run import (
     Run,
     Timing,
     Trigger,
-    aware_time,
-    is_count,
 )
+from .stored import aware_time, is_count
 
 
 class Detail(StrEnum):
@@ -59,6 +58,10 @@ class Detail(StrEnum):
     THERMOSTAT_NOT_RESTORED = "thermostat_not_restored"  # (ids: the settings not put back)
     POWER_STILL_FLOWING = "power_still_flowing"  # the reading proved no cut (issue 13)
     NO_POWER_AFTER_RESTORE = "no_power_after_restore"  # switches on, circuit dead (issue 13)
+    # The unit's fault showed again after power was back: the code it showed at the start, or
+    # another (ids: the fault entities; outcome `fault_returned`, issue 13).
+    SAME_FAULT = "same_fault"
+    DIFFERENT_FAULT = "different_fault"
 
 
 INTERNAL_ERROR_PREFIX: Final = "internal_error_in_"

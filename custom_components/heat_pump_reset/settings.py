@@ -13,7 +13,9 @@ from typing import Any
 from .const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
+    CONF_FAULT_ENTITIES,
     CONF_MAX_RESETS_PER_DAY,
+    CONF_NO_FAULT_STATES,
     CONF_NO_POWER_CURRENT,
     CONF_NO_POWER_THRESHOLD,
     CONF_POWER_SENSOR,
@@ -42,6 +44,7 @@ from .const import (
     DEFAULT_VERIFY_MINUTES,
     THERMOSTAT_RETURN_TIMEOUT_MINUTES,
 )
+from .faults import DEFAULT_NO_FAULT_STATES
 from .run import Timing
 
 # The options of a new heat pump, besides its entities.
@@ -96,6 +99,9 @@ class Settings:
     max_resets_per_day: int
     recurrence_count: int
     recurrence_days: int
+    # The unit's fault entities and the states that mean "no fault" (issue 13).
+    fault_entities: list[str]
+    no_fault_states: list[str]
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Settings:
@@ -116,6 +122,10 @@ class Settings:
             max_resets_per_day=int(_get(CONF_MAX_RESETS_PER_DAY)),
             recurrence_count=int(_get(CONF_RECURRENCE_COUNT)),
             recurrence_days=int(_get(CONF_RECURRENCE_DAYS)),
+            fault_entities=list(options.get(CONF_FAULT_ENTITIES) or []),
+            no_fault_states=[
+                str(s) for s in options.get(CONF_NO_FAULT_STATES, DEFAULT_NO_FAULT_STATES)
+            ],
         )
 
     @property

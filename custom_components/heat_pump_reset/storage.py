@@ -39,7 +39,8 @@ from .history import (
     record_from_last,
     record_problem,
 )
-from .run import Outcome, Run, StoredRunError
+from .run import Outcome, Run
+from .stored import StoredRunError
 
 # Store writes in flight at once, across all heat pumps. Each write runs in an executor thread; 200
 # heat pumps writing together hold the interpreter lock long enough to stall the event loop for

@@ -20,7 +20,7 @@ from homeassistant.helpers.event import (
 )
 
 from .compat import OPTIONS_FLOW_RELOADS
-from .const import CONF_POWER_SENSOR, CONF_SWITCHES, CONF_THERMOSTAT, DOMAIN
+from .const import CONF_FAULT_ENTITIES, CONF_POWER_SENSOR, CONF_SWITCHES, CONF_THERMOSTAT, DOMAIN
 from .issues import (
     async_forget_unwrapped,
     async_manage_disabled,
@@ -34,9 +34,14 @@ if TYPE_CHECKING:
 
 
 def wrapped_ids(options: dict[str, Any]) -> list[str]:
-    """Return the thermostat, the power switches and the sensor (when set) of the options."""
+    """Return the thermostat, the power switches, the sensor (when set) and the fault entities."""
     sensor = options.get(CONF_POWER_SENSOR)
-    return [options[CONF_THERMOSTAT], *options[CONF_SWITCHES], *([sensor] if sensor else [])]
+    return [
+        options[CONF_THERMOSTAT],
+        *options[CONF_SWITCHES],
+        *([sensor] if sensor else []),
+        *options.get(CONF_FAULT_ENTITIES, []),
+    ]
 
 
 def switched_ids(options: dict[str, Any]) -> list[str]:
@@ -108,6 +113,10 @@ def replace_in_options(options: dict[str, Any], old: str, new: str) -> dict[str,
     updated[CONF_SWITCHES] = [new if e == old else e for e in updated[CONF_SWITCHES]]
     if updated.get(CONF_POWER_SENSOR) == old:
         updated[CONF_POWER_SENSOR] = new
+    if CONF_FAULT_ENTITIES in updated:
+        updated[CONF_FAULT_ENTITIES] = [
+            new if e == old else e for e in updated[CONF_FAULT_ENTITIES]
+        ]
     return updated
 
 

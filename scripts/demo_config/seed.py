@@ -22,11 +22,13 @@ import yaml
 THERMOSTAT = "climate.heat_pump"
 BREAKER = "switch.heat_pump_breaker"
 POWER_SENSOR = "sensor.heat_pump_power"
+FAULT_SENSOR = "sensor.heat_pump_error_code"
 ENTRY_TITLE = "Demo heat pump"
 OPTIONS: dict[str, Any] = {
     "thermostat": THERMOSTAT,
     "switches": [BREAKER],
     "power_sensor": POWER_SENSOR,
+    "fault_entities": [FAULT_SENSOR],
     "discharge_minutes": 30,
     "startup_delay_minutes": 5,
     "stop_timeout_seconds": 120,
