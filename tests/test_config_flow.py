@@ -25,10 +25,12 @@ from custom_components.heat_pump_reset.const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_FAULT_ENTITIES,
+    CONF_MAINS_ENTITY,
     CONF_MAX_RESETS_PER_DAY,
     CONF_NO_FAULT_STATES,
     CONF_NO_POWER_CURRENT,
     CONF_NO_POWER_THRESHOLD,
+    CONF_OUTAGE_PROTECTION,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
     CONF_RECURRENCE_COUNT,
@@ -347,18 +349,25 @@ async def test_options_form_shows_current_timings(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     # Grouped in sections (issue 15, item 5), each open; the fields inside keep their order.
-    assert form_fields(result) == ["timings", "running", "limits", "faults"]
+    assert form_fields(result) == ["timings", "running", "limits", "faults", "outages"]
     assert list(form_fields_flat(result)) == [
         *TIMING_KEYS,
         CONF_FAULT_ENTITIES,
         CONF_NO_FAULT_STATES,
+        CONF_OUTAGE_PROTECTION,
+        CONF_MAINS_ENTITY,
     ]
     shown = {
         key: marker.default()
         for key, (marker, _validator) in form_fields_flat(result).items()
         if marker.default is not vol.UNDEFINED
     }
-    assert shown == {**NEW_TIMINGS, CONF_NO_FAULT_STATES: list(DEFAULT_NO_FAULT_STATES)}
+    assert shown == {
+        **NEW_TIMINGS,
+        CONF_NO_FAULT_STATES: list(DEFAULT_NO_FAULT_STATES),
+        # Outage protection is off unless turned on (issue 14).
+        CONF_OUTAGE_PROTECTION: False,
+    }
 
 
 @pytest.mark.parametrize(
