@@ -98,9 +98,11 @@ class Outages:
     @callback
     def _switches(self, event: Event[EventStateChangedData]) -> None:
         """Note every switch going away together, and the outage's end when all are back."""
-        entity_id, now = event.data["entity_id"], dt_util.utcnow()
+        entity_id, new_state = event.data["entity_id"], event.data["new_state"]
+        # When the state changed, not when this callback runs.
+        now = new_state.last_changed if new_state is not None else dt_util.utcnow()
         switches = self._controller.settings.switches
-        if not available(event.data["new_state"]):
+        if not available(new_state):
             self._went_away.setdefault(entity_id, now)
             self._out_since = self._out_since or together(self._went_away, switches)
             return
