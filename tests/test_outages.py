@@ -29,7 +29,7 @@ from custom_components.heat_pump_reset.outage import (
 )
 
 from .harness.driving import advance, run_once, settle, start, state, stored_history
-from .harness.entity_ids import PHASE, RECENT, SWITCH_A, SWITCH_B, THERMOSTAT
+from .harness.entity_ids import EVENT, PHASE, RECENT, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import SAVED, HeatPump, power, thermostat_settings
 from .harness.restarts import boot, kill, restart
 from .harness.timings import STARTUP, TO_THE_END
@@ -144,6 +144,10 @@ async def test_mains_out_holds_thermostat_off_then_puts_it_back(
     assert len(outage_events) == 1
     assert outage_events[0]["source"] == "mains"
     assert outage_events[0]["minutes"] == 40
+    event = state(hass, EVENT).attributes
+    assert event["event_type"] == "outage_ended"
+    assert (event["source"], event["minutes"]) == ("mains", 40)
+    assert event["text"] == "outage ended after 40 min (Mains entity)"
     await advance(hass, freezer, STARTUP - timedelta(seconds=5), step=timedelta(seconds=30))
     assert heat_pump.thermostat.hvac_mode == "off"
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
