@@ -28,10 +28,10 @@ from custom_components.heat_pump_reset.outage import (
     together,
 )
 
-from .harness.driving import advance, run_once, settle, start, state, stored_history
+from .harness.driving import advance, cancel, run_once, settle, start, state, stored_history
 from .harness.entity_ids import EVENT, PHASE, RECENT, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import SAVED, HeatPump, power, thermostat_settings
-from .harness.restarts import boot, kill, restart
+from .harness.restarts import boot, crash, kill, restart
 from .harness.timings import STARTUP, TO_THE_END
 
 MAINS = "binary_sensor.mains"
@@ -233,12 +233,15 @@ async def test_protection_off_does_nothing(
 
 @pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
 @pytest.mark.parametrize("back_while_down", [False, True])
+@pytest.mark.parametrize("how", ["restart", "crash"])
 async def test_outage_survives_a_restart(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     heat_pump: HeatPump,
     entry: ConfigEntry,
+    hass_storage: dict[str, Any],
     back_while_down: bool,
+    how: str,
 ) -> None:
     """Killed during the outage: the thermostat stays off (never set off twice) and comes back."""
     await mains(hass, "off")
@@ -249,7 +252,12 @@ async def test_outage_survives_a_restart(
         if back_while_down:
             hass.states.async_set(MAINS, "on")
 
-    await restart(hass, freezer, entry, heat_pump, timedelta(hours=2), _during)
+    if how == "crash":
+        # Killed keeping only what the store had written: no write on the way down.
+        await crash(hass, entry, hass_storage)
+        await boot(hass, freezer, entry, heat_pump, timedelta(hours=2), _during)
+    else:
+        await restart(hass, freezer, entry, heat_pump, timedelta(hours=2), _during)
     assert len(heat_pump.thermostat.calls) == calls
     if not back_while_down:
         assert state(hass, PHASE).state == "mains_out"
@@ -383,3 +391,40 @@ async def test_one_switch_unavailable_is_no_outage(
     hass.states.async_set(SWITCH_A, "on")
     await advance(hass, freezer, timedelta(minutes=1))
     assert await history(hass, entry) == []
+
+
+@pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
+async def test_cancel_during_outage_puts_thermostat_back(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Cancelled while the mains are out: the thermostat comes back after the start-up delay."""
+    await mains(hass, "off")
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await cancel(hass, entry)
+    assert state(hass, PHASE).state == "starting_up"
+    await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
+    assert thermostat_settings(heat_pump) == SAVED
+    assert switch_commands(heat_pump) == []
+    runs = await history(hass, entry)
+    assert runs[0]["outcome"] == "cancelled"
+    assert runs[0]["outage"]["ended_at"] is None
+
+
+@pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
+async def test_thermostat_already_off_is_left_alone(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A thermostat off before the outage gets no command; the outage is still recorded."""
+    await hass.services.async_call(
+        "climate", "set_hvac_mode", {"entity_id": THERMOSTAT, "hvac_mode": "off"}, blocking=True
+    )
+    await settle(hass)
+    calls = len(heat_pump.thermostat.calls)
+    await mains(hass, "off")
+    await advance(hass, freezer, timedelta(minutes=3), step=timedelta(minutes=1))
+    await mains(hass, "on")
+    await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
+    assert len(heat_pump.thermostat.calls) == calls
+    assert heat_pump.thermostat.hvac_mode == "off"
+    runs = await history(hass, entry)
+    assert runs[0]["outage"]["minutes"] == 3
