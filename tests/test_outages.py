@@ -27,10 +27,12 @@ from custom_components.heat_pump_reset.outage import (
     mains_present,
     together,
 )
+from custom_components.heat_pump_reset.run import Phase
 
 from .harness.driving import advance, cancel, run_once, settle, start, state, stored_history
 from .harness.entity_ids import EVENT, PHASE, RECENT, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import SAVED, HeatPump, power, thermostat_settings
+from .harness.holding import Die
 from .harness.restarts import boot, crash, kill, restart
 from .harness.timings import STARTUP, TO_THE_END
 
@@ -428,3 +430,25 @@ async def test_thermostat_already_off_is_left_alone(
     assert heat_pump.thermostat.hvac_mode == "off"
     runs = await history(hass, entry)
     assert runs[0]["outage"]["minutes"] == 3
+
+
+@pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
+async def test_outage_end_is_announced_once_across_a_restart(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    die_after_save: Die,
+    outage_events: list[dict[str, Any]],
+) -> None:
+    """Killed right after the outage's end was written: the end is not announced a second time."""
+    await mains(hass, "off")
+    die_after_save(lambda run: run.phase is Phase.MAINS_OUT and run.outage_ended_at is not None)
+    await mains(hass, "on")
+    await restart(hass, freezer, entry, heat_pump, timedelta(minutes=1))
+    await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
+    assert thermostat_settings(heat_pump) == SAVED
+    assert len(outage_events) == 1
+    runs = await history(hass, entry)
+    assert len(runs) == 1
+    assert runs[0]["outage"]["ended_at"] is not None
