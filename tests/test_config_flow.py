@@ -881,3 +881,32 @@ async def test_reconfigure_refuses_a_switch_another_heat_pump_uses(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+
+
+async def test_options_turn_outage_protection_on_and_off(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The Outages section stores protection and the mains entity; off and emptied, neither (issue 14)."""
+    before = dict(entry.options)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **sectioned(DEFAULT_OPTIONS),
+            "outages": {CONF_OUTAGE_PROTECTION: True, CONF_MAINS_ENTITY: "binary_sensor.mains"},
+        },
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_OUTAGE_PROTECTION] is True
+    assert entry.options[CONF_MAINS_ENTITY] == "binary_sensor.mains"
+    assert entry.runtime_data.settings.outage_protection is True
+    assert entry.runtime_data.settings.mains_entity == "binary_sensor.mains"
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**sectioned(DEFAULT_OPTIONS), "outages": {CONF_OUTAGE_PROTECTION: False}},
+    )
+    await hass.async_block_till_done()
+    assert dict(entry.options) == before
+    assert entry.runtime_data.settings.outage_protection is False
