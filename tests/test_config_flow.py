@@ -910,3 +910,21 @@ async def test_options_turn_outage_protection_on_and_off(
     await hass.async_block_till_done()
     assert dict(entry.options) == before
     assert entry.runtime_data.settings.outage_protection is False
+
+
+async def test_options_refuse_a_mains_entity_of_another_kind(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A switch as the mains entity (through the API): the form says so, nothing is saved."""
+    before = dict(entry.options)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **sectioned(DEFAULT_OPTIONS),
+            "outages": {CONF_OUTAGE_PROTECTION: True, CONF_MAINS_ENTITY: SWITCH_A},
+        },
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "mains_entity_kind"}
+    assert dict(entry.options) == before

@@ -47,7 +47,7 @@ from .faultform import (
     tidy,
 )
 from .naming import friendly_name
-from .outageform import outage_options, outages_schema, tidy_outages
+from .outageform import outage_options, outages_schema, refused_mains_entity, tidy_outages
 from .reading import THRESHOLD_UNITS, SensorKind, kind_of, sensor_unit
 from .settings import DEFAULT_OPTIONS
 
@@ -383,6 +383,8 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
                 self.hass, user_input.get(SECTION_FAULTS, {}).get(CONF_FAULT_ENTITIES)
             ):
                 errors["base"] = "fault_entity_kind"
+            elif refused_mains_entity(user_input.get(SECTION_OUTAGES)):
+                errors["base"] = "mains_entity_kind"
             else:
                 data = tidy_outages(tidy({**options, **_flatten(user_input)}))
                 return self.async_create_entry(data=data)

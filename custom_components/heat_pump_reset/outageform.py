@@ -29,6 +29,15 @@ def outages_schema(options: dict[str, Any]) -> vol.Schema:
     )
 
 
+def refused_mains_entity(submitted: dict[str, Any] | None) -> bool:
+    """Whether the submitted mains entity is neither a binary sensor nor a sensor.
+
+    The form's filter offers only those; a submission through the API is checked here.
+    """
+    mains = (submitted or {}).get(CONF_MAINS_ENTITY)
+    return bool(mains) and str(mains).split(".")[0] not in ("binary_sensor", "sensor")
+
+
 def outage_options(submitted: dict[str, Any]) -> dict[str, Any]:
     """Return the outage options of the submitted section (an emptied entity field: none)."""
     return {
