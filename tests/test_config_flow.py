@@ -25,10 +25,12 @@ from custom_components.heat_pump_reset.const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_FAULT_ENTITIES,
+    CONF_MAINS_ENTITY,
     CONF_MAX_RESETS_PER_DAY,
     CONF_NO_FAULT_STATES,
     CONF_NO_POWER_CURRENT,
     CONF_NO_POWER_THRESHOLD,
+    CONF_OUTAGE_PROTECTION,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
     CONF_RECURRENCE_COUNT,
@@ -347,18 +349,25 @@ async def test_options_form_shows_current_timings(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "init"
     # Grouped in sections (issue 15, item 5), each open; the fields inside keep their order.
-    assert form_fields(result) == ["timings", "running", "limits", "faults"]
+    assert form_fields(result) == ["timings", "running", "limits", "faults", "outages"]
     assert list(form_fields_flat(result)) == [
         *TIMING_KEYS,
         CONF_FAULT_ENTITIES,
         CONF_NO_FAULT_STATES,
+        CONF_OUTAGE_PROTECTION,
+        CONF_MAINS_ENTITY,
     ]
     shown = {
         key: marker.default()
         for key, (marker, _validator) in form_fields_flat(result).items()
         if marker.default is not vol.UNDEFINED
     }
-    assert shown == {**NEW_TIMINGS, CONF_NO_FAULT_STATES: list(DEFAULT_NO_FAULT_STATES)}
+    assert shown == {
+        **NEW_TIMINGS,
+        CONF_NO_FAULT_STATES: list(DEFAULT_NO_FAULT_STATES),
+        # Outage protection is off unless turned on (issue 14).
+        CONF_OUTAGE_PROTECTION: False,
+    }
 
 
 @pytest.mark.parametrize(
@@ -872,3 +881,50 @@ async def test_reconfigure_refuses_a_switch_another_heat_pump_uses(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+
+
+async def test_options_turn_outage_protection_on_and_off(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The Outages section stores protection and the mains entity; off and emptied, neither (issue 14)."""
+    before = dict(entry.options)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **sectioned(DEFAULT_OPTIONS),
+            "outages": {CONF_OUTAGE_PROTECTION: True, CONF_MAINS_ENTITY: "binary_sensor.mains"},
+        },
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_OUTAGE_PROTECTION] is True
+    assert entry.options[CONF_MAINS_ENTITY] == "binary_sensor.mains"
+    assert entry.runtime_data.settings.outage_protection is True
+    assert entry.runtime_data.settings.mains_entity == "binary_sensor.mains"
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**sectioned(DEFAULT_OPTIONS), "outages": {CONF_OUTAGE_PROTECTION: False}},
+    )
+    await hass.async_block_till_done()
+    assert dict(entry.options) == before
+    assert entry.runtime_data.settings.outage_protection is False
+
+
+async def test_options_refuse_a_mains_entity_of_another_kind(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """A switch as the mains entity (through the API): the form says so, nothing is saved."""
+    before = dict(entry.options)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            **sectioned(DEFAULT_OPTIONS),
+            "outages": {CONF_OUTAGE_PROTECTION: True, CONF_MAINS_ENTITY: SWITCH_A},
+        },
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "mains_entity_kind"}
+    assert dict(entry.options) == before

@@ -68,6 +68,8 @@ async def test_initial_states(hass: HomeAssistant, heat_pump: HeatPump, entry: C
         "starting_up",
         "restoring_thermostat",
         "verifying",
+        # An outage run's first phase (issue 14).
+        "mains_out",
     ]
     assert phase.attributes["friendly_name"] == "Living room Reset phase"
     assert state(hass, ENDS_AT).state == "unknown"

@@ -401,3 +401,29 @@ async def test_the_demo_history_card_reads_one_line_per_run(
         .splitlines()[1]
         .endswith("** succeeded, power off 30 min, started by an automation, reason: power outage")
     )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"outage_protection": True, "mains_entity": "binary_sensor.mains"}],
+    indirect=True,
+)
+async def test_an_outage_in_the_logbook(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+) -> None:
+    """An outage's end has its own line: how long, and how it became known (issue 14)."""
+    await setup_logbook(hass)
+    since = dt_util.utcnow() - timedelta(seconds=1)
+    hass.states.async_set("binary_sensor.mains", "off")
+    await settle(hass)
+    await advance(hass, freezer, timedelta(minutes=40), step=timedelta(minutes=1))
+    hass.states.async_set("binary_sensor.mains", "on")
+    await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
+    lines = run_lines(await logbook_lines(hass, since))
+    assert lines[0] == "reset after a power outage"
+    assert lines[1] == "outage ended after 40 min (Mains entity)"
+    assert lines[2].endswith("power not cut, after a power outage")

@@ -19,6 +19,7 @@ PURE = [
     "proof.py",
     "faults.py",
     "stored.py",
+    "outage.py",
 ]
 
 

@@ -300,7 +300,7 @@ ENUM_ATTRIBUTES: list[tuple[str, str, str, list[str]]] = [
         for platform, key in (("sensor", "last_outcome"), ("event", "reset"))
         for attribute in ("detail", "thermostat_detail")
     ),
-    ("event", "reset", "event_type", ["started", *(o.value for o in Outcome)]),
+    ("event", "reset", "event_type", ["started", *(o.value for o in Outcome), "outage_ended"]),
 ]
 LANGUAGE_FILES: dict[str, dict[str, Any]] = {
     "strings": STRINGS,
@@ -642,11 +642,13 @@ def test_flow_errors_and_aborts_are_translated() -> None:
         "sensor_unit",
         "no_power_not_below",
         "fault_entity_kind",
+        "mains_entity_kind",
     }
     assert aborts == {"already_configured", "reconfigure_successful"}
     # The options flow's errors: the sensor's unit can no longer be converted, and a "no power"
-    # level not below its running threshold (issue 13); no aborts.
-    options_only = {"no_power_not_below"}
+    # level not below its running threshold (issue 13), a mains entity of another kind (issue 14);
+    # no aborts.
+    options_only = {"no_power_not_below", "mains_entity_kind"}
     assert set(STRINGS["config"]["error"]) == errors - options_only
     assert set(STRINGS["config"]["abort"]) == aborts
     assert set(STRINGS["options"]) == {"step", "error"}
@@ -710,11 +712,11 @@ def test_options_say_each_allowed_range_in_words(language: str) -> None:
     """
     texts = json.loads((COMPONENT / "translations" / f"{language}.json").read_text("utf-8"))
     sections = texts["options"]["step"]["init"]["sections"]
-    # The fault section (issue 13) holds no number.
+    # The fault section (issue 13) and the outage section (issue 14) hold no number.
     helps = {
         key: help_
         for name, part in sections.items()
-        if name != "faults"
+        if name not in {"faults", "outages"}
         for key, help_ in part["data_description"].items()
     }
     bounds = {

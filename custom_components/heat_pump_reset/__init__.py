@@ -23,6 +23,7 @@ from .const import (
 from .controller import ResetController
 from .downtime import async_note_start
 from .issues import async_delete_all
+from .outages import async_watch_outages
 from .reading import SensorKind, kind_of, sensor_unit, to_threshold_unit
 from .running import migrated_threshold
 from .runtime import HeatPumpResetConfigEntry
@@ -88,6 +89,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: HeatPumpResetConfigEntry
     await controller.async_load()
     entry.runtime_data = controller
     entry.async_on_unload(async_follow(hass, entry))
+    # Outage protection (issue 14): off unless turned on.
+    entry.async_on_unload(async_watch_outages(controller))
     # Two loaded heat pumps on one switch or thermostat: Repairs says so (their resets are refused),
     # from the moment this one is loaded until it starts unloading (a reload checks again).
     entry.async_on_unload(async_watch_shared(hass, entry))

@@ -47,6 +47,7 @@ from .faultform import (
     tidy,
 )
 from .naming import friendly_name
+from .outageform import outage_options, outages_schema, refused_mains_entity, tidy_outages
 from .reading import THRESHOLD_UNITS, SensorKind, kind_of, sensor_unit
 from .settings import DEFAULT_OPTIONS
 
@@ -138,6 +139,8 @@ SECTION_RUNNING = "running"
 SECTION_LIMITS = "limits"
 # The unit's fault entities and its "no fault" states (issue 13).
 SECTION_FAULTS = "faults"
+# Outage protection and the mains entity (issue 14).
+SECTION_OUTAGES = "outages"
 OPTION_SECTIONS: dict[str, tuple[str, ...]] = {
     SECTION_TIMINGS: tuple(_TIMING_BOUNDS),
     SECTION_RUNNING: tuple(_THRESHOLDS),
@@ -194,6 +197,9 @@ def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Sch
             vol.Optional(SECTION_FAULTS): section(
                 ha_schema(faults_schema(options)), {"collapsed": False}
             ),
+            vol.Optional(SECTION_OUTAGES): section(
+                ha_schema(outages_schema(options)), {"collapsed": True}
+            ),
         }
     )
 
@@ -205,6 +211,8 @@ def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
         flat.update(user_input.get(name, {}))
     if SECTION_FAULTS in user_input:
         flat.update(fault_options(user_input[SECTION_FAULTS]))
+    if SECTION_OUTAGES in user_input:
+        flat.update(outage_options(user_input[SECTION_OUTAGES]))
     return flat
 
 
@@ -375,8 +383,11 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
                 self.hass, user_input.get(SECTION_FAULTS, {}).get(CONF_FAULT_ENTITIES)
             ):
                 errors["base"] = "fault_entity_kind"
+            elif refused_mains_entity(user_input.get(SECTION_OUTAGES)):
+                errors["base"] = "mains_entity_kind"
             else:
-                return self.async_create_entry(data=tidy({**options, **_flatten(user_input)}))
+                data = tidy_outages(tidy({**options, **_flatten(user_input)}))
+                return self.async_create_entry(data=data)
         return self.async_show_form(
             step_id="init",
             data_schema=ha_schema(_options_schema(options, kind_of(unit))),

@@ -30,6 +30,9 @@ CONF_MAX_RESETS_PER_DAY: Final = "max_resets_per_day"
 # states of those sensors that mean "no fault".
 CONF_FAULT_ENTITIES: Final = "fault_entities"
 CONF_NO_FAULT_STATES: Final = "no_fault_states"
+# Outage protection (issue 14): off unless turned on per heat pump; the optional mains entity.
+CONF_OUTAGE_PROTECTION: Final = "outage_protection"
+CONF_MAINS_ENTITY: Final = "mains_entity"
 
 # The documented procedure needs at least 30 minutes for capacitors to discharge and the board to reset.
 MIN_DISCHARGE_MINUTES: Final = 30
@@ -73,6 +76,9 @@ ENTRY_MINOR_VERSION: Final = 2
 # also faults (the fault entities' states); at the end also outcome, detail, started_at, finished_at, power_cut and power_off_minutes.
 EVENT_RUN_STARTED: Final = f"{DOMAIN}_run_started"
 EVENT_RUN_ENDED: Final = f"{DOMAIN}_run_ended"
+# Home Assistant down at least this long before it starts tells of an outage (issue 14).
+OUTAGE_DOWN_MINUTES: Final = 5
+EVENT_OUTAGE_ENDED: Final = f"{DOMAIN}_outage_ended"
 
 # Store layouts: a new major version is one an older release cannot read (it puts power back and
 # keeps the data for diagnostics); a new minor version only adds keys.

@@ -76,6 +76,7 @@ class ResetController:
             writer=self._writer,
             background=self._background,
         )
+        self._publisher = Publisher(hass, entry.entry_id, name)
         self._phases = Phases(
             Crew(
                 hass=hass,
@@ -86,9 +87,9 @@ class ResetController:
                 waiter=self._waiter,
                 notifier=self._notifier,
                 writer=self._writer,
+                outage_ended=self._publisher.outage_ended,
             )
         )
-        self._publisher = Publisher(hass, entry.entry_id, name)
         self._task: asyncio.Task[None] | None = None
         self._unsubs: list[CALLBACK_TYPE] = []
         self._reloaded = False
@@ -133,9 +134,9 @@ class ResetController:
             self.store, self.settings, self._notifier, self.entry.title
         )
         if self.run is not None and not self.run.sensor_kept:
-            # Stored by a release that did not keep them (or a recovery run): the entry's sensor
-            # and thresholds.
-            self._keep_sensor(self.run)
+            # Stored by an older release (or a recovery run): the entry's sensor and thresholds.
+            s = self.settings
+            self.run.keep_sensor(s.sensor, s.power_threshold, s.current_threshold)
 
     @callback
     def _resume(self) -> None:
@@ -315,9 +316,15 @@ class ResetController:
         )
         # Told before the run is driven: a run that ends at once (its first step may finish it
         # before the task yields) must not be announced as started after it ended.
-        self._publisher.started(run)
-        self._spawn(Phase.STOPPING_THERMOSTAT, None)
+        self.begin(run, Phase.STOPPING_THERMOSTAT)
         return run.run_id
+
+    @callback
+    def begin(self, run: Run, phase: Phase) -> None:
+        """Announce `run` as started, then drive it from `phase` (an outage run too: issue 14)."""
+        self.run = run
+        self._publisher.started(run)
+        self._spawn(phase, None)
 
     @callback
     def async_cancel(self) -> None:
@@ -390,8 +397,3 @@ class ResetController:
         _LOGGER.info("Heat pump reset %s ended: %s (%s)", run.run_id, outcome, run.detail or "-")
         self._changed()
         self._publisher.ended(run, outcome, record)
-
-    def _keep_sensor(self, run: Run) -> None:
-        """Give the run the entry's sensor and thresholds: it keeps them to its end."""
-        settings = self.settings
-        run.keep_sensor(settings.sensor, settings.power_threshold, settings.current_threshold)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from homeassistant.core import HomeAssistant
 
 from .equipment import Equipment
 from .notify import Notifier
-from .run import Timing
+from .run import Run, Timing
 from .waiting import Waiter
 from .writing import RunWriter
 
@@ -25,3 +26,5 @@ class Crew:
     waiter: Waiter
     notifier: Notifier
     writer: RunWriter
+    # Told when an outage run's outage has ended (issue 14): the event and the logbook line.
+    outage_ended: Callable[[Run], None] = field(default=lambda _run: None)

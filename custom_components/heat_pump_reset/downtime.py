@@ -18,6 +18,8 @@ from .const import DOMAIN
 from .sequence import downtime_minutes
 
 _DATA_DOWNTIME: Final = f"{DOMAIN}_downtime_minutes"
+# The heat pumps that have looked at this start's downtime for an outage (issue 14).
+_DATA_CLAIMED: Final = f"{DOMAIN}_downtime_claimed"
 
 
 @callback
@@ -29,6 +31,7 @@ def async_note_start(hass: HomeAssistant) -> None:
         last_seen = max((s.last_seen for s in stored), default=None)
         minutes = downtime_minutes(last_seen, dt_util.utcnow())
     hass.data[_DATA_DOWNTIME] = minutes
+    hass.data[_DATA_CLAIMED] = set()
 
 
 @callback
@@ -36,3 +39,13 @@ def downtime(hass: HomeAssistant) -> int | None:
     """Return the minutes Home Assistant was down before this start, or None when unknown."""
     minutes: int | None = hass.data.get(_DATA_DOWNTIME)
     return minutes
+
+
+@callback
+def claim_downtime(hass: HomeAssistant, entry_id: str) -> int | None:
+    """Return the downtime before this start once per heat pump: a reload does not see it again."""
+    claimed: set[str] = hass.data.setdefault(_DATA_CLAIMED, set())
+    if entry_id in claimed:
+        return None
+    claimed.add(entry_id)
+    return downtime(hass)

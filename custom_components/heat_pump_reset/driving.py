@@ -41,6 +41,7 @@ async def drive(
         Phase.STARTING_UP: phases.start_up,
         Phase.RESTORING_THERMOSTAT: phases.restore_thermostat,
         Phase.VERIFYING: phases.verify,
+        Phase.MAINS_OUT: phases.mains_out,
     }
     while phase is not None:
         now = dt_util.utcnow()

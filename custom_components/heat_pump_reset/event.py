@@ -8,11 +8,11 @@ from homeassistant.components.event import EventEntity
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
-from .const import EVENT_RUN_ENDED, EVENT_RUN_STARTED
+from .const import EVENT_OUTAGE_ENDED, EVENT_RUN_ENDED, EVENT_RUN_STARTED
 from .entity import HeatPumpResetEntity
 from .history import summary
 from .lines import describe
-from .publishing import EVENT_STARTED, EVENT_TYPES
+from .publishing import EVENT_OUTAGE, EVENT_STARTED, EVENT_TYPES
 from .runtime import HeatPumpResetConfigEntry
 
 # The run's start or end in words, in Home Assistant's language: what the logbook says of it.
@@ -51,6 +51,9 @@ class ResetEvent(HeatPumpResetEntity, EventEntity):
         """Say the start or the end in words; an end from its record (how long power was off)."""
         if event_type == EVENT_STARTED:
             return describe(self.hass, EVENT_RUN_STARTED, data)
+        if event_type == EVENT_OUTAGE:
+            # An outage's end (issue 14): its own line, as in the logbook.
+            return describe(self.hass, EVENT_OUTAGE_ENDED, data)
         history = self.controller.history
         if history and history[0].get("run_id") == data.get("run_id"):
             return describe(self.hass, EVENT_RUN_ENDED, summary(history[0]))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
+from .outage import outage_record
 from .run import Outcome, Run, iso
 from .stored import aware_time
 
@@ -49,7 +50,16 @@ def make_record(run: Run, outcome: Outcome, finished_at: datetime) -> Record:
         # The fault entities' states at the start, and the faults seen after power was back.
         "faults_at_start": dict(run.faults_at_start),
         "faults_returned": dict(run.faults_returned),
+        # An outage run's outage (issue 14): source, start, end, minutes; None for a reset.
+        "outage": outage_of(run),
     }
+
+
+def outage_of(run: Run) -> dict[str, Any] | None:
+    """Return an outage run's outage (source, start, end, minutes), or None for a reset."""
+    if run.outage_source is None or run.outage_started_at is None:
+        return None
+    return outage_record(run.outage_source, run.outage_started_at, run.outage_ended_at)
 
 
 def record_from_last(last: dict[str, Any]) -> Record:
@@ -76,6 +86,7 @@ def record_from_last(last: dict[str, Any]) -> Record:
         "thermostat_detail": None,
         "faults_at_start": {},
         "faults_returned": {},
+        "outage": None,
     }
 
 

@@ -14,9 +14,10 @@ from typing import Any, Final
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.translation import async_get_cached_translations
 
-from .const import DOMAIN, EVENT_RUN_STARTED
+from .const import DOMAIN, EVENT_OUTAGE_ENDED, EVENT_RUN_STARTED
 from .faults import is_problem_sensor
 from .naming import friendly_name
+from .outage import OutageSource
 from .run import Outcome, Trigger
 
 # A text under `exceptions` in strings.json and its placeholders.
@@ -41,6 +42,12 @@ TRIGGERS: Final[dict[str, Phrase]] = {
     Trigger.PERSON: phrase("logbook_trigger_action"),
     Trigger.BUTTON: phrase("logbook_trigger_button"),
     Trigger.AUTOMATION: phrase("logbook_trigger_automation"),
+    Trigger.OUTAGE: phrase("logbook_trigger_outage"),
+}
+OUTAGE_SOURCES: Final[dict[str, Phrase]] = {
+    OutageSource.MAINS: phrase("logbook_outage_source_mains"),
+    OutageSource.HOME_ASSISTANT_DOWN: phrase("logbook_outage_source_home_assistant_down"),
+    OutageSource.SWITCHES_UNAVAILABLE: phrase("logbook_outage_source_switches_unavailable"),
 }
 # Outcomes whose detail says what went wrong (the others' detail is only "verification").
 _EXPLAINED: Final = frozenset(
@@ -59,6 +66,11 @@ def describe(hass: HomeAssistant, event_type: str, data: Mapping[str, Any]) -> s
         trigger = _trigger(say, data)
         parts = [say(phrase("logbook_started", trigger=trigger or "")).strip(), _reason(say, data)]
         return ", ".join(part for part in parts if part)
+    if event_type == EVENT_OUTAGE_ENDED:
+        # An outage's end (issue 14): how long, and how it became known.
+        found = OUTAGE_SOURCES.get(str(data.get("source")))
+        source = say(found) if found else str(data.get("source"))
+        return say(phrase("logbook_outage_ended", minutes=str(data.get("minutes")), source=source))
     return _ended(hass, say, data, in_logbook=True)
 
 

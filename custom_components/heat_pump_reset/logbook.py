@@ -19,7 +19,7 @@ from homeassistant.components.logbook.models import LazyEventPartialState
 from homeassistant.const import ATTR_ENTITY_ID, ATTR_NAME
 from homeassistant.core import HomeAssistant, callback
 
-from .const import DOMAIN, EVENT_RUN_ENDED, EVENT_RUN_STARTED
+from .const import DOMAIN, EVENT_OUTAGE_ENDED, EVENT_RUN_ENDED, EVENT_RUN_STARTED
 from .lines import describe
 
 
@@ -45,3 +45,4 @@ def async_describe_events(
 
     async_describe_event(DOMAIN, EVENT_RUN_STARTED, async_describe_run)
     async_describe_event(DOMAIN, EVENT_RUN_ENDED, async_describe_run)
+    async_describe_event(DOMAIN, EVENT_OUTAGE_ENDED, async_describe_run)

@@ -15,9 +15,10 @@ from homeassistant.util import dt as dt_util
 from . import thermostat
 from .crew import Crew
 from .faultwatch import FaultWatch
+from .mainsout import MainsOut
 from .power import PowerRestore
 from .proving import CutProof
-from .run import CYCLE_DONE, CYCLE_PENDING, Outcome, Run
+from .run import CYCLE_DONE, CYCLE_PENDING, Outcome, Run, Trigger
 from .running import DEMAND_MODES, START_ACTIONS, has_demand
 from .sequence import NeverCut, backoff, refused_cut, verified_outcome
 from .waiting import WaitResult
@@ -38,6 +39,8 @@ class Phases:
         self.power = PowerRestore(crew)
         self.proof = CutProof(crew)
         self.faults = FaultWatch(crew.hass)
+        # An outage run's first phase (issue 14).
+        self.mains_out = MainsOut(crew, crew.outage_ended)
 
     async def stop_thermostat(self, run: Run) -> None:
         """Turn the thermostat off and wait until it and the unit are idle."""
@@ -157,6 +160,10 @@ class Phases:
         as it shows, while the circuit's reading is watched (`CutProof.start_up`).
         """
         faults = self.faults
+        if run.trigger is Trigger.OUTAGE:
+            # The grid, not our switches, brought power back: no contactor of ours to judge.
+            await self.waiter.wait(run.phase_ends_at)
+            return
         await self.proof.start_up(run, run.fault_entities, lambda: faults.returned(run))
         # A code reported again unchanged wakes no wait: looked at once more.
         faults.returned(run)

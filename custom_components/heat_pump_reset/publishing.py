@@ -11,15 +11,23 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 
-from .const import ATTR_CONFIG_ENTRY_ID, DOMAIN, EVENT_RUN_ENDED, EVENT_RUN_STARTED
-from .history import Record, make_record, summary
+from .const import (
+    ATTR_CONFIG_ENTRY_ID,
+    DOMAIN,
+    EVENT_OUTAGE_ENDED,
+    EVENT_RUN_ENDED,
+    EVENT_RUN_STARTED,
+)
+from .history import Record, make_record, outage_of, summary
 from .run import Outcome, Run
 
 _LOGGER = logging.getLogger(__name__)
 
 # Event types of the `reset` event entity: a run started, or ended with one of the outcomes.
 EVENT_STARTED: Final = "started"
-EVENT_TYPES: Final = [EVENT_STARTED, *(outcome.value for outcome in Outcome)]
+# An outage's end (issue 14), with its source and duration.
+EVENT_OUTAGE: Final = "outage_ended"
+EVENT_TYPES: Final = [EVENT_STARTED, *(outcome.value for outcome in Outcome), EVENT_OUTAGE]
 
 type EventListener = Callable[[str, dict[str, Any]], None]
 
@@ -123,3 +131,10 @@ class Publisher:
             EVENT_RUN_ENDED,
             {"run_id": run.run_id, **summary(make_record(run, outcome, dt_util.utcnow()))},
         )
+
+    @callback
+    def outage_ended(self, run: Run) -> None:
+        """Announce that an outage ended: its source, start, end and minutes (issue 14)."""
+        data = {"run_id": run.run_id, **(outage_of(run) or {})}
+        self.fire(EVENT_OUTAGE, data)
+        self.fire_bus(EVENT_OUTAGE_ENDED, data)

@@ -34,6 +34,8 @@ class Phase(StrEnum):
     STARTING_UP = "starting_up"
     RESTORING_THERMOSTAT = "restoring_thermostat"
     VERIFYING = "verifying"
+    # An outage run's first phase: the mains are out, the thermostat held off (issue 14).
+    MAINS_OUT = "mains_out"
 
 
 class Outcome(StrEnum):
@@ -54,6 +56,7 @@ class Trigger(StrEnum):
     PERSON = "action"  # a person called the action (the call carries a user)
     BUTTON = "button"
     AUTOMATION = "automation"  # an automation, script or blueprint called the action
+    OUTAGE = "outage"  # a power outage (issue 14): never cuts power, never counts as a reset
 
 
 class PersonChange(StrEnum):
@@ -135,6 +138,13 @@ class Run:
     no_fault_states: list[str] = field(default_factory=list)
     faults_at_start: dict[str, str] = field(default_factory=dict)
     faults_returned: dict[str, str] = field(default_factory=dict)
+    # An outage run (issue 14): the mains entity, how the outage became known, when it started
+    # and ended, and whether the run set the thermostat off (then its settings go back).
+    mains_entity: str | None = None
+    outage_source: str | None = None
+    outage_started_at: datetime | None = None
+    outage_ended_at: datetime | None = None
+    thermostat_held: bool = False
 
     def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
         """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
@@ -238,6 +248,8 @@ class Run:
             "off_sent_at",
             "confirmed_off_at",
             "power_on_at",
+            "outage_started_at",
+            "outage_ended_at",
         ):
             data[key] = iso(getattr(self, key))
         return data
@@ -290,6 +302,11 @@ class Run:
             no_fault_states=read.any_texts("no_fault_states"),
             faults_at_start=read.mapping("faults_at_start", str),
             faults_returned=read.mapping("faults_returned", str),
+            mains_entity=read.text("mains_entity", optional=True),
+            outage_source=read.text("outage_source", optional=True),
+            outage_started_at=read.time("outage_started_at", optional=True),
+            outage_ended_at=read.time("outage_ended_at", optional=True),
+            thermostat_held=read.flag("thermostat_held"),
         )
         # What resuming relies on: a cut has its time, a discharge wait its deadline.
         if run.discharge_minutes > MAX_STORED_MINUTES:

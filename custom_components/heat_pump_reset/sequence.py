@@ -168,6 +168,11 @@ def next_phase(run: Run) -> Phase | None:
             return Phase.RESTORING_THERMOSTAT
         case Phase.RESTORING_THERMOSTAT:
             return Phase.VERIFYING if run.ending is None else None
+        case Phase.MAINS_OUT:
+            # The outage is over: a thermostat the run set off goes back after the start-up
+            # delay, as after a reset; a person's own setting is kept (issue 14).
+            held = run.thermostat_held and not run.thermostat_overridden
+            return Phase.STARTING_UP if held else None
         case _:
             return None
 

@@ -14,10 +14,12 @@ from .const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_FAULT_ENTITIES,
+    CONF_MAINS_ENTITY,
     CONF_MAX_RESETS_PER_DAY,
     CONF_NO_FAULT_STATES,
     CONF_NO_POWER_CURRENT,
     CONF_NO_POWER_THRESHOLD,
+    CONF_OUTAGE_PROTECTION,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
     CONF_RECURRENCE_COUNT,
@@ -102,6 +104,9 @@ class Settings:
     # The unit's fault entities and the states that mean "no fault" (issue 13).
     fault_entities: list[str]
     no_fault_states: list[str]
+    # Outage protection (issue 14): off by default; the mains entity, if any.
+    outage_protection: bool = False
+    mains_entity: str | None = None
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Settings:
@@ -126,6 +131,8 @@ class Settings:
             no_fault_states=[
                 str(s) for s in options.get(CONF_NO_FAULT_STATES, DEFAULT_NO_FAULT_STATES)
             ],
+            outage_protection=bool(options.get(CONF_OUTAGE_PROTECTION, False)),
+            mains_entity=options.get(CONF_MAINS_ENTITY) or None,
         )
 
     @property

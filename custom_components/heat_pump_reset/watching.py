@@ -39,6 +39,7 @@ _HOLDING_THERMOSTAT = (
     Phase.RESTORING_POWER,
     Phase.STARTING_UP,
     Phase.RESTORING_THERMOSTAT,
+    Phase.MAINS_OUT,
 )
 
 

@@ -1,0 +1,77 @@
+"""The `mains_out` phase of an outage run (issue 14): the thermostat held off until the mains return.
+
+Never touches a power switch: the grid cut the power, so there is no cut and no discharge wait of
+ours. What the mains entity's states mean is decided in `outage`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+import logging
+
+from homeassistant.components.climate.const import SERVICE_SET_HVAC_MODE
+from homeassistant.const import SERVICE_TURN_OFF, STATE_OFF, Platform
+from homeassistant.util import dt as dt_util
+
+from . import thermostat
+from .crew import Crew
+from .outage import mains_present
+from .run import Run
+from .waiting import WaitResult
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class MainsOut:
+    """Holds the thermostat off while the mains are out, and notes when they return."""
+
+    def __init__(self, crew: Crew, ended: Callable[[Run], None]) -> None:
+        """Perform the phase with `crew`; `ended(run)` is told when the outage has ended."""
+        self._crew = crew
+        self._ended = ended
+
+    def _present(self, run: Run) -> bool | None:
+        if run.mains_entity is None:
+            return None
+        state = self._crew.equipment.state(run.mains_entity)
+        return mains_present(run.mains_entity.split(".")[0], state.state if state else None)
+
+    async def __call__(self, run: Run) -> None:
+        """Hold the thermostat off (once), wait for the mains, then tell that the outage ended."""
+        if run.outage_ended_at is None and self._present(run) is not True:
+            await self._hold(run)
+            result = await self._crew.waiter.wait(
+                None,
+                [run.mains_entity] if run.mains_entity else [],
+                lambda: bool(self._present(run)),
+            )
+            if result is not WaitResult.MET:
+                return
+        if run.outage_ended_at is None:
+            run.outage_ended_at = dt_util.utcnow()
+            await self._crew.writer.save(run)
+        _LOGGER.info("Outage of %s ended (%s)", self._crew.name, run.outage_source)
+        self._ended(run)
+
+    async def _hold(self, run: Run) -> None:
+        """Set the thermostat off once, written first; a person's change since wins."""
+        kit = self._crew.equipment
+        climate = kit.state(run.thermostat)
+        if run.thermostat_held or run.thermostat_overridden or not kit.present(run.thermostat):
+            return
+        if climate is None or climate.state == STATE_OFF:
+            return
+        run.settings_to_restore = thermostat.capture(climate)
+        run.thermostat_held = True
+        # Write before act: a restart must know the thermostat was set off by us.
+        await self._crew.writer.save(run)
+        if await kit.call(
+            Platform.CLIMATE, SERVICE_SET_HVAC_MODE, run.thermostat, {"hvac_mode": "off"}
+        ) or (
+            thermostat.supports_turn_off(kit.state(run.thermostat))
+            and await kit.call(Platform.CLIMATE, SERVICE_TURN_OFF, run.thermostat, {})
+        ):
+            return
+        _LOGGER.warning("Thermostat %s did not answer the off of an outage", run.thermostat)
+        run.thermostat_held = False
+        await self._crew.writer.save(run)
