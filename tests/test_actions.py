@@ -768,22 +768,37 @@ async def test_read_only_user_can_neither_start_nor_cancel(
     assert response["runs"] == []
 
 
+def _user_who_may(hass: HomeAssistant, entities: dict[str, Any]) -> Context:
+    """Return the context of a new user whose group's policy covers only `entities`."""
+    group = MockGroup(name="Policy")
+    group.policy = {"entities": {"entity_ids": entities}}
+    return Context(user_id=MockUser(groups=[group.add_to_hass(hass)]).add_to_hass(hass).id)
+
+
+async def _history(hass: HomeAssistant, entry: ConfigEntry, context: Context) -> Any:
+    """Call get_history for `entry` as `context`'s user and return the response."""
+    return await hass.services.async_call(
+        DOMAIN,
+        "get_history",
+        {"config_entry_id": entry.entry_id},
+        blocking=True,
+        return_response=True,
+        context=context,
+    )
+
+
 async def test_user_who_may_not_control_one_switch_cannot_start(
     hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
     """Control of the thermostat and one breaker is not enough: every wrapped entity is checked."""
-    group = MockGroup(name="Partial")
-    group.policy = {
-        "entities": {"entity_ids": {THERMOSTAT: True, SWITCH_A: True, SWITCH_B: {"read": True}}}
-    }
-    user = MockUser(groups=[group.add_to_hass(hass)]).add_to_hass(hass)
+    partial = _user_who_may(hass, {THERMOSTAT: True, SWITCH_A: True, SWITCH_B: {"read": True}})
     with pytest.raises(Unauthorized) as err:
         await hass.services.async_call(
             DOMAIN,
             "start_reset",
             {"config_entry_id": entry.entry_id},
             blocking=True,
-            context=Context(user_id=user.id),
+            context=partial,
         )
     assert err.value.entity_id == SWITCH_B
     await settle(hass)
@@ -795,47 +810,16 @@ async def test_user_who_may_not_read_the_heat_pump_cannot_read_its_history(
 ) -> None:
     """The history tells when the power was cut and why: it needs read access, as states do."""
     await start(hass, entry, Context(user_id=hass_admin_user.id))
-    group = MockGroup(name="Elsewhere")
-    group.policy = {"entities": {"entity_ids": {"light.porch": True}}}
-    user = MockUser(groups=[group.add_to_hass(hass)]).add_to_hass(hass)
     with pytest.raises(Unauthorized) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "get_history",
-            {"config_entry_id": entry.entry_id},
-            blocking=True,
-            return_response=True,
-            context=Context(user_id=user.id),
-        )
+        await _history(hass, entry, _user_who_may(hass, {"light.porch": True}))
     assert err.value.entity_id == THERMOSTAT
     assert err.value.permission == "read"
     # Reading every wrapped entity is needed (the history names them all), as control is to start.
-    partial = MockGroup(name="Partial")
-    partial.policy = {"entities": {"entity_ids": {THERMOSTAT: True, SWITCH_A: True}}}
-    partly = MockUser(groups=[partial.add_to_hass(hass)]).add_to_hass(hass)
     with pytest.raises(Unauthorized) as err:
-        await hass.services.async_call(
-            DOMAIN,
-            "get_history",
-            {"config_entry_id": entry.entry_id},
-            blocking=True,
-            return_response=True,
-            context=Context(user_id=partly.id),
-        )
+        await _history(hass, entry, _user_who_may(hass, {THERMOSTAT: True, SWITCH_A: True}))
     assert err.value.entity_id == SWITCH_B
-    reading = MockGroup(name="Reader")
-    reading.policy = {
-        "entities": {"entity_ids": {e: {"read": True} for e in (THERMOSTAT, SWITCH_A, SWITCH_B)}}
-    }
-    reader = MockUser(groups=[reading.add_to_hass(hass)]).add_to_hass(hass)
-    response = await hass.services.async_call(
-        DOMAIN,
-        "get_history",
-        {"config_entry_id": entry.entry_id},
-        blocking=True,
-        return_response=True,
-        context=Context(user_id=reader.id),
-    )
+    reader = _user_who_may(hass, {e: {"read": True} for e in (THERMOSTAT, SWITCH_A, SWITCH_B)})
+    response = await _history(hass, entry, reader)
     assert response is not None
     assert response["runs"] == []  # the run under way is not history yet
 
