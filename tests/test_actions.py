@@ -39,7 +39,16 @@ from custom_components.heat_pump_reset.const import (
 )
 from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS
 
-from .harness.driving import advance, cancel, settle, start, state, store_key, stored_history
+from .harness.driving import (
+    advance,
+    cancel,
+    get_history,
+    settle,
+    start,
+    state,
+    store_key,
+    stored_history,
+)
 from .harness.entity_ids import (
     BUTTON,
     CANCEL_BUTTON,
@@ -775,18 +784,6 @@ def _user_who_may(hass: HomeAssistant, entities: dict[str, Any]) -> Context:
     return Context(user_id=MockUser(groups=[group.add_to_hass(hass)]).add_to_hass(hass).id)
 
 
-async def _history(hass: HomeAssistant, entry: ConfigEntry, context: Context) -> Any:
-    """Call get_history for `entry` as `context`'s user and return the response."""
-    return await hass.services.async_call(
-        DOMAIN,
-        "get_history",
-        {"config_entry_id": entry.entry_id},
-        blocking=True,
-        return_response=True,
-        context=context,
-    )
-
-
 async def test_user_who_may_not_control_one_switch_cannot_start(
     hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
@@ -811,17 +808,15 @@ async def test_user_who_may_not_read_the_heat_pump_cannot_read_its_history(
     """The history tells when the power was cut and why: it needs read access, as states do."""
     await start(hass, entry, Context(user_id=hass_admin_user.id))
     with pytest.raises(Unauthorized) as err:
-        await _history(hass, entry, _user_who_may(hass, {"light.porch": True}))
+        await get_history(hass, entry, _user_who_may(hass, {"light.porch": True}))
     assert err.value.entity_id == THERMOSTAT
     assert err.value.permission == "read"
     # Reading every wrapped entity is needed (the history names them all), as control is to start.
     with pytest.raises(Unauthorized) as err:
-        await _history(hass, entry, _user_who_may(hass, {THERMOSTAT: True, SWITCH_A: True}))
+        await get_history(hass, entry, _user_who_may(hass, {THERMOSTAT: True, SWITCH_A: True}))
     assert err.value.entity_id == SWITCH_B
     reader = _user_who_may(hass, {e: {"read": True} for e in (THERMOSTAT, SWITCH_A, SWITCH_B)})
-    response = await _history(hass, entry, reader)
-    assert response is not None
-    assert response["runs"] == []  # the run under way is not history yet
+    assert await get_history(hass, entry, reader) == []  # the run under way is not history yet
 
 
 @pytest.mark.parametrize("service", ["start_reset", "cancel_reset"])

@@ -40,6 +40,7 @@ from custom_components.heat_pump_reset.settings import DEFAULT_OPTIONS, Settings
 from .harness.driving import (
     advance,
     cancel,
+    get_history,
     settle,
     start,
     state,
@@ -196,15 +197,7 @@ async def test_a_fault_that_returns_after_the_reset_ends_the_run_and_blocks_the_
     text = state(hass, EVENT).attributes["text"]
     assert text.startswith("reset ended: fault returned (The same fault code came back:")
     assert "Fault E5 on Outdoor unit error" in text
-    response = await hass.services.async_call(
-        DOMAIN,
-        "get_history",
-        {"config_entry_id": entry.entry_id},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    runs: Any = response["runs"]
+    runs = await get_history(hass, entry)
     assert runs[0]["faults_at_start"] == {FAULT: "E5"}
     assert runs[0]["faults_returned"] == {FAULT: "E5"}
 
@@ -413,15 +406,7 @@ async def test_old_stored_runs_and_history_without_faults_still_read(
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await settle(hass)
-    response = await hass.services.async_call(
-        DOMAIN,
-        "get_history",
-        {"config_entry_id": config_entry.entry_id},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    runs: Any = response["runs"]
+    runs = await get_history(hass, config_entry)
     assert [r["run_id"] for r in runs] == ["old"]
     await start(hass, config_entry)
     active = dict(stored(hass_storage, config_entry)["active"])

@@ -26,7 +26,7 @@ from custom_components.heat_pump_reset.const import DOMAIN
 from custom_components.heat_pump_reset.diagnostics import async_get_config_entry_diagnostics
 from custom_components.heat_pump_reset.history import HISTORY_LIMIT
 
-from .harness.driving import advance, run_once, settle, start, state, stored_history
+from .harness.driving import advance, get_history, run_once, settle, start, state, stored_history
 from .harness.entity_ids import EVENT, LAST_RESET, OUTCOME, PHASE, RECENT, RUNNING
 from .harness.equipment import HeatPump
 from .harness.restarts import restart
@@ -50,20 +50,6 @@ def events(hass: HomeAssistant) -> list[tuple[str, dict[str, Any]]]:
 
     hass.bus.async_listen("state_changed", _listener)
     return seen
-
-
-async def get_history(hass: HomeAssistant, entry: ConfigEntry, **data: Any) -> list[dict[str, Any]]:
-    """Return the runs the get_history action answers."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "get_history",
-        {"config_entry_id": entry.entry_id, **data},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    runs: list[dict[str, Any]] = response["runs"]  # type: ignore[assignment]
-    return runs
 
 
 async def test_a_finished_run_is_recorded_in_full(

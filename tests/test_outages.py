@@ -18,7 +18,6 @@ from custom_components.heat_pump_reset.const import (
     CONF_MAINS_ENTITY,
     CONF_MAX_RESETS_PER_DAY,
     CONF_OUTAGE_PROTECTION,
-    DOMAIN,
     EVENT_OUTAGE_ENDED,
 )
 from custom_components.heat_pump_reset.downtime import async_note_start
@@ -29,7 +28,16 @@ from custom_components.heat_pump_reset.outage import (
 )
 from custom_components.heat_pump_reset.run import Phase
 
-from .harness.driving import advance, cancel, run_once, settle, start, state, stored_history
+from .harness.driving import (
+    advance,
+    cancel,
+    get_history,
+    run_once,
+    settle,
+    start,
+    state,
+    stored_history,
+)
 from .harness.entity_ids import EVENT, PHASE, RECENT, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import SAVED, HeatPump, power, thermostat_settings
 from .harness.holding import Die
@@ -55,20 +63,6 @@ def outage_events(hass: HomeAssistant) -> list[dict[str, Any]]:
 
     hass.bus.async_listen(EVENT_OUTAGE_ENDED, _listener)
     return seen
-
-
-async def history(hass: HomeAssistant, entry: ConfigEntry) -> list[dict[str, Any]]:
-    """Return the runs get_history gives."""
-    response = await hass.services.async_call(
-        DOMAIN,
-        "get_history",
-        {"config_entry_id": entry.entry_id},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    runs: list[dict[str, Any]] = response["runs"]  # type: ignore[assignment]
-    return runs
 
 
 async def mains(hass: HomeAssistant, value: str, entity_id: str = MAINS) -> None:
@@ -157,7 +151,7 @@ async def test_mains_out_holds_thermostat_off_then_puts_it_back(
     assert thermostat_settings(heat_pump) == SAVED
     assert switch_commands(heat_pump) == []
     assert power(heat_pump) == [True, True]
-    runs = await history(hass, entry)
+    runs = await get_history(hass, entry)
     assert len(runs) == 1
     assert runs[0]["trigger"] == "outage"
     assert runs[0]["power_cut"] is False
@@ -181,7 +175,7 @@ async def test_ups_on_battery_holds_thermostat_off(
     await mains(hass, "OL", UPS)
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
     assert thermostat_settings(heat_pump) == SAVED
-    runs = await history(hass, entry)
+    runs = await get_history(hass, entry)
     assert [r["outage"]["source"] for r in runs] == ["mains"]
 
 
@@ -208,7 +202,7 @@ async def test_person_change_during_outage_wins(
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
     assert state(hass, PHASE).state == "idle"
     assert heat_pump.thermostat.hvac_mode == "cool"
-    runs = await history(hass, entry)
+    runs = await get_history(hass, entry)
     assert runs[0]["outage"]["source"] == "mains"
     assert runs[0]["restored_settings"] is None
 
@@ -229,7 +223,7 @@ async def test_protection_off_does_nothing(
     await advance(hass, freezer, TO_THE_END, step=timedelta(minutes=1))
     assert state(hass, PHASE).state == "idle"
     assert heat_pump.thermostat.calls == []
-    assert await history(hass, entry) == []
+    assert await get_history(hass, entry) == []
     assert outage_events == []
 
 
@@ -271,7 +265,7 @@ async def test_outage_survives_a_restart(
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
     assert thermostat_settings(heat_pump) == SAVED
     assert switch_commands(heat_pump) == []
-    runs = await history(hass, entry)
+    runs = await get_history(hass, entry)
     assert len(runs) == 1
     assert runs[0]["outage"]["source"] == "mains"
     assert runs[0]["outage"]["minutes"] >= 120
@@ -285,10 +279,10 @@ async def test_outage_does_not_count_as_a_reset(
     await mains(hass, "off")
     await mains(hass, "on")
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
-    assert (await history(hass, entry))[0]["trigger"] == "outage"
+    assert (await get_history(hass, entry))[0]["trigger"] == "outage"
     assert state(hass, RECENT).state == "0"
     await run_once(hass, freezer, entry)
-    runs = await history(hass, entry)
+    runs = await get_history(hass, entry)
     assert [r["trigger"] for r in runs] == ["automation", "outage"]
 
 
@@ -342,7 +336,7 @@ async def test_home_assistant_down_is_an_outage(
     async_note_start(hass)
     await boot(hass, freezer, entry, heat_pump, timedelta(0))
     await advance(hass, freezer, timedelta(minutes=1))
-    runs = await history(hass, entry)
+    runs = await get_history(hass, entry)
     if not recorded:
         assert runs == []
         assert outage_events == []
@@ -372,7 +366,7 @@ async def test_switches_unavailable_together_is_an_outage(
     hass.states.async_set(SWITCH_A, "on")
     hass.states.async_set(SWITCH_B, "on")
     await advance(hass, freezer, timedelta(minutes=1))
-    runs = await history(hass, entry)
+    runs = await get_history(hass, entry)
     assert [r["outage"]["source"] for r in runs] == ["switches_unavailable"]
     assert runs[0]["outage"]["minutes"] == 10
     assert outage_events[0]["source"] == "switches_unavailable"
@@ -392,7 +386,7 @@ async def test_one_switch_unavailable_is_no_outage(
     await advance(hass, freezer, timedelta(minutes=10), step=timedelta(minutes=1))
     hass.states.async_set(SWITCH_A, "on")
     await advance(hass, freezer, timedelta(minutes=1))
-    assert await history(hass, entry) == []
+    assert await get_history(hass, entry) == []
 
 
 @pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
@@ -407,7 +401,7 @@ async def test_cancel_during_outage_puts_thermostat_back(
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
     assert thermostat_settings(heat_pump) == SAVED
     assert switch_commands(heat_pump) == []
-    runs = await history(hass, entry)
+    runs = await get_history(hass, entry)
     assert runs[0]["outcome"] == "cancelled"
     assert runs[0]["outage"]["ended_at"] is None
 
@@ -428,7 +422,7 @@ async def test_thermostat_already_off_is_left_alone(
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
     assert len(heat_pump.thermostat.calls) == calls
     assert heat_pump.thermostat.hvac_mode == "off"
-    runs = await history(hass, entry)
+    runs = await get_history(hass, entry)
     assert runs[0]["outage"]["minutes"] == 3
 
 
@@ -449,6 +443,6 @@ async def test_outage_end_is_announced_once_across_a_restart(
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
     assert thermostat_settings(heat_pump) == SAVED
     assert len(outage_events) == 1
-    runs = await history(hass, entry)
+    runs = await get_history(hass, entry)
     assert len(runs) == 1
     assert runs[0]["outage"]["ended_at"] is not None

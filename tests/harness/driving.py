@@ -132,6 +132,23 @@ async def run_once(
 # --- The stores on "disk" (hass_storage) ------------------------------------------------------
 
 
+async def get_history(
+    hass: HomeAssistant, entry: ConfigEntry, context: Context | None = None, **data: Any
+) -> list[dict[str, Any]]:
+    """Return the runs the get_history action answers (as `context`'s user, if given)."""
+    response = await hass.services.async_call(
+        DOMAIN,
+        "get_history",
+        {"config_entry_id": entry.entry_id, **data},
+        blocking=True,
+        return_response=True,
+        context=context,
+    )
+    assert response is not None
+    runs: list[dict[str, Any]] = response["runs"]  # type: ignore[assignment]
+    return runs
+
+
 def store_key(entry: ConfigEntry) -> str:
     """Return the store key of the entry's active run."""
     return f"{DOMAIN}.run.{entry.entry_id}"
