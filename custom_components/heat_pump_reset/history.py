@@ -236,21 +236,37 @@ def next_change(records: Sequence[Record], now: datetime, window: timedelta) -> 
     return min(times, default=None)
 
 
+def stands(record: Record, acknowledged_at: datetime | None) -> bool:
+    """Whether a repair a record raised still stands: it ended after the last acknowledgement."""
+    finished = record.get("finished_at")
+    return acknowledged_at is None or (
+        isinstance(finished, str) and datetime.fromisoformat(finished) > acknowledged_at
+    )
+
+
+def _newest_standing(
+    records: Sequence[Record], outcome: Outcome, acknowledged_at: datetime | None
+) -> Record | None:
+    """Return the newest run that ended `outcome` while its repair stands, else None.
+
+    A later succeeded run clears it (the unit works again); other outcomes neither raise nor
+    clear it.
+    """
+    for record in records:
+        ended = record.get("outcome")
+        if ended == Outcome.SUCCEEDED:
+            return None
+        if ended == outcome:
+            return record if stands(record, acknowledged_at) else None
+    return None
+
+
 def unacknowledged_no_start(records: Sequence[Record], acknowledged_at: datetime | None) -> bool:
     """Whether the newest run that ended `no_start` or `succeeded` did not start, unacknowledged.
 
     A later succeeded run clears it; cancelled, failed or interrupted runs neither raise nor clear it.
     """
-    for record in records:
-        outcome = record.get("outcome")
-        if outcome == Outcome.SUCCEEDED:
-            return False
-        if outcome == Outcome.NO_START:
-            finished = record.get("finished_at")
-            return acknowledged_at is None or (
-                finished is not None and datetime.fromisoformat(finished) > acknowledged_at
-            )
-    return False
+    return _newest_standing(records, Outcome.NO_START, acknowledged_at) is not None
 
 
 def unacknowledged_fault(
@@ -262,17 +278,7 @@ def unacknowledged_fault(
     technician's visit and a forced reset); other outcomes neither raise nor clear it. A record
     written before issue 13 never ended so.
     """
-    for record in records:
-        outcome = record.get("outcome")
-        if outcome == Outcome.SUCCEEDED:
-            return None
-        if outcome == Outcome.FAULT_RETURNED:
-            finished = record.get("finished_at")
-            standing = acknowledged_at is None or (
-                finished is not None and datetime.fromisoformat(finished) > acknowledged_at
-            )
-            return record if standing else None
-    return None
+    return _newest_standing(records, Outcome.FAULT_RETURNED, acknowledged_at)
 
 
 def returned_faults(record: Record) -> dict[str, str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from .history import stands
 from .run import Outcome, Run
 from .sequence import Detail
 
@@ -54,12 +55,9 @@ def flowing_unacknowledged(
     Unlike a unit that did not start, no later run clears it: a welded relay stays welded until a
     person had it looked at and says so.
     """
-    for record in records:
-        detail, finished = record.get("detail"), record.get("finished_at")
-        if not isinstance(detail, str) or detail.partition(":")[0] != Detail.POWER_STILL_FLOWING:
-            continue
-        if acknowledged_at is None:
-            return True
-        if isinstance(finished, str) and datetime.fromisoformat(finished) > acknowledged_at:
-            return True
-    return False
+    return any(
+        isinstance(detail := record.get("detail"), str)
+        and detail.partition(":")[0] == Detail.POWER_STILL_FLOWING
+        and stands(record, acknowledged_at)
+        for record in records
+    )
