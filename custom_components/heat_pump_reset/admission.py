@@ -15,7 +15,13 @@ from .const import DOMAIN, ISSUE_FAULT_RETURNED, ISSUE_POWER_STILL_FLOWING, MAX_
 from .equipment import available
 from .faults import codes, showing
 from .faultwatch import fault_states
-from .history import Record, rate_limited, returned_faults, unacknowledged_fault
+from .history import (
+    Record,
+    acknowledged_at,
+    rate_limited,
+    returned_faults,
+    unacknowledged_fault,
+)
 from .lines import fault_reason
 from .naming import friendly_list
 from .notify import phase_words
@@ -44,12 +50,12 @@ def admit(
     """Return the new run, with the thermostat's settings to restore; or raise why not."""
     now = dt_util.utcnow()
     # Before all else, `force` or not: the last cut did not cut (issue 13).
-    _refuse_flowing(name, history, (acknowledged or {}).get(ISSUE_POWER_STILL_FLOWING))
+    _refuse_flowing(name, history, acknowledged_at(acknowledged, ISSUE_POWER_STILL_FLOWING))
     _check(
         hass, entry_id, name, settings, running, history, discharge_minutes, force=force, now=now
     )
     if not force:
-        _refuse_fault(hass, name, history, (acknowledged or {}).get(ISSUE_FAULT_RETURNED))
+        _refuse_fault(hass, name, history, acknowledged_at(acknowledged, ISSUE_FAULT_RETURNED))
     faults = fault_states(hass, settings.fault_entities)
     if reason is None and (shown := showing(faults, settings.no_fault_states)):
         # Started while the unit shows a fault: that is why it is reset.
@@ -75,13 +81,12 @@ def admit(
     return run
 
 
-def _refuse_flowing(name: str, history: list[Record], acknowledged: str | None) -> None:
+def _refuse_flowing(name: str, history: list[Record], acknowledged: datetime | None) -> None:
     """Refuse every start, `force` too, while the power-still-flowing repair is unacknowledged.
 
     The last cut did not cut: another reset would only pretend to (issue 13).
     """
-    when = datetime.fromisoformat(acknowledged) if acknowledged else None
-    if flowing_unacknowledged(history, when):
+    if flowing_unacknowledged(history, acknowledged):
         raise ServiceValidationError(
             translation_domain=DOMAIN,
             translation_key="power_still_flowing",
@@ -91,12 +96,10 @@ def _refuse_flowing(name: str, history: list[Record], acknowledged: str | None) 
 
 @callback
 def _refuse_fault(
-    hass: HomeAssistant, name: str, history: list[Record], acknowledged: str | None
+    hass: HomeAssistant, name: str, history: list[Record], acknowledged: datetime | None
 ) -> None:
     """Refuse a start without `force` while the repair of a fault that came back stands."""
-    record = unacknowledged_fault(
-        history, datetime.fromisoformat(acknowledged) if acknowledged else None
-    )
+    record = unacknowledged_fault(history, acknowledged)
     if record is None:
         return
     found = returned_faults(record)

@@ -6,7 +6,7 @@ the store, the `get_history` action and diagnostics share one shape.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -234,6 +234,12 @@ def next_change(records: Sequence[Record], now: datetime, window: timedelta) -> 
         if (when := next_expiry(records, now, span)) is not None
     ]
     return min(times, default=None)
+
+
+def acknowledged_at(acknowledged: Mapping[str, str] | None, key: str) -> datetime | None:
+    """Return when the repair `key` was last acknowledged (the store's `acknowledged`), if ever."""
+    when = (acknowledged or {}).get(key)
+    return datetime.fromisoformat(when) if when else None
 
 
 def stands(record: Record, acknowledged_at: datetime | None) -> bool:

@@ -32,6 +32,7 @@ from .faults import codes
 from .history import (
     Record,
     RecurringDue,
+    acknowledged_at,
     next_change,
     recurring_due,
     returned_faults,
@@ -338,8 +339,7 @@ class HistoryIssues:
             self._timer = None
 
     def _acknowledged_at(self, key: str) -> datetime | None:
-        when = self._store.acknowledged.get(key)
-        return datetime.fromisoformat(when) if when else None
+        return acknowledged_at(self._store.acknowledged, key)
 
     @callback
     def update(self) -> None:
