@@ -96,6 +96,16 @@ class Page:
             )
         await asyncio.sleep(1)
 
+    async def click_until(
+        self, text: str, shows: str, *, labelled: bool = False, left_of: float = 0
+    ) -> None:
+        """Click `text` until `shows` is drawn (three tries): a first click may only focus."""
+        for _ in range(3):
+            await self.click(text, labelled=labelled, left_of=left_of)
+            if await self.find_all(shows):
+                return
+        await self.find(shows)
+
     async def type(self, text: str) -> None:
         """Type into the focused field."""
         await self.tab.send("Input.insertText", text=text)

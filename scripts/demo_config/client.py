@@ -45,14 +45,6 @@ def request(
     return json.loads(raw) if raw else None
 
 
-def request_text(url: str, *, data: dict[str, Any], token: str, timeout: float = 10) -> str:
-    """POST a JSON body and return the answer as text (e.g. /api/template)."""
-    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-    req = urllib.request.Request(url, data=json.dumps(data).encode(), headers=headers)
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        return str(resp.read().decode())
-
-
 def login(base: str, username: str, password: str) -> str:
     """Log in through the REST login flow, as the frontend does, and return an access token."""
     return str(login_tokens(base, username, password)["access_token"])

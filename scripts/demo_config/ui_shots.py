@@ -1,6 +1,7 @@
 """Photograph, in a real browser, what issue 15 asked to see working: the forms, the history, a notification.
 
-    ui_shots.py BASE_URL OUT_DIR PROFILE_DIR [NAME.png...]     every picture, or only those named
+    PYTHONPATH=scripts/demo_config python -m scripts.demo_config.ui_shots \
+        BASE_URL OUT_DIR PROFILE_DIR [NAME.png...]       every picture, or only those named
 
 Used by scripts/ui_screenshots, on a fresh demo (trusted login: no password typed). Each picture is
 also a check: it fails (exit 1, with the page's text and a picture beside the PNG) when the page
@@ -20,19 +21,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from http import HTTPStatus
 import json
 from pathlib import Path
 import shutil
 import sys
 import time
 from typing import Any
-import urllib.error
 
 import aiohttp
 from browser_page import Page
 from browser_shot import PageError, open_tab, with_chromium
 import client
+
+from scripts.endtoend.api import Api
+from scripts.endtoend.hass import Clock, HarnessError
 
 ENTRY_ID = "01K0DEM0HEATPVMPRESET00000"
 PHASE = "sensor.demo_heat_pump_reset_phase"
@@ -42,50 +44,27 @@ OFFLINE = "input_boolean.demo_breaker_offline"
 USER, PASSWORD = "demo", "heatpump"
 WIDE = (1280, 900)
 TALL = (1280, 1500)
-TOKEN_SECONDS = 15  # refresh after: access tokens live 30 s under the demo's 60x clock
+SPEED = 60  # the demo's clock (DEMO_FAKETIME=1)
 
 
 class Home:
-    """The demo's Home Assistant over REST and its websocket, logged in as the demo user."""
+    """The demo's Home Assistant, logged in as the demo user: the e2e's Api, and the browser's door."""
 
     def __init__(self, base: str) -> None:
-        """Log in."""
+        """Log in; tokens are renewed by the demo's 60x clock (the e2e's Api does it)."""
         self.base = base
-        self.tokens = client.login_tokens(base, USER, PASSWORD)
-        self.fresh_at = time.monotonic()
-
-    @property
-    def token(self) -> str:
-        """Return the current access token."""
-        return str(self.tokens["access_token"])
-
-    def _fresh(self) -> None:
-        """Refresh the access token: it lives 30 s under the demo's 60x clock."""
-        self.tokens = {**self.tokens, **client.refresh(self.base, self.tokens["refresh_token"])}
-        self.fresh_at = time.monotonic()
-
-    def _rest(self, send: Callable[[], Any]) -> Any:
-        """Send a REST request, with a token fresh enough; once more if it is refused anyway.
-
-        A refused token is a "Login attempt failed" notification, so it is refreshed early.
-        """
-        if time.monotonic() - self.fresh_at > TOKEN_SECONDS:
-            self._fresh()
-        try:
-            return send()
-        except urllib.error.HTTPError as err:
-            if err.code != HTTPStatus.UNAUTHORIZED:
-                raise
-        self._fresh()
-        return send()
+        clock = Clock()
+        clock.faketime(SPEED)  # from now on, 60 seconds of Home Assistant's clock per real one
+        self.api = Api(base, clock)
+        self.api.set_tokens(client.login_tokens(base, USER, PASSWORD))
 
     async def let_in(self, page: Page, language: str = "en") -> None:
         """Hand the browser fresh tokens of the demo user, as the frontend keeps them after a login.
 
         Its own login would trade an authorization code that lives 10 minutes of Home Assistant's
         clock: 10 s under the demo's 60x clock, less than a busy machine takes to load the
-        frontend. The access token lives 30 s under that clock, so the frontend is told it ends
-        in 20 s of its own (real) clock, and refreshes it in time.
+        frontend. The page's clock runs as Home Assistant's (`clock_js`), so the frontend renews
+        the access token (30 s of real time) by its own clock; it is told it ends at half its life.
         """
         tokens = client.login_tokens(self.base, USER, PASSWORD)
         stored = {**tokens, "hassUrl": self.base, "clientId": f"{self.base}/"}
@@ -93,7 +72,7 @@ class Home:
         await page.tab.send("Page.navigate", url=f"{self.base}/manifest.json")
         await asyncio.sleep(1)
         await page.evaluate(
-            f"const t = {json.dumps(stored)}; t.expires = Date.now() + 20000;"
+            f"const t = {json.dumps(stored)}; t.expires = Date.now() + t.expires_in * 500;"
             "localStorage.setItem('hassTokens', JSON.stringify(t));"
             f"localStorage.setItem('selectedLanguage', {json.dumps(json.dumps(language))})"
         )
@@ -116,37 +95,35 @@ class Home:
                 return
 
     def clock_js(self) -> str:
-        """Return a script that sets the page's clock to Home Assistant's (ahead under 60x).
+        """Return a script that runs the page's clock as Home Assistant's: ahead, and 60x fast.
 
         Relative times ("2 minutes ago") are the browser's clock against Home Assistant's
-        timestamps; without this the dashboard would say a reset ended "in 12 hours".
+        timestamps; a clock behind them says a reset ended "in 12 hours", and one that falls
+        behind a minute per second has hung the frontend's history graph (data in its future).
         """
-        url = f"{self.base}/api/template"
-        ha_now = float(
-            self._rest(
-                lambda: client.request_text(
-                    url, data={"template": "{{ now().timestamp() }}"}, token=self.token
-                )
-            )
-        )
-        offset_ms = round((ha_now - time.time()) * 1000)
+        ha_now = float(self.api.post("/api/template", {"template": "{{ now().timestamp() }}"}))
+        ha0, real0 = round(ha_now * 1000), round(time.time() * 1000)
         return (
-            f"(() => {{ const off = {offset_ms}, Real = window.realDate || Date;"
+            f"(() => {{ const Real = window.realDate || Date;"
             " window.realDate = Real;"
+            f" const now = () => {ha0} + (Real.now() - {real0}) * {SPEED};"
             " class Shifted extends Real {"
-            "  constructor(...a) { a.length ? super(...a) : super(Real.now() + off); }"
-            "  static now() { return Real.now() + off; } }"
+            "  constructor(...a) { a.length ? super(...a) : super(now()); }"
+            "  static now() { return now(); } }"
             " window.Date = Shifted; })()"
         )
 
     def state(self, entity_id: str) -> dict[str, Any]:
         """Return an entity's state object."""
-        url = f"{self.base}/api/states/{entity_id}"
-        return dict(self._rest(lambda: client.request(url, token=self.token)))
+        state = self.api.state(entity_id)
+        if state is None:
+            msg = f"{entity_id} has no state"
+            raise RuntimeError(msg)
+        return state
 
     def call(self, action: str, data: dict[str, Any]) -> None:
         """Call an action."""
-        self._rest(lambda: client.call(self.base, self.token, action, data))
+        self.api.call(action, data)
 
     def wait(self, what: str, ready: Callable[[], bool], seconds: float = 180) -> None:
         """Wait until `ready()` holds (the demo's clock runs 60 times fast)."""
@@ -163,19 +140,7 @@ class Home:
 
     async def ws(self, command: dict[str, Any]) -> Any:
         """Send one websocket command and return its result."""
-        url = self.base.replace("http", "ws", 1) + "/api/websocket"
-        await asyncio.to_thread(self._fresh)
-        async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
-            await ws.receive_json()  # auth_required
-            await ws.send_json({"type": "auth", "access_token": self.token})
-            await ws.receive_json()  # auth_ok
-            await ws.send_json({"id": 1, **command})
-            while (answer := await ws.receive_json()).get("id") != 1:
-                pass
-        if not answer.get("success"):
-            msg = f"{command['type']}: {answer.get('error')}"
-            raise RuntimeError(msg)
-        return answer.get("result")
+        return (await asyncio.to_thread(self.api.ws, command))[0]
 
 
 async def setup_form(page: Page, home: Home) -> bytes:
@@ -193,7 +158,7 @@ async def setup_form(page: Page, home: Home) -> bytes:
 async def options_form(page: Page, home: Home) -> bytes:
     """Open the options form: the timings in sections, each range in words."""
     await home.open(page, "/config/integrations/integration/heat_pump_reset", "Demo heat pump")
-    await page.click("Configure", labelled=True)
+    await page.click_until("Configure", "Timings", labelled=True)
     for section in ("Timings", "Running threshold", "Limits"):
         await page.find(section)
     page_text = " ".join((await page.tab.text()).split())
@@ -248,13 +213,8 @@ async def notification_de(page: Page, home: Home) -> bytes:
         home.call, "persistent_notification.dismiss", {"notification_id": "http-login"}
     )
     await home.open(page, "/lovelace/heat-pump", "Benachrichtigungen", "de")
-    # The bell beside the sidebar's "Notifications"; the first click after loading may only
-    # focus the sidebar, so click until the drawer shows the notice (three tries).
-    for _ in range(3):
-        await page.click("Benachrichtigungen", left_of=28)
-        if await page.find_all(ours[0]["title"]):
-            break
-    await page.find(ours[0]["title"])
+    # The bell beside the sidebar's "Notifications", until the drawer shows the notice.
+    await page.click_until("Benachrichtigungen", ours[0]["title"], left_of=28)
     if "Heat pump breaker" not in (text := await page.tab.text()) or "Strom" not in text:
         raise await page.failure(["the German notification naming the breaker by its name"])
     await asyncio.sleep(1)
@@ -309,7 +269,7 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         shoot(argv[0], Path(argv[1]), Path(argv[2]), argv[3:])
-    except (RuntimeError, OSError, aiohttp.ClientError, PageError) as err:
+    except (RuntimeError, OSError, aiohttp.ClientError, PageError, HarnessError) as err:
         print(f"ui_shots: {err}", file=sys.stderr)
         return 1
     return 0
