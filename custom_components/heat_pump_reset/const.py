@@ -33,6 +33,16 @@ CONF_NO_FAULT_STATES: Final = "no_fault_states"
 # Outage protection (issue 14): off unless turned on per heat pump; the optional mains entity.
 CONF_OUTAGE_PROTECTION: Final = "outage_protection"
 CONF_MAINS_ENTITY: Final = "mains_entity"
+# The compressor warm-up after a long outage (issue 14): the outdoor temperature sensor; the outage
+# length from which, and the outdoor temperature at or below which (°C), the thermostat is held off;
+# the longest hold (0: none); and the optional room temperature floor (°C) with its sensor (without
+# one: the thermostat's current temperature).
+CONF_OUTDOOR_TEMPERATURE: Final = "outdoor_temperature_entity"
+CONF_WARMUP_AFTER_MINUTES: Final = "warmup_after_minutes"
+CONF_WARMUP_TEMPERATURE: Final = "warmup_temperature"
+CONF_LONGEST_WARMUP_MINUTES: Final = "longest_warmup_minutes"
+CONF_ROOM_FLOOR: Final = "room_floor"
+CONF_ROOM_TEMPERATURE: Final = "room_temperature_entity"
 
 # The documented procedure needs at least 30 minutes for capacitors to discharge and the board to reset.
 MIN_DISCHARGE_MINUTES: Final = 30
@@ -52,6 +62,14 @@ DEFAULT_RECURRENCE_DAYS: Final = 30
 DEFAULT_RECURRENCE_COUNT: Final = 3
 # Resets a day before a start is refused without `force`: repeated resets strain the compressor.
 DEFAULT_MAX_RESETS_PER_DAY: Final = 2
+
+# The warm-up's defaults (issue 14): installers' advice is to leave the compressor off, power on,
+# about as long as the outage lasted in the cold (Ruud: up to 8 hours; Ducane: 6 hours or more
+# below 10 °C / 50 °F). 4 hours by default bounds the time without heat; 12 hours at most.
+DEFAULT_WARMUP_AFTER_MINUTES: Final = 60
+DEFAULT_WARMUP_TEMPERATURE: Final = 10.0  # °C
+DEFAULT_LONGEST_WARMUP_MINUTES: Final = 240
+MAX_WARMUP_MINUTES: Final = 720
 
 # How long to wait for the thermostat to come back after power returns before giving up on it.
 THERMOSTAT_RETURN_TIMEOUT_MINUTES: Final = 60
