@@ -22,6 +22,7 @@ from .run import CYCLE_DONE, CYCLE_PENDING, Outcome, Run, Trigger
 from .running import DEMAND_MODES, START_ACTIONS, has_demand
 from .sequence import NeverCut, backoff, refused_cut, verified_outcome
 from .waiting import WaitResult
+from .warming import WarmUp
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class Phases:
         self.faults = FaultWatch(crew.hass)
         # An outage run's first phase (issue 14).
         self.mains_out = MainsOut(crew, crew.outage_ended)
+        # The compressor's warm-up after a long outage in the cold.
+        self.warm_up = WarmUp(crew, self.mains_out.hold)
 
     async def stop_thermostat(self, run: Run) -> None:
         """Turn the thermostat off and wait until it and the unit are idle."""
