@@ -89,6 +89,7 @@ async def test_no_start_after_outage_is_followed_by_the_reset(
     assert state(hass, PHASE).state not in ("idle", "verifying")
     runs = await get_history(hass, entry)
     assert [(r["trigger"], r["outcome"]) for r in runs] == [("outage", "no_start")]
+    assert no_start_issue(hass, entry) is not None
     # The unit works again after the reset's power cycle.
     heat_pump.thermostat.stuck_action = None
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))

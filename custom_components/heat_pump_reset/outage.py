@@ -1,7 +1,7 @@
 """Outages: what the mains entity's states mean, and when other sources tell of an outage.
 
 Which state means mains present, absent or unknown; when a start of Home Assistant, or the wrapped
-switches, tell of an outage that has ended.
+switches, tell of an outage that has ended; which recorded run the documented reset follows.
 
 This module is pure: no Home Assistant import. `outages` watches the entities and starts the
 outage run (trigger `outage`, first phase `mains_out`), which never touches a power switch.
