@@ -23,6 +23,7 @@ from custom_components.heat_pump_reset.const import (
     CONF_OUTAGE_PROTECTION,
     CONF_POWER_SENSOR,
     DOMAIN,
+    EVENT_RUN_ENDED,
     EVENT_RUN_STARTED,
 )
 
@@ -30,6 +31,7 @@ from .harness.circuit import Circuit
 from .harness.driving import advance, get_history, run_once, settle, state
 from .harness.entity_ids import EVENT, PHASE, RECENT, SENSOR
 from .harness.equipment import SAVED, HeatPump, power, thermostat_settings
+from .harness.restarts import restart
 from .harness.timings import STARTUP, TO_THE_END, VERIFY
 
 MAINS = "binary_sensor.mains"
@@ -40,15 +42,31 @@ OUTAGE_RUN_END = STARTUP + VERIFY + timedelta(minutes=1)
 
 
 @pytest.fixture
-def started_lines(hass: HomeAssistant) -> list[dict[str, Any]]:
-    """Every run_started bus event (the logbook's)."""
-    seen: list[dict[str, Any]] = []
+def run_events(hass: HomeAssistant) -> list[tuple[str, dict[str, Any]]]:
+    """Every run_started and run_ended bus event (the logbook's), in order."""
+    seen: list[tuple[str, dict[str, Any]]] = []
 
     @callback
     def _listener(event: Event) -> None:
-        seen.append(dict(event.data))
+        seen.append((event.event_type, dict(event.data)))
 
-    hass.bus.async_listen(EVENT_RUN_STARTED, _listener)
+    for event_type in (EVENT_RUN_STARTED, EVENT_RUN_ENDED):
+        hass.bus.async_listen(event_type, _listener)
+    return seen
+
+
+@pytest.fixture
+def told(hass: HomeAssistant) -> list[str]:
+    """Every event type the Reset event entity fired, in order."""
+    seen: list[str] = []
+
+    @callback
+    def _listener(event: Event) -> None:
+        new = event.data["new_state"]
+        if new is not None and new.entity_id == EVENT and "event_type" in new.attributes:
+            seen.append(new.attributes["event_type"])
+
+    hass.bus.async_listen("state_changed", _listener)
     return seen
 
 
@@ -182,17 +200,54 @@ async def test_start_lines_tell_an_outage_from_the_reset_after_it(
     freezer: FrozenDateTimeFactory,
     heat_pump: HeatPump,
     entry: ConfigEntry,
-    started_lines: list[dict[str, Any]],
+    run_events: list[tuple[str, dict[str, Any]]],
+    told: list[str],
 ) -> None:
-    """The outage run's start says an outage was noticed; the reset's says it follows one."""
+    """The outage run's start says an outage was noticed; the reset's says it follows one.
+
+    The outage run's end is told before the reset's start, on the bus and by the event entity.
+    """
     await mains(hass, "off")
     assert state(hass, EVENT).attributes["text"] == "power outage noticed (Mains entity)"
-    assert started_lines[0]["outage_source"] == "mains"
+    assert run_events[0][1]["outage_source"] == "mains"
     heat_pump.thermostat.stuck_action = HVACAction.IDLE
     await mains(hass, "on")
     await advance(hass, freezer, OUTAGE_RUN_END, step=timedelta(seconds=30))
     assert state(hass, EVENT).attributes["event_type"] == "started"
     assert state(hass, EVENT).attributes["text"] == f"reset after a power outage, reason: {REASON}"
-    assert started_lines[1]["outage_source"] is None
+    assert [(kind, data.get("outcome")) for kind, data in run_events] == [
+        (EVENT_RUN_STARTED, None),
+        (EVENT_RUN_ENDED, "no_start"),
+        (EVENT_RUN_STARTED, None),
+    ]
+    assert run_events[2][1]["outage_source"] is None
+    assert run_events[2][1]["trigger"] == "outage"
+    assert told == ["started", "outage_ended", "no_start", "started"]
     heat_pump.thermostat.stuck_action = None
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
+
+
+@pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
+async def test_reset_follows_an_outage_run_resumed_after_a_restart(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Restarted while the outage run verifies: it gets a whole window, then the reset follows."""
+    heat_pump.thermostat.stuck_action = HVACAction.IDLE
+    await mains(hass, "off")
+    await advance(hass, freezer, timedelta(minutes=10), step=timedelta(minutes=1))
+    await mains(hass, "on")
+    await advance(hass, freezer, STARTUP + timedelta(minutes=2), step=timedelta(seconds=30))
+    assert state(hass, PHASE).state == "verifying"
+    await restart(hass, freezer, entry, heat_pump)
+    assert state(hass, PHASE).state == "verifying"
+    await advance(hass, freezer, VERIFY + timedelta(minutes=1), step=timedelta(seconds=30))
+    assert state(hass, PHASE).state not in ("idle", "verifying")
+    heat_pump.thermostat.stuck_action = None
+    await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
+    runs = await get_history(hass, entry)
+    assert [(r["trigger"], r["outcome"], r["power_cut"]) for r in runs] == [
+        ("outage", "succeeded", True),
+        ("outage", "no_start", False),
+    ]
+    assert power(heat_pump) == [True, True]
+    assert thermostat_settings(heat_pump) == SAVED
