@@ -18,7 +18,7 @@ from .faultwatch import FaultWatch
 from .mainsout import MainsOut
 from .power import PowerRestore
 from .proving import CutProof
-from .run import CYCLE_DONE, CYCLE_PENDING, Outcome, Run, Trigger
+from .run import CYCLE_DONE, CYCLE_PENDING, Outcome, Run
 from .running import DEMAND_MODES, START_ACTIONS, has_demand
 from .sequence import NeverCut, backoff, refused_cut, verified_outcome
 from .waiting import WaitResult
@@ -163,7 +163,7 @@ class Phases:
         as it shows, while the circuit's reading is watched (`CutProof.start_up`).
         """
         faults = self.faults
-        if run.trigger is Trigger.OUTAGE:
+        if run.is_outage_run:
             # The grid, not our switches, brought power back: no contactor of ours to judge.
             await self.waiter.wait(run.phase_ends_at)
             return

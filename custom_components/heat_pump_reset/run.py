@@ -58,7 +58,9 @@ class Trigger(StrEnum):
     PERSON = "action"  # a person called the action (the call carries a user)
     BUTTON = "button"
     AUTOMATION = "automation"  # an automation, script or blueprint called the action
-    OUTAGE = "outage"  # a power outage (issue 14): never cuts power, never counts as a reset
+    # A power outage (issue 14): an outage run (`Run.is_outage_run`: never cuts power, never counts
+    # as a reset), or the reset that follows one that ended `no_start` (cuts power, counts).
+    OUTAGE = "outage"
 
 
 class PersonChange(StrEnum):
@@ -183,6 +185,11 @@ class Run:
         if self.thermostat_detail is None:
             self.thermostat_detail = detail
         self.end_early(Outcome.FAILED, detail)
+
+    @property
+    def is_outage_run(self) -> bool:
+        """Whether this is an outage run (issue 14), not a reset: it never cuts power."""
+        return self.outage_source is not None
 
     @property
     def power_was_cut(self) -> bool:
