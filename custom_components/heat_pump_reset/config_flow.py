@@ -384,8 +384,10 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
                 self.hass, user_input.get(SECTION_FAULTS, {}).get(CONF_FAULT_ENTITIES)
             ):
                 errors["base"] = "fault_entity_kind"
-            elif wrong := refused_outage_entity(user_input.get(SECTION_OUTAGES)):
-                errors["base"] = wrong
+            elif (wrong := refused_outage_entity(user_input.get(SECTION_OUTAGES))) is not None:
+                errors["base"] = "mains_entity_kind"
+                if wrong == "temperature_entity_kind":
+                    errors["base"] = "temperature_entity_kind"
             else:
                 data = tidy_outages(tidy(merged))
                 return self.async_create_entry(data=data)
