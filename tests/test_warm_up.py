@@ -281,3 +281,26 @@ async def test_killed_during_the_hold(
     runs = await get_history(hass, entry)
     assert len(runs) == 1
     assert runs[0]["outage"]["warmup_ended"] == "elapsed"
+
+
+@pytest.mark.parametrize("options", [WARM_UP], indirect=True)
+async def test_mains_out_again_during_the_hold(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The mains gone again during the hold: the outage goes on, and the hold starts over after it."""
+    await outdoor(hass, -5.0)
+    start = dt_util.utcnow()
+    await outage(hass, freezer, timedelta(hours=2))
+    assert state(hass, PHASE).state == "warming_up"
+    await advance(hass, freezer, timedelta(minutes=30), step=timedelta(minutes=5))
+    back = await outage(hass, freezer, timedelta(minutes=30))
+    # Out 3 hours from its first start, counting the half hour of power between.
+    assert state(hass, PHASE).state == "warming_up"
+    assert ends_at(hass) == second(back + (back - start))
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await advance(hass, freezer, timedelta(hours=3, minutes=5) + TO_THE_END, step=MINUTE)
+    assert thermostat_settings(heat_pump) == SAVED
+    assert switch_commands(heat_pump) == []
+    runs = await get_history(hass, entry)
+    assert len(runs) == 1
+    assert runs[0]["outage"]["warmup_ended"] == "elapsed"

@@ -15,7 +15,7 @@ from homeassistant.util import dt as dt_util
 
 from . import thermostat
 from .crew import Crew
-from .outage import mains_present
+from .outage import mains_entity_present
 from .run import Run
 from .waiting import WaitResult
 from .warmup import celsius
@@ -31,20 +31,21 @@ class MainsOut:
         self._crew = crew
         self._ended = ended
 
-    def _present(self, run: Run) -> bool | None:
+    def present(self, run: Run) -> bool | None:
+        """Whether the mains entity says the mains are present (None: no entity, or it cannot tell)."""
         if run.mains_entity is None:
             return None
         state = self._crew.equipment.state(run.mains_entity)
-        return mains_present(run.mains_entity.split(".")[0], state.state if state else None)
+        return mains_entity_present(run.mains_entity, state.state if state else None)
 
     async def __call__(self, run: Run) -> None:
         """Hold the thermostat off (once), wait for the mains, then tell that the outage ended."""
-        if run.outage_ended_at is None and self._present(run) is not True:
+        if run.outage_ended_at is None and self.present(run) is not True:
             await self.hold(run)
             result = await self._crew.waiter.wait(
                 None,
                 [run.mains_entity] if run.mains_entity else [],
-                lambda: bool(self._present(run)),
+                lambda: bool(self.present(run)),
             )
             if result is not WaitResult.MET:
                 return

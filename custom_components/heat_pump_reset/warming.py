@@ -7,13 +7,16 @@ cancel. Whether and how long to hold is decided in `warmup`, when the outage end
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import logging
+from typing import TYPE_CHECKING
 
 from .crew import Crew
 from .run import Run
 from .waiting import WaitResult
 from .warmup import HoldEnd, celsius
+
+if TYPE_CHECKING:
+    from .mainsout import MainsOut
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -21,10 +24,10 @@ _LOGGER = logging.getLogger(__name__)
 class WarmUp:
     """Holds the thermostat off for the warm-up, and notes why the hold ended."""
 
-    def __init__(self, crew: Crew, hold_off: Callable[[Run], Awaitable[None]]) -> None:
-        """Perform the phase with `crew`; `hold_off(run)` sets the thermostat off once."""
+    def __init__(self, crew: Crew, mains_out: MainsOut) -> None:
+        """Perform the phase with `crew`; `mains_out` sets the thermostat off and reads the mains."""
         self._crew = crew
-        self._hold_off = hold_off
+        self._mains_out = mains_out
 
     def _room(self, run: Run) -> float | None:
         """Return the room's temperature in °C: its sensor's, or else the thermostat's current one.
@@ -45,7 +48,7 @@ class WarmUp:
         rule = self._crew.warmup
         if not run.thermostat_held and not run.thermostat_overridden:
             # Known only after the outage (Home Assistant was down): set off now, before it starts.
-            await self._hold_off(run)
+            await self._mains_out.hold(run)
         if run.thermostat_overridden:
             ended = HoldEnd.PERSON
         elif not run.thermostat_held:
@@ -59,10 +62,20 @@ class WarmUp:
                     run.thermostat_overridden
                     or run.settings_to_restore != kept
                     or rule.too_cold(self._room(run))
+                    or self._mains_out.present(run) is False
                 )
 
             room = [rule.room_entity] if rule.room_entity else []
-            result = await self._crew.waiter.wait(run.phase_ends_at, [run.thermostat, *room], _over)
+            mains = [run.mains_entity] if run.mains_entity else []
+            result = await self._crew.waiter.wait(
+                run.phase_ends_at, [run.thermostat, *room, *mains], _over
+            )
+            if result is WaitResult.MET and self._mains_out.present(run) is False:
+                # Out again: the outage goes on (from its first start), its hold after it.
+                _LOGGER.info("Mains of %s out again during the warm-up", self._crew.name)
+                run.outage_ended_at = run.warmup_ends_at = None
+                await self._crew.writer.save(run)
+                return
             if result is WaitResult.CANCELLED:
                 ended = HoldEnd.CANCELLED
             elif result is WaitResult.TIMEOUT:
