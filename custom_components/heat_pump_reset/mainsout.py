@@ -40,12 +40,17 @@ class MainsOut:
 
     async def __call__(self, run: Run) -> None:
         """Hold the thermostat off (once), wait for the mains, then tell that the outage ended."""
-        if run.outage_ended_at is None and self.present(run) is not True:
+        kit = self._crew.equipment
+        while run.outage_ended_at is None and self.present(run) is not True:
             await self.hold(run)
+            # A thermostat without power too (or not set up yet) is set off the moment it is back.
+            away = self.awaited(run)
+
+            def _back(away: bool = away) -> bool:
+                return bool(self.present(run)) or (away and kit.present(run.thermostat))
+
             result = await self._crew.waiter.wait(
-                None,
-                [run.mains_entity] if run.mains_entity else [],
-                lambda: bool(self.present(run)),
+                None, [*([run.mains_entity] if run.mains_entity else []), run.thermostat], _back
             )
             if result is not WaitResult.MET:
                 return
@@ -56,6 +61,14 @@ class MainsOut:
         await self._crew.writer.save(run)
         _LOGGER.info("Outage of %s ended (%s)", self._crew.name, run.outage_source)
         self._ended(run)
+
+    def awaited(self, run: Run) -> bool:
+        """Whether the thermostat is to be set off once it is back: gone now, and not held yet."""
+        return (
+            not run.thermostat_held
+            and not run.thermostat_overridden
+            and not self._crew.equipment.present(run.thermostat)
+        )
 
     def _plan_warmup(self, run: Run) -> None:
         """Decide the compressor's warm-up from the outage's length and the outdoor temperature."""

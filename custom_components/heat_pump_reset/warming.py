@@ -45,45 +45,54 @@ class WarmUp:
 
     async def __call__(self, run: Run) -> None:
         """Set the thermostat off if the outage did not, then hold it off until the hold ends."""
-        rule = self._crew.warmup
-        if not run.thermostat_held and not run.thermostat_overridden:
-            # Known only after the outage (Home Assistant was down): set off now, before it starts.
-            await self._mains_out.hold(run)
-        if run.thermostat_overridden:
-            ended = HoldEnd.PERSON
-        elif not run.thermostat_held:
-            ended = HoldEnd.NOTHING_HELD
-        else:
+        ended = await self._hold(run)
+        if ended is None:
+            return
+        run.warmup_ended = ended.value
+        _LOGGER.info("Warm-up of %s ended (%s)", self._crew.name, ended)
+        await self._crew.writer.save(run)
+
+    async def _hold(self, run: Run) -> HoldEnd | None:
+        """Hold until the hold ends; return why (None: the mains went out again)."""
+        rule, kit, mains_out = self._crew.warmup, self._crew.equipment, self._mains_out
+        room = [rule.room_entity] if rule.room_entity else []
+        mains = [run.mains_entity] if run.mains_entity else []
+        while True:
+            # Known only after the outage (Home Assistant was down), or the thermostat lost power
+            # too: set off now, or the moment it is back, before the unit starts.
+            await mains_out.hold(run)
+            away = mains_out.awaited(run)
+            if run.thermostat_overridden:
+                return HoldEnd.PERSON
+            if not run.thermostat_held and not away:
+                return HoldEnd.NOTHING_HELD
             kept = dict(run.settings_to_restore)
 
-            def _over() -> bool:
+            def _over(kept: dict[str, object] = kept, away: bool = away) -> bool:
                 # A person's new mode, or any setting they changed, ends the hold at once.
                 return (
                     run.thermostat_overridden
                     or run.settings_to_restore != kept
                     or rule.too_cold(self._room(run))
-                    or self._mains_out.present(run) is False
+                    or mains_out.present(run) is False
+                    or (away and kit.present(run.thermostat))
                 )
 
-            room = [rule.room_entity] if rule.room_entity else []
-            mains = [run.mains_entity] if run.mains_entity else []
             result = await self._crew.waiter.wait(
                 run.phase_ends_at, [run.thermostat, *room, *mains], _over
             )
-            if result is WaitResult.MET and self._mains_out.present(run) is False:
+            if result is WaitResult.CANCELLED:
+                return HoldEnd.CANCELLED
+            if result is WaitResult.TIMEOUT:
+                return HoldEnd.ELAPSED
+            if mains_out.present(run) is False:
                 # Out again: the outage goes on (from its first start), its hold after it.
                 _LOGGER.info("Mains of %s out again during the warm-up", self._crew.name)
                 run.outage_ended_at = run.warmup_ends_at = None
                 await self._crew.writer.save(run)
-                return
-            if result is WaitResult.CANCELLED:
-                ended = HoldEnd.CANCELLED
-            elif result is WaitResult.TIMEOUT:
-                ended = HoldEnd.ELAPSED
-            elif run.thermostat_overridden or run.settings_to_restore != kept:
-                ended = HoldEnd.PERSON
-            else:
-                ended = HoldEnd.ROOM_FLOOR
-        run.warmup_ended = ended.value
-        _LOGGER.info("Warm-up of %s ended (%s)", self._crew.name, ended)
-        await self._crew.writer.save(run)
+                return None
+            if run.thermostat_overridden or run.settings_to_restore != kept:
+                return HoldEnd.PERSON
+            if rule.too_cold(self._room(run)):
+                return HoldEnd.ROOM_FLOOR
+            # The thermostat is back: set off, and held.
