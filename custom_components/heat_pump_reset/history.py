@@ -323,4 +323,8 @@ def summary(record: Record) -> Record:
         "detail": record.get("detail"),
         "power_cut": cut_power(record),
         "power_off_minutes": power_off_minutes(record),
+        # An outage run's source (issue 14); None for a reset.
+        "outage_source": outage.get("source")
+        if isinstance(outage := record.get("outage"), dict)
+        else None,
     }
