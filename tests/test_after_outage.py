@@ -170,7 +170,10 @@ async def test_refused_reset_after_outage_leaves_the_no_start_repair(
         ("outage", "no_start"),
         ("automation", "succeeded"),
     ]
-    assert no_start_issue(hass, entry) is not None
+    issue = no_start_issue(hass, entry)
+    assert issue is not None
+    # In its own words: after a power outage, and that the reset which should follow did not.
+    assert issue.translation_key == "no_start_after_outage"
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("outage" in w and "(limit: 1)" in w for w in warnings), warnings
 

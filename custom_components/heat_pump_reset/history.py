@@ -269,12 +269,14 @@ def _newest_standing(
     return None
 
 
-def unacknowledged_no_start(records: Sequence[Record], acknowledged_at: datetime | None) -> bool:
-    """Whether the newest run that ended `no_start` or `succeeded` did not start, unacknowledged.
+def unacknowledged_no_start(
+    records: Sequence[Record], acknowledged_at: datetime | None
+) -> Record | None:
+    """Return the newest run that ended `no_start`, if no run succeeded since and it is unacknowledged.
 
     A later succeeded run clears it; cancelled, failed or interrupted runs neither raise nor clear it.
     """
-    return _newest_standing(records, Outcome.NO_START, acknowledged_at) is not None
+    return _newest_standing(records, Outcome.NO_START, acknowledged_at)
 
 
 def unacknowledged_fault(
