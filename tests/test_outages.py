@@ -36,6 +36,7 @@ from .harness.driving import (
     settle,
     start,
     state,
+    store_key,
     stored_history,
 )
 from .harness.entity_ids import EVENT, PHASE, RECENT, SWITCH_A, SWITCH_B, THERMOSTAT
@@ -446,3 +447,40 @@ async def test_outage_end_is_announced_once_across_a_restart(
     runs = await get_history(hass, entry)
     assert len(runs) == 1
     assert runs[0]["outage"]["ended_at"] is not None
+
+
+@pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
+async def test_unreadable_stored_outage_run_commands_no_switch(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A stored outage run that cannot be read: the thermostat comes back, no breaker is told
+    anything (an outage run never cut power), and the outage is in the record."""
+    await mains(hass, "off")
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await crash(hass, entry, hass_storage)
+    hass_storage[store_key(entry)]["data"]["active"]["phase"] = "exploding"
+    await boot(
+        hass,
+        freezer,
+        entry,
+        heat_pump,
+        timedelta(minutes=1),
+        lambda: hass.states.async_set(MAINS, "on"),
+    )
+    await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
+    assert state(hass, PHASE).state == "idle"
+    assert switch_commands(heat_pump) == []
+    assert thermostat_settings(heat_pump) == SAVED
+    runs = await get_history(hass, entry)
+    assert len(runs) == 1
+    assert (runs[0]["trigger"], runs[0]["outcome"], runs[0]["detail"]) == (
+        "outage",
+        "failed",
+        "stored_run_unreadable",
+    )
+    assert runs[0]["power_cut"] is False
+    assert runs[0]["outage"]["source"] == "mains"
