@@ -68,8 +68,9 @@ async def test_initial_states(hass: HomeAssistant, heat_pump: HeatPump, entry: C
         "starting_up",
         "restoring_thermostat",
         "verifying",
-        # An outage run's first phase (issue 14).
+        # An outage run's phases (issue 14).
         "mains_out",
+        "warming_up",
     ]
     assert phase.attributes["friendly_name"] == "Living room Reset phase"
     assert state(hass, ENDS_AT).state == "unknown"

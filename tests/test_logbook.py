@@ -254,6 +254,7 @@ async def test_bus_events_carry_the_run(
         "trigger": "automation",
         "reason": "test",
         "faults": {},
+        "outage_source": None,
     }
     assert ended["run_id"] == run_id
     assert ended["outcome"] == "succeeded"
@@ -424,6 +425,6 @@ async def test_an_outage_in_the_logbook(
     hass.states.async_set("binary_sensor.mains", "on")
     await advance(hass, freezer, FULL_RUN, step=timedelta(seconds=10))
     lines = run_lines(await logbook_lines(hass, since))
-    assert lines[0] == "reset after a power outage"
+    assert lines[0] == "power outage noticed (Mains entity)"
     assert lines[1] == "outage ended after 40 min (Mains entity)"
     assert lines[2].endswith("power not cut, after a power outage")

@@ -20,6 +20,8 @@ PURE = [
     "faults.py",
     "stored.py",
     "outage.py",
+    "salvage.py",
+    "warmup.py",
 ]
 
 

@@ -22,6 +22,7 @@ from custom_components.heat_pump_reset.running import (
     is_stopped,
     unit_working,
 )
+from custom_components.heat_pump_reset.salvage import recovery_run
 from custom_components.heat_pump_reset.sequence import (
     BACKOFF_FIRST,
     BACKOFF_MAX,
@@ -31,7 +32,6 @@ from custom_components.heat_pump_reset.sequence import (
     downtime_minutes,
     next_phase,
     overdue_switches,
-    recovery_run,
     resume,
     verified_outcome,
     wait_ends_on_cancel,

@@ -9,6 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
+from .afteroutage import async_reset_after_outages
 from .compat import OPTIONS_FLOW_RELOADS
 from .const import (
     CONF_CURRENT_THRESHOLD,
@@ -86,6 +87,8 @@ async def async_migrate_entry(hass: HomeAssistant, entry: HeatPumpResetConfigEnt
 async def async_setup_entry(hass: HomeAssistant, entry: HeatPumpResetConfigEntry) -> bool:
     """Load a heat pump's stored run (resuming it) and add its entities."""
     controller = ResetController(hass, entry)
+    # Before a stored run resumes: an outage run's end may call for the reset (issue 14).
+    entry.async_on_unload(async_reset_after_outages(controller))
     await controller.async_load()
     entry.runtime_data = controller
     entry.async_on_unload(async_follow(hass, entry))

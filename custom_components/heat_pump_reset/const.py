@@ -91,7 +91,8 @@ ENTRY_MINOR_VERSION: Final = 2
 
 # Bus events at each run's start and end, described in the logbook (logbook.py). Their data:
 # config_entry_id, name, entity_id (the Reset event entity), run_id, trigger, reason; at the start
-# also faults (the fault entities' states); at the end also outcome, detail, started_at, finished_at, power_cut and power_off_minutes.
+# also faults (the fault entities' states) and outage_source (an outage run's; None for a
+# reset); at the end also outcome, detail, started_at, finished_at, power_cut and power_off_minutes.
 EVENT_RUN_STARTED: Final = f"{DOMAIN}_run_started"
 EVENT_RUN_ENDED: Final = f"{DOMAIN}_run_ended"
 # Home Assistant down at least this long before it starts tells of an outage (issue 14).

@@ -88,6 +88,7 @@ class ResetController:
                 notifier=self._notifier,
                 writer=self._writer,
                 outage_ended=self._publisher.outage_ended,
+                warmup=settings.warmup,
             )
         )
         self._task: asyncio.Task[None] | None = None
@@ -269,10 +270,8 @@ class ResetController:
     @property
     def switched_ids(self) -> list[str]:
         """Return the thermostat and power switches this heat pump switches (a run's under way too)."""
-        ids = [self.settings.thermostat, *self.settings.switches]
-        if self.run is not None:
-            ids += [self.run.thermostat, *self.run.switches]
-        return list(dict.fromkeys(ids))
+        run = [self.run.thermostat, *self.run.switches] if self.run is not None else []
+        return list(dict.fromkeys([self.settings.thermostat, *self.settings.switches, *run]))
 
     def sensor_above(self) -> bool | None:
         """Whether the heat pump's sensor shows the unit running now (None: none, or unreadable)."""

@@ -11,6 +11,7 @@ from .equipment import Equipment
 from .notify import Notifier
 from .run import Run, Timing
 from .waiting import Waiter
+from .warmup import WarmupRule
 from .writing import RunWriter
 
 
@@ -28,3 +29,5 @@ class Crew:
     writer: RunWriter
     # Told when an outage run's outage has ended (issue 14): the event and the logbook line.
     outage_ended: Callable[[Run], None] = field(default=lambda _run: None)
+    # The compressor warm-up after a long outage (issue 14).
+    warmup: WarmupRule = field(default_factory=WarmupRule)

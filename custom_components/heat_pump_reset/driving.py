@@ -42,6 +42,7 @@ async def drive(
         Phase.RESTORING_THERMOSTAT: phases.restore_thermostat,
         Phase.VERIFYING: phases.verify,
         Phase.MAINS_OUT: phases.mains_out,
+        Phase.WARMING_UP: phases.warm_up,
     }
     while phase is not None:
         now = dt_util.utcnow()
@@ -85,4 +86,6 @@ def _deadline(run: Run, phase: Phase, now: datetime, timing: Timing) -> datetime
         return now + timing.startup_delay
     if phase is Phase.VERIFYING:
         return now + timing.verify_window
+    if phase is Phase.WARMING_UP:
+        return run.warmup_ends_at
     return None

@@ -56,10 +56,12 @@ def make_record(run: Run, outcome: Outcome, finished_at: datetime) -> Record:
 
 
 def outage_of(run: Run) -> dict[str, Any] | None:
-    """Return an outage run's outage (source, start, end, minutes), or None for a reset."""
+    """Return an outage run's outage (source, start, end, minutes, warm-up), or None for a reset."""
     if run.outage_source is None or run.outage_started_at is None:
         return None
-    return outage_record(run.outage_source, run.outage_started_at, run.outage_ended_at)
+    outage = outage_record(run.outage_source, run.outage_started_at, run.outage_ended_at)
+    # The compressor's warm-up after it: until when (None: no hold), and why it ended.
+    return {**outage, "warmup_until": iso(run.warmup_ends_at), "warmup_ended": run.warmup_ended}
 
 
 def record_from_last(last: dict[str, Any]) -> Record:

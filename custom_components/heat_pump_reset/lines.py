@@ -63,15 +63,23 @@ def describe(hass: HomeAssistant, event_type: str, data: Mapping[str, Any]) -> s
     """Return the logbook line for a run's start or end, in Home Assistant's language."""
     say = _sayer(hass)
     if event_type == EVENT_RUN_STARTED:
+        if data.get("outage_source"):
+            # An outage run (issue 14): an outage noticed, not a reset.
+            return say(phrase("logbook_outage_noticed", source=_source(say, data["outage_source"])))
         trigger = _trigger(say, data)
         parts = [say(phrase("logbook_started", trigger=trigger or "")).strip(), _reason(say, data)]
         return ", ".join(part for part in parts if part)
     if event_type == EVENT_OUTAGE_ENDED:
         # An outage's end (issue 14): how long, and how it became known.
-        found = OUTAGE_SOURCES.get(str(data.get("source")))
-        source = say(found) if found else str(data.get("source"))
+        source = _source(say, data.get("source"))
         return say(phrase("logbook_outage_ended", minutes=str(data.get("minutes")), source=source))
     return _ended(hass, say, data, in_logbook=True)
+
+
+def _source(say: Say, source: Any) -> str:
+    """Say how an outage became known (an unknown source as it is)."""
+    found = OUTAGE_SOURCES.get(str(source))
+    return say(found) if found else str(source)
 
 
 @callback
@@ -167,6 +175,12 @@ def fault_reason(hass: HomeAssistant, faults: Mapping[str, str]) -> str:
         for entity_id, code in faults.items()
     ]
     return "; ".join(parts)
+
+
+@callback
+def no_start_after_outage_reason(hass: HomeAssistant) -> str:
+    """Return the reason of the reset that follows an outage run that ended `no_start`."""
+    return _sayer(hass)(phrase("logbook_reason_no_start_after_outage"))
 
 
 @callback

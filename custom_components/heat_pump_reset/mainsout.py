@@ -18,6 +18,7 @@ from .crew import Crew
 from .outage import mains_present
 from .run import Run
 from .waiting import WaitResult
+from .warmup import celsius
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ class MainsOut:
     async def __call__(self, run: Run) -> None:
         """Hold the thermostat off (once), wait for the mains, then tell that the outage ended."""
         if run.outage_ended_at is None and self._present(run) is not True:
-            await self._hold(run)
+            await self.hold(run)
             result = await self._crew.waiter.wait(
                 None,
                 [run.mains_entity] if run.mains_entity else [],
@@ -49,11 +50,35 @@ class MainsOut:
                 return
         if run.outage_ended_at is None:
             run.outage_ended_at = dt_util.utcnow()
-            await self._crew.writer.save(run)
+        if run.warmup_ends_at is None and not run.cancelled:
+            self._plan_warmup(run)
+        await self._crew.writer.save(run)
         _LOGGER.info("Outage of %s ended (%s)", self._crew.name, run.outage_source)
         self._ended(run)
 
-    async def _hold(self, run: Run) -> None:
+    def _plan_warmup(self, run: Run) -> None:
+        """Decide the compressor's warm-up from the outage's length and the outdoor temperature."""
+        started, ended = run.outage_started_at, run.outage_ended_at
+        if started is None or ended is None:
+            return
+        rule = self._crew.warmup
+        minutes = int((ended - started).total_seconds() // 60)
+        outdoor = None
+        if rule.outdoor_entity is not None and (
+            state := self._crew.equipment.state(rule.outdoor_entity)
+        ):
+            outdoor = celsius(state.state, state.attributes.get("unit_of_measurement"))
+        run.warmup_ends_at = rule.ends_at(ended, minutes, outdoor)
+        if run.warmup_ends_at is not None:
+            _LOGGER.info(
+                "Warm-up of %s until %s (outage %s min, outdoor %s °C)",
+                self._crew.name,
+                run.warmup_ends_at,
+                minutes,
+                outdoor,
+            )
+
+    async def hold(self, run: Run) -> None:
         """Set the thermostat off once, written first; a person's change since wins."""
         kit = self._crew.equipment
         climate = kit.state(run.thermostat)

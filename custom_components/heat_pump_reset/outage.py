@@ -1,7 +1,7 @@
 """Outages: what the mains entity's states mean, and when other sources tell of an outage.
 
 Which state means mains present, absent or unknown; when a start of Home Assistant, or the wrapped
-switches, tell of an outage that has ended.
+switches, tell of an outage that has ended; which recorded run the documented reset follows.
 
 This module is pure: no Home Assistant import. `outages` watches the entities and starts the
 outage run (trigger `outage`, first phase `mains_out`), which never touches a power switch.
@@ -9,12 +9,13 @@ outage run (trigger `outage`, first phase `mains_out`), which never touches a po
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
 from .const import OUTAGE_DOWN_MINUTES
-from .run import Phase, Run
+from .run import Outcome, Phase, Run
 from .stored import aware_time
 
 # Every wrapped switch unavailable within this window of the first counts as one outage.
@@ -74,6 +75,16 @@ def outage_record(source: str, started_at: datetime, ended_at: datetime | None) 
         "ended_at": ended_at.isoformat() if ended_at is not None else None,
         "minutes": minutes,
     }
+
+
+def reset_follows(record: Mapping[str, Any]) -> bool:
+    """Whether the documented reset follows a recorded run: an outage run that ended `no_start`.
+
+    Its verification saw the thermostat call for heat or cooling, but no start. Only an outage run
+    (its record holds the outage) calls for it: a reset, the one after an outage included, never
+    starts another.
+    """
+    return record.get("outage") is not None and record.get("outcome") == Outcome.NO_START
 
 
 def outage_recovered(run: Run, found: dict[str, Any]) -> None:

@@ -18,10 +18,11 @@ from .faultwatch import FaultWatch
 from .mainsout import MainsOut
 from .power import PowerRestore
 from .proving import CutProof
-from .run import CYCLE_DONE, CYCLE_PENDING, Outcome, Run, Trigger
+from .run import CYCLE_DONE, CYCLE_PENDING, Outcome, Run
 from .running import DEMAND_MODES, START_ACTIONS, has_demand
 from .sequence import NeverCut, backoff, refused_cut, verified_outcome
 from .waiting import WaitResult
+from .warming import WarmUp
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ class Phases:
         self.faults = FaultWatch(crew.hass)
         # An outage run's first phase (issue 14).
         self.mains_out = MainsOut(crew, crew.outage_ended)
+        # The compressor's warm-up after a long outage in the cold.
+        self.warm_up = WarmUp(crew, self.mains_out.hold)
 
     async def stop_thermostat(self, run: Run) -> None:
         """Turn the thermostat off and wait until it and the unit are idle."""
@@ -160,7 +163,7 @@ class Phases:
         as it shows, while the circuit's reading is watched (`CutProof.start_up`).
         """
         faults = self.faults
-        if run.trigger is Trigger.OUTAGE:
+        if run.is_outage_run:
             # The grid, not our switches, brought power back: no contactor of ours to judge.
             await self.waiter.wait(run.phase_ends_at)
             return

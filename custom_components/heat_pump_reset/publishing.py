@@ -108,6 +108,8 @@ class Publisher:
             "reason": run.reason,
             # The fault entities' states at the start (issue 13).
             "faults": dict(run.faults_at_start),
+            # How the outage became known, for an outage run (issue 14); None for a reset.
+            "outage_source": run.outage_source,
         }
         self.fire(EVENT_STARTED, data)
         self.fire_bus(EVENT_RUN_STARTED, data)

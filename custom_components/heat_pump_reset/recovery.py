@@ -16,7 +16,7 @@ from .equipment import Equipment
 from .issues import async_follow_power
 from .notify import Notifier
 from .run import Outcome, Run
-from .sequence import recovery_run
+from .salvage import recovery_run
 from .settings import Settings
 from .storage import RunStore, UnreadableRun
 

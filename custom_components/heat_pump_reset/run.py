@@ -36,6 +36,8 @@ class Phase(StrEnum):
     VERIFYING = "verifying"
     # An outage run's first phase: the mains are out, the thermostat held off (issue 14).
     MAINS_OUT = "mains_out"
+    # After a long outage in the cold: the thermostat held off while the compressor warms (issue 14).
+    WARMING_UP = "warming_up"
 
 
 class Outcome(StrEnum):
@@ -56,7 +58,9 @@ class Trigger(StrEnum):
     PERSON = "action"  # a person called the action (the call carries a user)
     BUTTON = "button"
     AUTOMATION = "automation"  # an automation, script or blueprint called the action
-    OUTAGE = "outage"  # a power outage (issue 14): never cuts power, never counts as a reset
+    # A power outage (issue 14): an outage run (`Run.is_outage_run`: never cuts power, never counts
+    # as a reset), or the reset that follows one that ended `no_start` (cuts power, counts).
+    OUTAGE = "outage"
 
 
 class PersonChange(StrEnum):
@@ -145,6 +149,9 @@ class Run:
     outage_started_at: datetime | None = None
     outage_ended_at: datetime | None = None
     thermostat_held: bool = False
+    # The warm-up after the outage: when the hold ends (None: no hold), and why it ended (`HoldEnd`).
+    warmup_ends_at: datetime | None = None
+    warmup_ended: str | None = None
 
     def enter(self, phase: Phase, now: datetime, ends_at: datetime | None = None) -> None:
         """Move to `phase` at `now`; `ends_at` is when its wait ends, if it has one."""
@@ -178,6 +185,11 @@ class Run:
         if self.thermostat_detail is None:
             self.thermostat_detail = detail
         self.end_early(Outcome.FAILED, detail)
+
+    @property
+    def is_outage_run(self) -> bool:
+        """Whether this is an outage run (issue 14), not a reset: it never cuts power."""
+        return self.outage_source is not None
 
     @property
     def power_was_cut(self) -> bool:
@@ -250,6 +262,7 @@ class Run:
             "power_on_at",
             "outage_started_at",
             "outage_ended_at",
+            "warmup_ends_at",
         ):
             data[key] = iso(getattr(self, key))
         return data
@@ -307,6 +320,8 @@ class Run:
             outage_started_at=read.time("outage_started_at", optional=True),
             outage_ended_at=read.time("outage_ended_at", optional=True),
             thermostat_held=read.flag("thermostat_held"),
+            warmup_ends_at=read.time("warmup_ends_at", optional=True),
+            warmup_ended=read.text("warmup_ended", optional=True),
         )
         # What resuming relies on: a cut has its time, a discharge wait its deadline.
         if run.discharge_minutes > MAX_STORED_MINUTES:

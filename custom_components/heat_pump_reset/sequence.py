@@ -16,19 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Final
+from typing import Final
 
-from .outage import outage_recovered
+from .const import MAX_WARMUP_MINUTES
 from .run import (
     CYCLE_PENDING,
-    MAX_STORED_MINUTES,
     Outcome,
     Phase,
     Run,
     Timing,
-    Trigger,
 )
-from .stored import aware_time, is_count
 
 
 class Detail(StrEnum):
@@ -80,79 +77,6 @@ BACKOFF_FIRST: Final = timedelta(seconds=10)
 BACKOFF_MAX: Final = timedelta(minutes=5)
 
 
-# What the run of a stored file that cannot be read ends as.
-UNREADABLE_DETAIL: Final = Detail.STORED_RUN_UNREADABLE.value
-
-
-def recovery_run(
-    data: Any,
-    *,
-    new_id: str,
-    thermostat: str,
-    switches: list[str],
-    discharge_minutes: int,
-    now: datetime,
-) -> Run:
-    """Return the run that puts things back after a stored run that cannot be read.
-
-    Power may be off: every switch, those configured (`switches`) and any the damaged data still
-    names, is turned on like in a restore, retried until it is. Its discharge wait is kept when the
-    data still tells when power went off; otherwise power comes back at once. The thermostat gets the
-    saved settings the data still holds, if any. The run ends `failed`, `stored_run_unreadable`.
-
-    An outage run (issue 14: trigger `outage`, no off command ever sent) never cut power: no switch
-    is turned on, the thermostat is put back, and the outage is recorded as far as the data tells.
-    """
-    found: dict[str, Any] = data if isinstance(data, dict) else {}
-    named = found.get("switches")
-    extra = [
-        e
-        for e in (named if isinstance(named, list) else [])
-        if isinstance(e, str) and e.startswith("switch.") and e not in switches
-    ]
-    saved = found.get("saved")
-    stored_wait: Any = found.get("discharge_minutes")
-    wait = (
-        stored_wait
-        if is_count(stored_wait) and discharge_minutes <= stored_wait <= MAX_STORED_MINUTES
-        else discharge_minutes
-    )
-    off_at = aware_time(found.get("confirmed_off_at")) or aware_time(found.get("off_sent_at"))
-    run_id = found.get("run_id")
-    try:
-        # Unknown: not a person's action (nothing tells what started it).
-        trigger = Trigger(str(found.get("trigger")))
-    except ValueError:
-        trigger = Trigger.AUTOMATION
-    all_switches = [*switches, *dict.fromkeys(extra)]
-    run = Run(
-        run_id=run_id if isinstance(run_id, str) and run_id else new_id,
-        trigger=trigger,
-        reason=None,
-        thermostat=thermostat,
-        switches=all_switches,
-        discharge_minutes=wait,
-        started_at=aware_time(found.get("started_at")) or now,
-        phase=Phase.RESTORING_POWER,
-        settings_to_restore=(
-            {k: v for k, v in saved.items() if isinstance(k, str)}
-            if isinstance(saved, dict)
-            else {}
-        ),
-        # Every switch counts as sent off: each gets an on command, even one that reports on.
-        switches_sent_off=len(all_switches),
-        off_sent_at=off_at or now,
-    )
-    if trigger is Trigger.OUTAGE and off_at is None and found.get("switches_cut") == 0:
-        outage_recovered(run, found)
-    elif off_at is not None and aware_time(found.get("power_on_at")) is None:
-        # Power went off at a known time and never came back: the discharge wait still holds.
-        run.phase = Phase.DISCHARGING
-        run.confirmed_off_at = off_at
-    run.end_early(Outcome.FAILED, UNREADABLE_DETAIL)
-    return run
-
-
 def next_phase(run: Run) -> Phase | None:
     """Return the phase after the current one has finished, or None when the run is over."""
     match run.phase:
@@ -175,12 +99,22 @@ def next_phase(run: Run) -> Phase | None:
         case Phase.RESTORING_THERMOSTAT:
             return Phase.VERIFYING if run.ending is None else None
         case Phase.MAINS_OUT:
-            # The outage is over: a thermostat the run set off goes back after the start-up
-            # delay, as after a reset; a person's own setting is kept (issue 14).
-            held = run.thermostat_held and not run.thermostat_overridden
-            return Phase.STARTING_UP if held else None
+            # The outage is over: after a long one in the cold the compressor warms up first.
+            # Then a thermostat the run set off goes back after the start-up delay, as after a
+            # reset; a person's own setting is kept (issue 14).
+            if run.warmup_ends_at is not None and not run.cancelled:
+                return Phase.WARMING_UP if not run.thermostat_overridden else None
+            return _back_after_outage(run)
+        case Phase.WARMING_UP:
+            return _back_after_outage(run)
         case _:
             return None
+
+
+def _back_after_outage(run: Run) -> Phase | None:
+    """Return what follows an outage (or its warm-up): the staged restore, if the run set it off."""
+    held = run.thermostat_held and not run.thermostat_overridden
+    return Phase.STARTING_UP if held else None
 
 
 # Added to the latest moment a switch could have confirmed off when a restart finds a cut under way:
@@ -227,6 +161,11 @@ def resume(
         case Phase.STARTING_UP:
             # Never cut short, cancelled or not: the thermostat must come back.
             return run.phase, _within(run.phase_ends_at, now, timing.startup_delay)
+        case Phase.WARMING_UP:
+            # The hold keeps its deadline across restarts; a cancel ends it at once.
+            if run.cancelled:
+                return run.phase, now
+            return run.phase, _within(run.phase_ends_at, now, timedelta(minutes=MAX_WARMUP_MINUTES))
         case Phase.VERIFYING:
             if run.cancelled:
                 # A cancel ends the watch at once, as in one process.

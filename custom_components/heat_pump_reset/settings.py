@@ -6,7 +6,7 @@ This module is pure: no Home Assistant import.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -14,16 +14,20 @@ from .const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_FAULT_ENTITIES,
+    CONF_LONGEST_WARMUP_MINUTES,
     CONF_MAINS_ENTITY,
     CONF_MAX_RESETS_PER_DAY,
     CONF_NO_FAULT_STATES,
     CONF_NO_POWER_CURRENT,
     CONF_NO_POWER_THRESHOLD,
     CONF_OUTAGE_PROTECTION,
+    CONF_OUTDOOR_TEMPERATURE,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
     CONF_RECURRENCE_COUNT,
     CONF_RECURRENCE_DAYS,
+    CONF_ROOM_FLOOR,
+    CONF_ROOM_TEMPERATURE,
     CONF_STAGGER_SECONDS,
     CONF_STARTUP_DELAY_MINUTES,
     CONF_STOP_TIMEOUT_SECONDS,
@@ -31,8 +35,11 @@ from .const import (
     CONF_SWITCHES,
     CONF_THERMOSTAT,
     CONF_VERIFY_MINUTES,
+    CONF_WARMUP_AFTER_MINUTES,
+    CONF_WARMUP_TEMPERATURE,
     DEFAULT_CURRENT_THRESHOLD,
     DEFAULT_DISCHARGE_MINUTES,
+    DEFAULT_LONGEST_WARMUP_MINUTES,
     DEFAULT_MAX_RESETS_PER_DAY,
     DEFAULT_NO_POWER_CURRENT,
     DEFAULT_NO_POWER_THRESHOLD,
@@ -44,10 +51,13 @@ from .const import (
     DEFAULT_STOP_TIMEOUT_SECONDS,
     DEFAULT_SWITCH_TIMEOUT_SECONDS,
     DEFAULT_VERIFY_MINUTES,
+    DEFAULT_WARMUP_AFTER_MINUTES,
+    DEFAULT_WARMUP_TEMPERATURE,
     THERMOSTAT_RETURN_TIMEOUT_MINUTES,
 )
 from .faults import DEFAULT_NO_FAULT_STATES
 from .run import Timing
+from .warmup import WarmupRule
 
 # The options of a new heat pump, besides its entities.
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -84,6 +94,21 @@ def timing_from_options(options: Mapping[str, Any]) -> Timing:
     )
 
 
+def warmup_from_options(options: Mapping[str, Any]) -> WarmupRule:
+    """Return the warm-up rule from the options (temperatures stored in °C)."""
+    floor = options.get(CONF_ROOM_FLOOR)
+    return WarmupRule(
+        after_minutes=int(options.get(CONF_WARMUP_AFTER_MINUTES, DEFAULT_WARMUP_AFTER_MINUTES)),
+        at_or_below=float(options.get(CONF_WARMUP_TEMPERATURE, DEFAULT_WARMUP_TEMPERATURE)),
+        longest_minutes=int(
+            options.get(CONF_LONGEST_WARMUP_MINUTES, DEFAULT_LONGEST_WARMUP_MINUTES)
+        ),
+        outdoor_entity=options.get(CONF_OUTDOOR_TEMPERATURE) or None,
+        room_floor=None if floor is None else float(floor),
+        room_entity=options.get(CONF_ROOM_TEMPERATURE) or None,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """What one heat pump's options say: its entities, timings, limits and running thresholds."""
@@ -107,6 +132,8 @@ class Settings:
     # Outage protection (issue 14): off by default; the mains entity, if any.
     outage_protection: bool = False
     mains_entity: str | None = None
+    # The compressor warm-up after a long outage (issue 14).
+    warmup: WarmupRule = field(default_factory=WarmupRule)
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> Settings:
@@ -133,6 +160,7 @@ class Settings:
             ],
             outage_protection=bool(options.get(CONF_OUTAGE_PROTECTION, False)),
             mains_entity=options.get(CONF_MAINS_ENTITY) or None,
+            warmup=warmup_from_options(options),
         )
 
     @property

@@ -40,6 +40,7 @@ _HOLDING_THERMOSTAT = (
     Phase.STARTING_UP,
     Phase.RESTORING_THERMOSTAT,
     Phase.MAINS_OUT,
+    Phase.WARMING_UP,
 )
 
 
