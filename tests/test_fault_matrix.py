@@ -9,7 +9,9 @@ I3: every run ends with every breaker on, the thermostat settings back (unless a
 I4: an outage run (issue 14: outage protection on, the mains entity going off) never commands a
     power switch (no switch action from our context, no switch state changed by us), and ends
     with the thermostat settings back (unless a person changed them), exactly one history record,
-    and the outage recorded in it (source `mains`, its start).
+    and the outage recorded in it (source `mains`, its start); a warm-up hold after a long outage
+    in the cold keeps the thermostat off until its deadline (across restarts), unless a person
+    changed the thermostat, a cancel or the entry's removal came first, or the run failed.
 """
 
 from __future__ import annotations
@@ -41,12 +43,14 @@ from custom_components.heat_pump_reset.const import (
     CONF_FAULT_ENTITIES,
     CONF_MAINS_ENTITY,
     CONF_OUTAGE_PROTECTION,
+    CONF_OUTDOOR_TEMPERATURE,
     CONF_POWER_SENSOR,
     CONF_STAGGER_SECONDS,
     CONF_STARTUP_DELAY_MINUTES,
     CONF_SWITCHES,
     CONF_THERMOSTAT,
     DOMAIN,
+    MAX_WARMUP_MINUTES,
 )
 from custom_components.heat_pump_reset.run import Phase, Run, Trigger
 from custom_components.heat_pump_reset.running import ACTIVE_ACTIONS
@@ -877,35 +881,50 @@ async def test_fault_in_phase(
 # --- Outage runs (issue 14) ---------------------------------------------------------------------
 
 MAINS = "binary_sensor.mains"
+OUTDOOR = "sensor.outdoor_temperature"
 ON_MAINS = {CONF_OUTAGE_PROTECTION: True, CONF_MAINS_ENTITY: MAINS}
-# How long the mains stay out, unless a fault says otherwise.
+# With the outdoor sensor (at -5 °C): an outage of an hour or more is followed by a warm-up hold.
+WARM_UP = {**ON_MAINS, CONF_OUTDOOR_TEMPERATURE: OUTDOOR}
+# How long the mains stay out, unless a fault says otherwise: no warm-up after it; a warm-up of
+# as long after the longer one.
 OUTAGE = timedelta(minutes=20)
+WARM_OUTAGE = timedelta(minutes=70)
+# Longest an outage run may take once its faults are cleared: a long outage (Home Assistant down
+# for hours) may be followed by the longest warm-up.
+MAX_OUTAGE_RUN = MAX_RUN + timedelta(minutes=MAX_WARMUP_MINUTES)
 
 
 def _outage(phase: Phase) -> Callable[[Run], bool]:
     return lambda r: r.trigger is Trigger.OUTAGE and r.phase is phase
 
 
-# Where a fault hits an outage run: the stored state the run just wrote, and whether the fault
-# comes once the run waits there (after the gate) rather than before the phase's first step.
-OUTAGE_POINTS: dict[str, tuple[Callable[[Run], bool], bool]] = {
+# Where a fault hits an outage run: the stored state the run just wrote, whether the fault comes
+# once the run waits there (after the gate) rather than before the phase's first step, and whether
+# the outage is long and cold enough for a warm-up.
+OUTAGE_POINTS: dict[str, tuple[Callable[[Run], bool], bool, bool]] = {
     # Before the thermostat is set off; then with it off, waiting for the mains.
     "mains_out": (
         lambda r: _outage(Phase.MAINS_OUT)(r) and not r.thermostat_held,
+        False,
         False,
     ),
     "mains_out_waiting": (
         lambda r: _outage(Phase.MAINS_OUT)(r) and not r.thermostat_held,
         True,
+        False,
     ),
     # The outage's end written, before it is announced.
     "mains_returned": (
         lambda r: _outage(Phase.MAINS_OUT)(r) and r.outage_ended_at is not None,
         False,
+        False,
     ),
-    "outage_starting_up": (_outage(Phase.STARTING_UP), False),
-    "outage_restoring_thermostat": (_outage(Phase.RESTORING_THERMOSTAT), False),
-    "outage_verifying": (_outage(Phase.VERIFYING), False),
+    # The warm-up hold after a long outage in the cold: as it starts, and while it holds.
+    "warming_up": (_outage(Phase.WARMING_UP), False, True),
+    "warming_up_waiting": (_outage(Phase.WARMING_UP), True, True),
+    "outage_starting_up": (_outage(Phase.STARTING_UP), False, False),
+    "outage_restoring_thermostat": (_outage(Phase.RESTORING_THERMOSTAT), False, False),
+    "outage_verifying": (_outage(Phase.VERIFYING), False, False),
 }
 
 
@@ -978,6 +997,7 @@ def _breakers_available(available: bool) -> Callable[[FaultScene], None]:
 
 async def _cancel(sc: FaultScene) -> None:
     """A person cancels the run (nothing to cancel once it has ended)."""
+    sc.timeline.excuse("cancelled")
     with contextlib.suppress(ServiceValidationError):
         await sc.hass.services.async_call(
             DOMAIN,
@@ -1027,21 +1047,44 @@ OUTAGE_FAULTS: dict[str, Fault] = {
 }
 
 OUTAGE_SCENARIOS = [
-    pytest.param(point, fault, id=f"{point}-{fault}")
+    pytest.param(
+        WARM_UP if OUTAGE_POINTS[point][2] else ON_MAINS, point, fault, id=f"{point}-{fault}"
+    )
     for point in OUTAGE_POINTS
     for fault in OUTAGE_FAULTS
 ]
 
 
-def _check_outage(sc: FaultScene, switch_calls: list[str]) -> list[str]:
-    """I4: no switch commanded or changed by us; the outage in the run's one record."""
+def _check_outage(
+    sc: FaultScene, switch_calls: list[str], hold_until: datetime | None
+) -> list[str]:
+    """I4: no switch commanded or changed by us; the outage in the run's one record.
+
+    With a warm-up hold under way (`hold_until`: its deadline), the thermostat is not put back
+    before it, unless a person changed the thermostat, a cancel or the entry's removal came first,
+    or the run failed (a failing run puts the thermostat back at once).
+    """
     problems = [f"I4: switch action {call}" for call in switch_calls]
+    runs = [] if sc.removed else stored_history(sc.storage, sc.entry)
+    tl = sc.timeline
+    failed = any(r["outcome"] == "failed" for r in runs)
+    if hold_until is not None and tl.person_settings is None and not failed:
+        early = [
+            c
+            for c in tl.changes
+            if c.entity_id == THERMOSTAT
+            and c.source == "integration"
+            and c.old == "off"
+            and c.new not in ("off", *MISSING)
+            and c.when + TOLERANCE < hold_until
+            and not any(when <= c.when for when, _why in tl.excuses)
+        ]
+        problems += [f"I4: thermostat {c.new} at {c.when}, hold until {hold_until}" for c in early]
     problems += [
         f"I4: {c.entity_id} {c.old} -> {c.new} by us"
         for c in sc.timeline.changes
         if c.entity_id in (SWITCH_A, SWITCH_B) and c.source == "integration"
     ]
-    runs = [] if sc.removed else stored_history(sc.storage, sc.entry)
     problems += [
         f"I4: the outage is not recorded: {r['trigger']} {r['outage']}"
         for r in runs
@@ -1053,8 +1096,7 @@ def _check_outage(sc: FaultScene, switch_calls: list[str]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
-@pytest.mark.parametrize(("point", "fault"), OUTAGE_SCENARIOS)
+@pytest.mark.parametrize(("options", "point", "fault"), OUTAGE_SCENARIOS, indirect=["options"])
 async def test_fault_in_outage_phase(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -1071,7 +1113,7 @@ async def test_fault_in_outage_phase(
     FAULT_MATRIX["scenarios"] += 1
     FAULT_MATRIX_CELLS[fault, point] = None
     spec = OUTAGE_FAULTS[fault]
-    match, waiting_there = OUTAGE_POINTS[point]
+    match, waiting_there, warm = OUTAGE_POINTS[point]
     after = spec.after_release or waiting_there
     sc = FaultScene(
         hass, freezer, heat_pump, entry, hass_storage, gate, timeline=timeline, target=SWITCH_A
@@ -1086,10 +1128,11 @@ async def test_fault_in_outage_phase(
             switch_calls.append(f"{event.data.get('service')} {event.data.get('service_data')}")
 
     unsub = hass.bus.async_listen("call_service", _call)
+    hass.states.async_set(OUTDOOR, "-5", {"unit_of_measurement": "°C"})
     _set_mains(sc, "on")
     await settle(hass)
     gate.match = match
-    _set_mains(sc, "off", dt_util.utcnow() + OUTAGE)
+    _set_mains(sc, "off", dt_util.utcnow() + (WARM_OUTAGE if warm else OUTAGE))
     await settle(hass)
     run = entry.runtime_data.run
     assert run is not None
@@ -1106,6 +1149,9 @@ async def test_fault_in_outage_phase(
         _mains_due()
         await advance(hass, freezer, STEP, step=STEP)
     assert gate.reached.is_set(), f"the outage run never reached {point}"
+    held = entry.runtime_data.run
+    hold_until = held.phase_ends_at if warm and held is not None else None
+    assert not warm or hold_until is not None, "the warm-up hold has no deadline"
 
     if not after:
         await spec.inject(sc)
@@ -1117,7 +1163,7 @@ async def test_fault_in_outage_phase(
     injected_at = dt_util.utcnow()
 
     cleared = spec.clear is None
-    for _ in range(int(MAX_RUN / STEP)):
+    for _ in range(int(MAX_OUTAGE_RUN / STEP)):
         if not cleared and dt_util.utcnow() >= injected_at + spec.hold:
             assert spec.clear is not None
             spec.clear(sc)
@@ -1132,7 +1178,7 @@ async def test_fault_in_outage_phase(
     problems = (
         [
             *_check_end(sc, caplog, run_id, later_outages=spec.second_outage),
-            *_check_outage(sc, switch_calls),
+            *_check_outage(sc, switch_calls, hold_until),
         ]
         if _finished(sc)
         else ["the run never ended"]
