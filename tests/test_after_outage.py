@@ -170,7 +170,10 @@ async def test_refused_reset_after_outage_leaves_the_no_start_repair(
         ("outage", "no_start"),
         ("automation", "succeeded"),
     ]
-    assert no_start_issue(hass, entry) is not None
+    issue = no_start_issue(hass, entry)
+    assert issue is not None
+    # In its own words: after a power outage, and that the reset which should follow did not.
+    assert issue.translation_key == "no_start_after_outage"
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert any("outage" in w and "(limit: 1)" in w for w in warnings), warnings
 
@@ -251,3 +254,23 @@ async def test_reset_follows_an_outage_run_resumed_after_a_restart(
     ]
     assert power(heat_pump) == [True, True]
     assert thermostat_settings(heat_pump) == SAVED
+
+
+@pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
+async def test_no_reset_while_the_mains_are_out_again(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """Out again during the verification: no reset then (it could tell nothing); the outage run is."""
+    heat_pump.thermostat.stuck_action = HVACAction.IDLE
+    await mains(hass, "on")
+    await mains(hass, "off")
+    await advance(hass, freezer, timedelta(minutes=40), step=timedelta(minutes=1))
+    await mains(hass, "on")
+    await advance(hass, freezer, STARTUP + timedelta(minutes=2), step=timedelta(seconds=30))
+    assert state(hass, PHASE).state == "verifying"
+    await mains(hass, "off")
+    await advance(hass, freezer, VERIFY, step=timedelta(seconds=30))
+    # The outage run that saw no start has ended; the mains are out: held off, nothing cut.
+    assert state(hass, PHASE).state == "mains_out"
+    assert heat_pump.thermostat.hvac_mode == "off"
+    assert switch_commands(heat_pump) == []

@@ -16,6 +16,7 @@ from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers.selector import EntitySelectorConfig
+from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
@@ -25,16 +26,20 @@ from custom_components.heat_pump_reset.const import (
     CONF_CURRENT_THRESHOLD,
     CONF_DISCHARGE_MINUTES,
     CONF_FAULT_ENTITIES,
+    CONF_LONGEST_WARMUP_MINUTES,
     CONF_MAINS_ENTITY,
     CONF_MAX_RESETS_PER_DAY,
     CONF_NO_FAULT_STATES,
     CONF_NO_POWER_CURRENT,
     CONF_NO_POWER_THRESHOLD,
     CONF_OUTAGE_PROTECTION,
+    CONF_OUTDOOR_TEMPERATURE,
     CONF_POWER_SENSOR,
     CONF_POWER_THRESHOLD,
     CONF_RECURRENCE_COUNT,
     CONF_RECURRENCE_DAYS,
+    CONF_ROOM_FLOOR,
+    CONF_ROOM_TEMPERATURE,
     CONF_STAGGER_SECONDS,
     CONF_STARTUP_DELAY_MINUTES,
     CONF_STOP_TIMEOUT_SECONDS,
@@ -42,6 +47,8 @@ from custom_components.heat_pump_reset.const import (
     CONF_SWITCHES,
     CONF_THERMOSTAT,
     CONF_VERIFY_MINUTES,
+    CONF_WARMUP_AFTER_MINUTES,
+    CONF_WARMUP_TEMPERATURE,
     DOMAIN,
 )
 from custom_components.heat_pump_reset.faults import DEFAULT_NO_FAULT_STATES
@@ -356,6 +363,12 @@ async def test_options_form_shows_current_timings(
         CONF_NO_FAULT_STATES,
         CONF_OUTAGE_PROTECTION,
         CONF_MAINS_ENTITY,
+        CONF_OUTDOOR_TEMPERATURE,
+        CONF_WARMUP_AFTER_MINUTES,
+        CONF_WARMUP_TEMPERATURE,
+        CONF_LONGEST_WARMUP_MINUTES,
+        CONF_ROOM_FLOOR,
+        CONF_ROOM_TEMPERATURE,
     ]
     shown = {
         key: marker.default()
@@ -367,6 +380,10 @@ async def test_options_form_shows_current_timings(
         CONF_NO_FAULT_STATES: list(DEFAULT_NO_FAULT_STATES),
         # Outage protection is off unless turned on (issue 14).
         CONF_OUTAGE_PROTECTION: False,
+        # The warm-up's defaults: 60 minutes, 10 °C, 4 hours.
+        CONF_WARMUP_AFTER_MINUTES: 60,
+        CONF_WARMUP_TEMPERATURE: 10.0,
+        CONF_LONGEST_WARMUP_MINUTES: 240,
     }
 
 
@@ -927,4 +944,77 @@ async def test_options_refuse_a_mains_entity_of_another_kind(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "mains_entity_kind"}
+    assert dict(entry.options) == before
+
+
+async def test_options_keep_the_warm_up_in_celsius_and_show_it_in_fahrenheit(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """In °F the form shows 50 °F for 10 °C; 41 °F and a 59 °F floor are stored as 5 and 15 °C."""
+    hass.config.units = US_CUSTOMARY_SYSTEM
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    fields = form_fields_flat(result)
+    assert fields[CONF_WARMUP_TEMPERATURE][0].default() == 50.0
+    outages = {
+        CONF_OUTAGE_PROTECTION: True,
+        CONF_OUTDOOR_TEMPERATURE: "sensor.outdoor",
+        CONF_WARMUP_AFTER_MINUTES: 90,
+        CONF_WARMUP_TEMPERATURE: 41,
+        CONF_LONGEST_WARMUP_MINUTES: 360,
+        CONF_ROOM_FLOOR: 59,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**sectioned(DEFAULT_OPTIONS), "outages": outages}
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_WARMUP_TEMPERATURE] == 5.0
+    assert entry.options[CONF_ROOM_FLOOR] == 15.0
+    warmup = entry.runtime_data.settings.warmup
+    assert (warmup.after_minutes, warmup.at_or_below, warmup.longest_minutes) == (90, 5.0, 360)
+    assert (warmup.outdoor_entity, warmup.room_floor) == ("sensor.outdoor", 15.0)
+    # Shown again as typed.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    fields = form_fields_flat(result)
+    assert fields[CONF_WARMUP_TEMPERATURE][0].default() == 41.0
+    assert fields[CONF_ROOM_FLOOR][0].description == {"suggested_value": 59.0}
+
+
+@pytest.mark.parametrize(
+    "outages",
+    [
+        {CONF_LONGEST_WARMUP_MINUTES: 721},
+        {CONF_LONGEST_WARMUP_MINUTES: -1},
+        {CONF_WARMUP_AFTER_MINUTES: 1441},
+        {CONF_WARMUP_TEMPERATURE: 31},
+        {CONF_ROOM_FLOOR: 26},
+    ],
+)
+async def test_options_refuse_a_warm_up_out_of_range(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, outages: dict[str, Any]
+) -> None:
+    """Longer than 12 hours, a warm-up temperature above 30 °C, a floor above 25 °C: refused."""
+    before = dict(entry.options)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    with pytest.raises(vol.Invalid):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"],
+            {**sectioned(DEFAULT_OPTIONS), "outages": {CONF_OUTAGE_PROTECTION: True, **outages}},
+        )
+    assert dict(entry.options) == before
+
+
+@pytest.mark.parametrize("key", [CONF_OUTDOOR_TEMPERATURE, CONF_ROOM_TEMPERATURE])
+async def test_options_refuse_a_temperature_entity_of_another_kind(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, key: str
+) -> None:
+    """A switch as the outdoor or room temperature (through the API): refused, nothing saved."""
+    before = dict(entry.options)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {**sectioned(DEFAULT_OPTIONS), "outages": {CONF_OUTAGE_PROTECTION: True, key: SWITCH_A}},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "temperature_entity_kind"}
     assert dict(entry.options) == before

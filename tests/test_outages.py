@@ -495,3 +495,27 @@ async def test_unreadable_stored_outage_run_commands_no_switch(
     )
     assert runs[0]["power_cut"] is False
     assert runs[0]["outage"]["source"] == "mains"
+
+
+@pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
+async def test_mains_still_out_when_a_reset_ends_start_the_outage_run(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Out during a reset and still out at its end: the outage run starts then, not never."""
+    await mains(hass, "on")
+    await start(hass, entry)
+    await advance(hass, freezer, timedelta(minutes=1))
+    await mains(hass, "off")
+    await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
+    # The reset put the thermostat back; the mains are still out: held off now.
+    assert state(hass, PHASE).state == "mains_out"
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await mains(hass, "on")
+    await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
+    runs = stored_history(hass_storage, entry)
+    assert [r["trigger"] for r in runs] == ["outage", "automation"]
+    assert thermostat_settings(heat_pump) == SAVED

@@ -643,12 +643,13 @@ def test_flow_errors_and_aborts_are_translated() -> None:
         "no_power_not_below",
         "fault_entity_kind",
         "mains_entity_kind",
+        "temperature_entity_kind",
     }
     assert aborts == {"already_configured", "reconfigure_successful"}
     # The options flow's errors: the sensor's unit can no longer be converted, and a "no power"
-    # level not below its running threshold (issue 13), a mains entity of another kind (issue 14);
-    # no aborts.
-    options_only = {"no_power_not_below", "mains_entity_kind"}
+    # level not below its running threshold (issue 13), a mains or temperature entity of another
+    # kind (issue 14); no aborts.
+    options_only = {"no_power_not_below", "mains_entity_kind", "temperature_entity_kind"}
     assert set(STRINGS["config"]["error"]) == errors - options_only
     assert set(STRINGS["config"]["abort"]) == aborts
     assert set(STRINGS["options"]) == {"step", "error"}

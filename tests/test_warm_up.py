@@ -281,3 +281,62 @@ async def test_killed_during_the_hold(
     runs = await get_history(hass, entry)
     assert len(runs) == 1
     assert runs[0]["outage"]["warmup_ended"] == "elapsed"
+
+
+@pytest.mark.parametrize("options", [WARM_UP], indirect=True)
+async def test_mains_out_again_during_the_hold(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, heat_pump: HeatPump, entry: ConfigEntry
+) -> None:
+    """The mains gone again during the hold: the outage goes on, and the hold starts over after it."""
+    await outdoor(hass, -5.0)
+    start = dt_util.utcnow()
+    await outage(hass, freezer, timedelta(hours=2))
+    assert state(hass, PHASE).state == "warming_up"
+    await advance(hass, freezer, timedelta(minutes=30), step=timedelta(minutes=5))
+    back = await outage(hass, freezer, timedelta(minutes=30))
+    # Out 3 hours from its first start, counting the half hour of power between.
+    assert state(hass, PHASE).state == "warming_up"
+    assert ends_at(hass) == second(back + (back - start))
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await advance(hass, freezer, timedelta(hours=3, minutes=5) + TO_THE_END, step=MINUTE)
+    assert thermostat_settings(heat_pump) == SAVED
+    assert switch_commands(heat_pump) == []
+    runs = await get_history(hass, entry)
+    assert len(runs) == 1
+    assert runs[0]["outage"]["warmup_ended"] == "elapsed"
+
+
+@pytest.mark.parametrize("options", [WARM_UP], indirect=True)
+@pytest.mark.parametrize("returns", ["during the outage", "after the mains"])
+async def test_a_thermostat_that_lost_power_too_is_set_off_when_it_returns(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    returns: str,
+) -> None:
+    """A thermostat without power during the outage is set off the moment it is back, and held."""
+    await outdoor(hass, -5.0)
+    heat_pump.thermostat.set_available(False)
+    await settle(hass)
+    hass.states.async_set(MAINS, "off")
+    await settle(hass)
+    await advance(hass, freezer, timedelta(hours=3), step=timedelta(minutes=10))
+    if returns == "during the outage":
+        heat_pump.thermostat.set_available(True)
+        await settle(hass)
+        assert heat_pump.thermostat.hvac_mode == "off"
+    hass.states.async_set(MAINS, "on")
+    await settle(hass)
+    assert state(hass, PHASE).state == "warming_up"
+    if returns == "after the mains":
+        await advance(hass, freezer, MINUTE, step=MINUTE)
+        heat_pump.thermostat.set_available(True)
+        await settle(hass)
+    assert heat_pump.thermostat.hvac_mode == "off"
+    assert state(hass, PHASE).state == "warming_up"
+    await advance(hass, freezer, timedelta(hours=3, minutes=5) + TO_THE_END, step=MINUTE)
+    assert thermostat_settings(heat_pump) == SAVED
+    assert switch_commands(heat_pump) == []
+    record = (await get_history(hass, entry))[0]
+    assert record["outage"]["warmup_ended"] == "elapsed"

@@ -47,7 +47,7 @@ from .faultform import (
     tidy,
 )
 from .naming import friendly_name
-from .outageform import outage_options, outages_schema, refused_mains_entity, tidy_outages
+from .outageform import outage_options, outages_schema, refused_outage_entity, tidy_outages
 from .reading import THRESHOLD_UNITS, SensorKind, kind_of, sensor_unit
 from .settings import DEFAULT_OPTIONS
 
@@ -149,11 +149,11 @@ OPTION_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Schema:
+def _options_schema(options: dict[str, Any], kind: SensorKind | None, degrees: str) -> vol.Schema:
     """Return the timings form with the current values as defaults, in its sections.
 
     It shows the running threshold of the sensor's kind, in W or A; both when the kind is not
-    known (no sensor, or a sensor not loaded yet).
+    known (no sensor, or a sensor not loaded yet). Temperatures in `degrees` (°C or °F).
     """
     timings: dict[Any, Any] = {}
     for key, bounds in _TIMING_BOUNDS.items():
@@ -198,13 +198,13 @@ def _options_schema(options: dict[str, Any], kind: SensorKind | None) -> vol.Sch
                 ha_schema(faults_schema(options)), {"collapsed": False}
             ),
             vol.Optional(SECTION_OUTAGES): section(
-                ha_schema(outages_schema(options)), {"collapsed": True}
+                ha_schema(outages_schema(options, degrees)), {"collapsed": True}
             ),
         }
     )
 
 
-def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
+def _flatten(user_input: dict[str, Any], degrees: str) -> dict[str, Any]:
     """Return the options of a submitted sectioned form, flat, as they have always been stored."""
     flat: dict[str, Any] = {}
     for name in OPTION_SECTIONS:
@@ -212,7 +212,7 @@ def _flatten(user_input: dict[str, Any]) -> dict[str, Any]:
     if SECTION_FAULTS in user_input:
         flat.update(fault_options(user_input[SECTION_FAULTS]))
     if SECTION_OUTAGES in user_input:
-        flat.update(outage_options(user_input[SECTION_OUTAGES]))
+        flat.update(outage_options(user_input[SECTION_OUTAGES], degrees))
     return flat
 
 
@@ -366,8 +366,9 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
         sensor = options.get(CONF_POWER_SENSOR)
         unit = sensor_unit(self.hass, sensor) if sensor else None
         errors: dict[str, str] = {}
+        degrees = self.hass.config.units.temperature_unit
         if user_input is not None:
-            merged = {**options, **_flatten(user_input)}
+            merged = {**options, **_flatten(user_input, degrees)}
             if unit is not None and kind_of(unit) is None:
                 # The sensor's unit changed to one that cannot be converted: pick another sensor.
                 errors["base"] = "sensor_unit"
@@ -383,13 +384,15 @@ class HeatPumpResetOptionsFlow(_OptionsFlowBase):
                 self.hass, user_input.get(SECTION_FAULTS, {}).get(CONF_FAULT_ENTITIES)
             ):
                 errors["base"] = "fault_entity_kind"
-            elif refused_mains_entity(user_input.get(SECTION_OUTAGES)):
+            elif (wrong := refused_outage_entity(user_input.get(SECTION_OUTAGES))) is not None:
                 errors["base"] = "mains_entity_kind"
+                if wrong == "temperature_entity_kind":
+                    errors["base"] = "temperature_entity_kind"
             else:
-                data = tidy_outages(tidy({**options, **_flatten(user_input)}))
+                data = tidy_outages(tidy(merged))
                 return self.async_create_entry(data=data)
         return self.async_show_form(
             step_id="init",
-            data_schema=ha_schema(_options_schema(options, kind_of(unit))),
+            data_schema=ha_schema(_options_schema(options, kind_of(unit), degrees)),
             errors=errors,
         )

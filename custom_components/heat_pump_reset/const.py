@@ -114,6 +114,8 @@ ISSUE_RECURRING_RESETS: Final = "recurring_resets"
 # The texts of the recurring-resets issue when only the day's limit made it due (same issue id).
 ISSUE_DAILY_LIMIT: Final = "daily_limit_reached"
 ISSUE_NO_START: Final = "no_start_after_reset"
+# The texts of the no-start issue when an outage run raised it (issue 14; same issue id).
+ISSUE_NO_START_AFTER_OUTAGE: Final = "no_start_after_outage"
 # The unit's fault came back after a reset: a technician's job; automatic resets are refused.
 ISSUE_FAULT_RETURNED: Final = "fault_returned"
 ISSUE_POWER_NOT_RESTORED: Final = "power_not_restored"

@@ -269,12 +269,14 @@ def _newest_standing(
     return None
 
 
-def unacknowledged_no_start(records: Sequence[Record], acknowledged_at: datetime | None) -> bool:
-    """Whether the newest run that ended `no_start` or `succeeded` did not start, unacknowledged.
+def unacknowledged_no_start(
+    records: Sequence[Record], acknowledged_at: datetime | None
+) -> Record | None:
+    """Return the newest run that ended `no_start`, if no run succeeded since and it is unacknowledged.
 
     A later succeeded run clears it; cancelled, failed or interrupted runs neither raise nor clear it.
     """
-    return _newest_standing(records, Outcome.NO_START, acknowledged_at) is not None
+    return _newest_standing(records, Outcome.NO_START, acknowledged_at)
 
 
 def unacknowledged_fault(
@@ -323,4 +325,8 @@ def summary(record: Record) -> Record:
         "detail": record.get("detail"),
         "power_cut": cut_power(record),
         "power_off_minutes": power_off_minutes(record),
+        # An outage run's source (issue 14); None for a reset.
+        "outage_source": outage.get("source")
+        if isinstance(outage := record.get("outage"), dict)
+        else None,
     }

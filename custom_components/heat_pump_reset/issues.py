@@ -23,6 +23,7 @@ from .const import (
     ISSUE_FAULT_RETURNED,
     ISSUE_MISSING_ENTITY,
     ISSUE_NO_START,
+    ISSUE_NO_START_AFTER_OUTAGE,
     ISSUE_POWER_NOT_RESTORED,
     ISSUE_POWER_STILL_FLOWING,
     ISSUE_RECURRING_RESETS,
@@ -117,10 +118,23 @@ def async_manage_recurring(
 
 
 @callback
-def async_manage_no_start(hass: HomeAssistant, entry_id: str, name: str, due: bool) -> None:
-    """Raise or remove the error that the unit did not start after a reset."""
-    placeholders = {"name": name} if due else None
-    _manage(hass, ISSUE_NO_START, entry_id, placeholders, ir.IssueSeverity.ERROR)
+def async_manage_no_start(
+    hass: HomeAssistant, entry_id: str, name: str, due: Record | None
+) -> None:
+    """Raise or remove the error that the unit did not start (`due`: the run that saw it).
+
+    After an outage run (the reset that should have followed did not start) in its own words.
+    """
+    placeholders = {"name": name} if due is not None else None
+    after_outage = due is not None and due.get("outage") is not None
+    _manage(
+        hass,
+        ISSUE_NO_START,
+        entry_id,
+        placeholders,
+        ir.IssueSeverity.ERROR,
+        translation_key=ISSUE_NO_START_AFTER_OUTAGE if after_outage else None,
+    )
 
 
 @callback

@@ -97,8 +97,16 @@ def _ended(hass: HomeAssistant, say: Say, data: Mapping[str, Any], *, in_logbook
     """Say how a run ended ("reset ended: …" in the logbook, the outcome alone in a list), and the rest."""
     outcome = data.get("outcome")
     said = say(OUTCOMES[outcome]) if outcome in OUTCOMES else str(outcome)
+    detail = None
     if outcome in _EXPLAINED and data.get("detail") not in (None, "", outcome):
         detail = _detail_words(hass, str(data["detail"]), say)
+    if source := data.get("outage_source"):
+        # An outage run (issue 14): what became of the heating after the outage, not a reset.
+        words = (
+            say(phrase("logbook_outcome_detail", outcome=said, detail=detail)) if detail else said
+        )
+        return say(phrase("logbook_outage_run_ended", source=_source(say, source), outcome=words))
+    if detail is not None:
         ended = say(
             phrase("logbook_ended_detail", outcome=said, detail=detail)
             if in_logbook

@@ -15,7 +15,7 @@ from homeassistant.util import dt as dt_util
 
 from . import thermostat
 from .crew import Crew
-from .outage import mains_present
+from .outage import mains_entity_present
 from .run import Run
 from .waiting import WaitResult
 from .warmup import celsius
@@ -31,20 +31,26 @@ class MainsOut:
         self._crew = crew
         self._ended = ended
 
-    def _present(self, run: Run) -> bool | None:
+    def present(self, run: Run) -> bool | None:
+        """Whether the mains entity says the mains are present (None: no entity, or it cannot tell)."""
         if run.mains_entity is None:
             return None
         state = self._crew.equipment.state(run.mains_entity)
-        return mains_present(run.mains_entity.split(".")[0], state.state if state else None)
+        return mains_entity_present(run.mains_entity, state.state if state else None)
 
     async def __call__(self, run: Run) -> None:
         """Hold the thermostat off (once), wait for the mains, then tell that the outage ended."""
-        if run.outage_ended_at is None and self._present(run) is not True:
+        kit = self._crew.equipment
+        while run.outage_ended_at is None and self.present(run) is not True:
             await self.hold(run)
+            # A thermostat without power too (or not set up yet) is set off the moment it is back.
+            away = self.awaited(run)
+
+            def _back(away: bool = away) -> bool:
+                return bool(self.present(run)) or (away and kit.present(run.thermostat))
+
             result = await self._crew.waiter.wait(
-                None,
-                [run.mains_entity] if run.mains_entity else [],
-                lambda: bool(self._present(run)),
+                None, [*([run.mains_entity] if run.mains_entity else []), run.thermostat], _back
             )
             if result is not WaitResult.MET:
                 return
@@ -55,6 +61,14 @@ class MainsOut:
         await self._crew.writer.save(run)
         _LOGGER.info("Outage of %s ended (%s)", self._crew.name, run.outage_source)
         self._ended(run)
+
+    def awaited(self, run: Run) -> bool:
+        """Whether the thermostat is to be set off once it is back: gone now, and not held yet."""
+        return (
+            not run.thermostat_held
+            and not run.thermostat_overridden
+            and not self._crew.equipment.present(run.thermostat)
+        )
 
     def _plan_warmup(self, run: Run) -> None:
         """Decide the compressor's warm-up from the outage's length and the outdoor temperature."""

@@ -51,6 +51,11 @@ def mains_present(domain: str, state: str | None) -> bool | None:
     return None
 
 
+def mains_entity_present(entity_id: str, state: str | None) -> bool | None:
+    """Whether the mains entity `entity_id`, in `state`, says the mains are present (see above)."""
+    return mains_present(entity_id.split(".", maxsplit=1)[0], state)
+
+
 def downtime_outage(minutes: int | None, threshold: int = OUTAGE_DOWN_MINUTES) -> bool:
     """Whether Home Assistant, down `minutes` before it started, tells of an outage."""
     return minutes is not None and minutes >= threshold

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from homeassistant.config_entries import ConfigEntryState
@@ -20,8 +20,9 @@ from homeassistant.util import dt as dt_util
 
 from .downtime import claim_downtime
 from .equipment import available
-from .outage import OutageSource, downtime_outage, mains_present, together
-from .run import Phase, Run, Trigger
+from .outage import OutageSource, downtime_outage, mains_entity_present, together
+from .publishing import EVENT_OUTAGE, EVENT_STARTED
+from .run import Outcome, Phase, Run, Trigger
 
 if TYPE_CHECKING:
     from .controller import ResetController
@@ -41,6 +42,7 @@ class Outages:
         self._unsubs: list[CALLBACK_TYPE] = []
         self._went_away: dict[str, datetime] = {}
         self._out_since: datetime | None = None
+        self._stopped = False
 
     @callback
     def start(self) -> None:
@@ -62,6 +64,7 @@ class Outages:
     @callback
     def stop(self) -> None:
         """Stop watching."""
+        self._stopped = True
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
@@ -73,6 +76,9 @@ class Outages:
         if (mains := settings.mains_entity) is not None:
             # The mains entity knows best: the other sources are for heat pumps without one.
             self._unsubs.append(async_track_state_change_event(self._hass, [mains], self._mains))
+            # A run that ends while the mains are out (a reset under way when they went) leaves
+            # the outage to an outage run: looked at again once every listener heard of the end.
+            self._unsubs.append(self._controller.async_add_event_listener(self._run_event))
             self._check_mains()
             return
         if downtime_outage(minutes):
@@ -88,11 +94,18 @@ class Outages:
         self._check_mains()
 
     @callback
+    def _run_event(self, event_type: str, _data: dict[str, Any]) -> None:
+        # A cancelled run was a person's word: the thermostat back now, not held off again.
+        if event_type not in (EVENT_STARTED, EVENT_OUTAGE, Outcome.CANCELLED):
+            self._hass.loop.call_soon(self._check_mains)
+
+    @callback
     def _check_mains(self) -> None:
         mains = self._controller.settings.mains_entity
-        assert mains is not None
+        if mains is None or self._stopped:
+            return
         state = self._hass.states.get(mains)
-        if mains_present(mains.split(".")[0], state.state if state else None) is False:
+        if mains_entity_present(mains, state.state if state else None) is False:
             self._begin(OutageSource.MAINS, dt_util.utcnow(), None)
 
     @callback

@@ -43,7 +43,7 @@ class Phases:
         # An outage run's first phase (issue 14).
         self.mains_out = MainsOut(crew, crew.outage_ended)
         # The compressor's warm-up after a long outage in the cold.
-        self.warm_up = WarmUp(crew, self.mains_out.hold)
+        self.warm_up = WarmUp(crew, self.mains_out)
 
     async def stop_thermostat(self, run: Run) -> None:
         """Turn the thermostat off and wait until it and the unit are idle."""

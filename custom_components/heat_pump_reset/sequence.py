@@ -106,6 +106,9 @@ def next_phase(run: Run) -> Phase | None:
                 return Phase.WARMING_UP if not run.thermostat_overridden else None
             return _back_after_outage(run)
         case Phase.WARMING_UP:
+            # The mains out again during the hold: the outage goes on.
+            if run.outage_ended_at is None and not run.cancelled:
+                return Phase.MAINS_OUT
             return _back_after_outage(run)
         case _:
             return None
