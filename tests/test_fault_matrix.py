@@ -6,6 +6,12 @@ I2: power is never restored before the discharge deadline, except after a cancel
     flowing (the sensor above "no power" with the breakers off: power was already there, issue 13).
 I3: every run ends with every breaker on, the thermostat settings back (unless a person changed
     them) and exactly one history record; and nothing logs an unhandled exception.
+I4: an outage run (issue 14: outage protection on, the mains entity going off) never commands a
+    power switch (no switch action from our context, no switch state changed by us), and ends
+    with the thermostat settings back (unless a person changed them), exactly one history record,
+    and the outage recorded in it (source `mains`, its start); a warm-up hold after a long outage
+    in the cold keeps the thermostat off until its deadline (across restarts), unless a person
+    changed the thermostat, a cancel or the entry's removal came first, or the run failed.
 """
 
 from __future__ import annotations
@@ -35,14 +41,18 @@ import voluptuous as vol
 from custom_components.heat_pump_reset import power, waiting, watching
 from custom_components.heat_pump_reset.const import (
     CONF_FAULT_ENTITIES,
+    CONF_MAINS_ENTITY,
+    CONF_OUTAGE_PROTECTION,
+    CONF_OUTDOOR_TEMPERATURE,
     CONF_POWER_SENSOR,
     CONF_STAGGER_SECONDS,
     CONF_STARTUP_DELAY_MINUTES,
     CONF_SWITCHES,
     CONF_THERMOSTAT,
     DOMAIN,
+    MAX_WARMUP_MINUTES,
 )
-from custom_components.heat_pump_reset.run import Phase, Run
+from custom_components.heat_pump_reset.run import Phase, Run, Trigger
 from custom_components.heat_pump_reset.running import ACTIVE_ACTIONS
 
 from .harness import restarts
@@ -328,6 +338,11 @@ class FaultScene(Scene):
     removed: bool = False
     # With a sensor: the circuit it reads (standby with the breakers on, no power without).
     circuit: Circuit | None = None
+    # An outage run (issue 14): the mains' real state, whether a fault hides it (the entity shows
+    # something else), and when the mains come back (None: they are back, or not out).
+    mains: str = "on"
+    mains_masked: bool = False
+    mains_due: datetime | None = None
 
     @property
     def switch(self) -> Any:
@@ -352,6 +367,8 @@ class Fault:
     sensor: bool = False
     # The heat pump has a fault entity (issue 13): the unit's error code sensor.
     fault_entity: bool = False
+    # The mains go out again (issue 14): a later outage may be a run, and a record, of its own.
+    second_outage: bool = False
 
 
 async def _restart(
@@ -749,8 +766,13 @@ def _unhandled(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
-def _check_end(sc: FaultScene, caplog: pytest.LogCaptureFixture, run_id: str) -> list[str]:
-    """I2 on the whole timeline, and I3 and the log at the end."""
+def _check_end(
+    sc: FaultScene, caplog: pytest.LogCaptureFixture, run_id: str, *, later_outages: bool = False
+) -> list[str]:
+    """I2 on the whole timeline, and I3 and the log at the end.
+
+    `later_outages`: the records of outage runs that started after this run are another outage's.
+    """
     tl = sc.timeline
     problems = list(tl.violations)
     record: dict[str, Any] | None = None
@@ -760,6 +782,12 @@ def _check_end(sc: FaultScene, caplog: pytest.LogCaptureFixture, run_id: str) ->
             problems.append("I3: the store outlived the removed entry")
     else:
         runs = stored_history(sc.storage, sc.entry)
+        if later_outages and (own := [r for r in runs if r["run_id"] == run_id]):
+            runs = [
+                r
+                for r in runs
+                if not (r["trigger"] == "outage" and r["started_at"] > own[0]["started_at"])
+            ]
         if [r["run_id"] for r in runs] != [run_id]:
             problems.append(f"I3: history {[(r['run_id'], r['outcome']) for r in runs]}")
         else:
@@ -845,6 +873,316 @@ async def test_fault_in_phase(
     # Nothing may happen after the end.
     await advance(hass, freezer, timedelta(minutes=5), step=STEP)
     problems = _check_end(sc, caplog, run_id) if _finished(sc) else ["the run never ended"]
+    FAULT_MATRIX["violations"] += len(problems)
+    FAULT_MATRIX_CELLS[fault, point] = len(problems)
+    assert problems == []
+
+
+# --- Outage runs (issue 14) ---------------------------------------------------------------------
+
+MAINS = "binary_sensor.mains"
+OUTDOOR = "sensor.outdoor_temperature"
+ON_MAINS = {CONF_OUTAGE_PROTECTION: True, CONF_MAINS_ENTITY: MAINS}
+# With the outdoor sensor (at -5 °C): an outage of an hour or more is followed by a warm-up hold.
+WARM_UP = {**ON_MAINS, CONF_OUTDOOR_TEMPERATURE: OUTDOOR}
+# How long the mains stay out, unless a fault says otherwise: no warm-up after it; a warm-up of
+# as long after the longer one.
+OUTAGE = timedelta(minutes=20)
+WARM_OUTAGE = timedelta(minutes=70)
+# Longest an outage run may take once its faults are cleared: a long outage (Home Assistant down
+# for hours) may be followed by the longest warm-up.
+MAX_OUTAGE_RUN = MAX_RUN + timedelta(minutes=MAX_WARMUP_MINUTES)
+
+
+def _outage(phase: Phase) -> Callable[[Run], bool]:
+    return lambda r: r.trigger is Trigger.OUTAGE and r.phase is phase
+
+
+# Where a fault hits an outage run: the stored state the run just wrote, whether the fault comes
+# once the run waits there (after the gate) rather than before the phase's first step, and whether
+# the outage is long and cold enough for a warm-up.
+OUTAGE_POINTS: dict[str, tuple[Callable[[Run], bool], bool, bool]] = {
+    # Before the thermostat is set off; then with it off, waiting for the mains.
+    "mains_out": (
+        lambda r: _outage(Phase.MAINS_OUT)(r) and not r.thermostat_held,
+        False,
+        False,
+    ),
+    "mains_out_waiting": (
+        lambda r: _outage(Phase.MAINS_OUT)(r) and not r.thermostat_held,
+        True,
+        False,
+    ),
+    # The outage's end written, before it is announced.
+    "mains_returned": (
+        lambda r: _outage(Phase.MAINS_OUT)(r) and r.outage_ended_at is not None,
+        False,
+        False,
+    ),
+    # The warm-up hold after a long outage in the cold: as it starts, and while it holds.
+    "warming_up": (_outage(Phase.WARMING_UP), False, True),
+    "warming_up_waiting": (_outage(Phase.WARMING_UP), True, True),
+    "outage_starting_up": (_outage(Phase.STARTING_UP), False, False),
+    "outage_restoring_thermostat": (_outage(Phase.RESTORING_THERMOSTAT), False, False),
+    "outage_verifying": (_outage(Phase.VERIFYING), False, False),
+}
+
+
+def _show_mains(sc: FaultScene) -> None:
+    """The mains entity shows the mains' real state (unless a fault hides it)."""
+    if not sc.mains_masked:
+        with sc.timeline.external():
+            sc.hass.states.async_set(MAINS, sc.mains)
+
+
+def _set_mains(sc: FaultScene, value: str, due: datetime | None = None) -> None:
+    """The mains go `value` (off: they come back at `due`)."""
+    sc.mains, sc.mains_due = value, due
+    _show_mains(sc)
+
+
+def _mains_shows(value: str | None) -> Callable[[FaultScene], None]:
+    """The mains entity shows `value` (None: it is removed) whatever the mains do."""
+
+    def _set(sc: FaultScene) -> None:
+        sc.mains_masked = True
+        with sc.timeline.external():
+            if value is None:
+                sc.hass.states.async_remove(MAINS)
+            else:
+                sc.hass.states.async_set(MAINS, value)
+
+    return _set
+
+
+def _mains_truthful(sc: FaultScene) -> None:
+    sc.mains_masked = False
+    _show_mains(sc)
+
+
+async def _mains_flap(sc: FaultScene) -> None:
+    """The mains come and go within seconds, and stay out for another outage."""
+    for value in ("on", "off", "on", "off"):
+        _set_mains(sc, value)
+        await settle(sc.hass)
+    _set_mains(sc, "off", dt_util.utcnow() + OUTAGE)
+
+
+async def _mains_out_again(sc: FaultScene) -> None:
+    """The mains go out again (a second outage right after the first)."""
+    _set_mains(sc, "off", dt_util.utcnow() + OUTAGE)
+    await settle(sc.hass)
+
+
+def _mains_while_down(value: str, downtime: timedelta) -> Action:
+    """Restart Home Assistant (killed) with the mains going `value` while it is down."""
+
+    async def _inject(sc: FaultScene) -> None:
+        due = dt_util.utcnow() + downtime + OUTAGE if value == "off" else None
+        await _restart(sc, downtime, crash=True, during=lambda: _set_mains(sc, value, due))
+
+    return _inject
+
+
+def _breakers_available(available: bool) -> Callable[[FaultScene], None]:
+    """Both breakers drop off the network (their supply is gone), or come back."""
+
+    def _set(sc: FaultScene) -> None:
+        with sc.timeline.external():
+            for switch in sc.pump.switches:
+                switch.set_available(available)
+
+    return _set
+
+
+async def _cancel(sc: FaultScene) -> None:
+    """A person cancels the run (nothing to cancel once it has ended)."""
+    sc.timeline.excuse("cancelled")
+    with contextlib.suppress(ServiceValidationError):
+        await sc.hass.services.async_call(
+            DOMAIN,
+            "cancel_reset",
+            {"config_entry_id": sc.entry.entry_id},
+            blocking=True,
+            context=sc.timeline.person,
+        )
+
+
+OUTAGE_FAULTS: dict[str, Fault] = {
+    # Home Assistant and the entry.
+    "ha_stopped": FAULTS["ha_stopped"],
+    "ha_killed": FAULTS["ha_killed"],
+    "ha_down_for_hours": Fault(inject=lambda sc: _restart(sc, timedelta(hours=5), crash=True)),
+    "entry_reloaded": FAULTS["entry_reloaded"],
+    "entry_removed": FAULTS["entry_removed"],
+    "options_changed": FAULTS["options_changed"],
+    "stored_run_unreadable": FAULTS["stored_run_unreadable"],
+    "cancel": Fault(inject=_cancel),
+    "cancel_then_killed": FAULTS["cancel_then_killed"],
+    "step_raises": FAULTS["step_raises"],
+    "disk_full": FAULTS["disk_full"],
+    "clock_jumps_forward": FAULTS["clock_jumps_forward"],
+    # The thermostat.
+    "thermostat_unavailable": FAULTS["thermostat_unavailable"],
+    "thermostat_refuses_modes": FAULTS["thermostat_refuses_modes"],
+    "thermostat_raises": FAULTS["thermostat_raises"],
+    "thermostat_changed_by_person": FAULTS["thermostat_changed_by_person"],
+    # The breakers, which an outage run never commands.
+    "breakers_unavailable": Fault(
+        inject=_device(_breakers_available(False)), clear=_breakers_available(True)
+    ),
+    "switch_off_by_person": FAULTS["switch_off_by_person"],
+    # The mains entity.
+    "mains_flaps": Fault(inject=_mains_flap, second_outage=True),
+    "mains_out_again": Fault(inject=_mains_out_again, second_outage=True),
+    "mains_unavailable": Fault(inject=_device(_mains_shows("unavailable")), clear=_mains_truthful),
+    "mains_unknown": Fault(inject=_device(_mains_shows("unknown")), clear=_mains_truthful),
+    "mains_removed": Fault(inject=_device(_mains_shows(None)), clear=_mains_truthful),
+    # The mains return (or go out again) while Home Assistant is down.
+    "mains_back_while_down": Fault(inject=_mains_while_down("on", timedelta(minutes=1))),
+    "mains_back_hours_later_while_down": Fault(inject=_mains_while_down("on", timedelta(hours=5))),
+    "mains_out_again_while_down": Fault(
+        inject=_mains_while_down("off", timedelta(minutes=1)), second_outage=True
+    ),
+}
+
+OUTAGE_SCENARIOS = [
+    pytest.param(
+        WARM_UP if OUTAGE_POINTS[point][2] else ON_MAINS, point, fault, id=f"{point}-{fault}"
+    )
+    for point in OUTAGE_POINTS
+    for fault in OUTAGE_FAULTS
+]
+
+
+def _check_outage(
+    sc: FaultScene, switch_calls: list[str], hold_until: datetime | None
+) -> list[str]:
+    """I4: no switch commanded or changed by us; the outage in the run's one record.
+
+    With a warm-up hold under way (`hold_until`: its deadline), the thermostat is not put back
+    before it, unless a person changed the thermostat, a cancel or the entry's removal came first,
+    or the run failed (a failing run puts the thermostat back at once).
+    """
+    problems = [f"I4: switch action {call}" for call in switch_calls]
+    runs = [] if sc.removed else stored_history(sc.storage, sc.entry)
+    tl = sc.timeline
+    failed = any(r["outcome"] == "failed" for r in runs)
+    if hold_until is not None and tl.person_settings is None and not failed:
+        early = [
+            c
+            for c in tl.changes
+            if c.entity_id == THERMOSTAT
+            and c.source == "integration"
+            and c.old == "off"
+            and c.new not in ("off", *MISSING)
+            and c.when + TOLERANCE < hold_until
+            and not any(when <= c.when for when, _why in tl.excuses)
+        ]
+        problems += [f"I4: thermostat {c.new} at {c.when}, hold until {hold_until}" for c in early]
+    problems += [
+        f"I4: {c.entity_id} {c.old} -> {c.new} by us"
+        for c in sc.timeline.changes
+        if c.entity_id in (SWITCH_A, SWITCH_B) and c.source == "integration"
+    ]
+    problems += [
+        f"I4: the outage is not recorded: {r['trigger']} {r['outage']}"
+        for r in runs
+        if r["trigger"] != "outage"
+        or (r["outage"] or {}).get("source") != "mains"
+        or not r["outage"]["started_at"]
+        or r["power_cut"]
+    ]
+    return problems
+
+
+@pytest.mark.parametrize(("options", "point", "fault"), OUTAGE_SCENARIOS, indirect=["options"])
+async def test_fault_in_outage_phase(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    timeline: Timeline,
+    gate: StorePause,
+    caplog: pytest.LogCaptureFixture,
+    point: str,
+    fault: str,
+) -> None:
+    """Inject the fault as the outage run enters the phase; the run keeps I1-I4, logs no crash."""
+    FAULT_MATRIX["scenarios"] += 1
+    FAULT_MATRIX_CELLS[fault, point] = None
+    spec = OUTAGE_FAULTS[fault]
+    match, waiting_there, warm = OUTAGE_POINTS[point]
+    after = spec.after_release or waiting_there
+    sc = FaultScene(
+        hass, freezer, heat_pump, entry, hass_storage, gate, timeline=timeline, target=SWITCH_A
+    )
+    switch_calls: list[str] = []
+
+    @callback
+    def _call(event: Event) -> None:
+        if event.data.get("domain") in ("switch", "homeassistant") and (
+            event.context.user_id != timeline.person.user_id
+        ):
+            switch_calls.append(f"{event.data.get('service')} {event.data.get('service_data')}")
+
+    unsub = hass.bus.async_listen("call_service", _call)
+    hass.states.async_set(OUTDOOR, "-5", {"unit_of_measurement": "°C"})
+    _set_mains(sc, "on")
+    await settle(hass)
+    gate.match = match
+    _set_mains(sc, "off", dt_util.utcnow() + (WARM_OUTAGE if warm else OUTAGE))
+    await settle(hass)
+    run = entry.runtime_data.run
+    assert run is not None
+    assert run.trigger is Trigger.OUTAGE
+    run_id = run.run_id
+
+    def _mains_due() -> None:
+        if sc.mains_due is not None and dt_util.utcnow() >= sc.mains_due:
+            _set_mains(sc, "on")
+
+    for _ in range(int(MAX_RUN / STEP)):
+        if gate.reached.is_set():
+            break
+        _mains_due()
+        await advance(hass, freezer, STEP, step=STEP)
+    assert gate.reached.is_set(), f"the outage run never reached {point}"
+    held = entry.runtime_data.run
+    hold_until = held.phase_ends_at if warm and held is not None else None
+    assert not warm or hold_until is not None, "the warm-up hold has no deadline"
+
+    if not after:
+        await spec.inject(sc)
+    gate.release.set()
+    await settle(hass)
+    if after:
+        await spec.inject(sc)
+        await settle(hass)
+    injected_at = dt_util.utcnow()
+
+    cleared = spec.clear is None
+    for _ in range(int(MAX_OUTAGE_RUN / STEP)):
+        if not cleared and dt_util.utcnow() >= injected_at + spec.hold:
+            assert spec.clear is not None
+            spec.clear(sc)
+            cleared = True
+        _mains_due()
+        if cleared and sc.mains_due is None and _finished(sc):
+            break
+        await advance(hass, freezer, STEP, step=STEP)
+    # Nothing may happen after the end.
+    await advance(hass, freezer, timedelta(minutes=5), step=STEP)
+    unsub()
+    problems = (
+        [
+            *_check_end(sc, caplog, run_id, later_outages=spec.second_outage),
+            *_check_outage(sc, switch_calls, hold_until),
+        ]
+        if _finished(sc)
+        else ["the run never ended"]
+    )
     FAULT_MATRIX["violations"] += len(problems)
     FAULT_MATRIX_CELLS[fault, point] = len(problems)
     assert problems == []

@@ -36,11 +36,12 @@ from .harness.driving import (
     settle,
     start,
     state,
+    store_key,
     stored_history,
 )
 from .harness.entity_ids import EVENT, PHASE, RECENT, SWITCH_A, SWITCH_B, THERMOSTAT
 from .harness.equipment import SAVED, HeatPump, power, thermostat_settings
-from .harness.holding import Die
+from .harness.holding import Die, StorePause
 from .harness.restarts import boot, crash, kill, restart
 from .harness.timings import STARTUP, TO_THE_END
 
@@ -460,6 +461,43 @@ async def test_outage_end_is_announced_once_across_a_restart(
 
 
 @pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
+async def test_unreadable_stored_outage_run_commands_no_switch(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A stored outage run that cannot be read: the thermostat comes back, no breaker is told
+    anything (an outage run never cut power), and the outage is in the record."""
+    await mains(hass, "off")
+    assert heat_pump.thermostat.hvac_mode == "off"
+    await crash(hass, entry, hass_storage)
+    hass_storage[store_key(entry)]["data"]["active"]["phase"] = "exploding"
+    await boot(
+        hass,
+        freezer,
+        entry,
+        heat_pump,
+        timedelta(minutes=1),
+        lambda: hass.states.async_set(MAINS, "on"),
+    )
+    await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
+    assert state(hass, PHASE).state == "idle"
+    assert switch_commands(heat_pump) == []
+    assert thermostat_settings(heat_pump) == SAVED
+    runs = await get_history(hass, entry)
+    assert len(runs) == 1
+    assert (runs[0]["trigger"], runs[0]["outcome"], runs[0]["detail"]) == (
+        "outage",
+        "failed",
+        "stored_run_unreadable",
+    )
+    assert runs[0]["power_cut"] is False
+    assert runs[0]["outage"]["source"] == "mains"
+
+
+@pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
 async def test_mains_still_out_when_a_reset_ends_start_the_outage_run(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -480,4 +518,28 @@ async def test_mains_still_out_when_a_reset_ends_start_the_outage_run(
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
     runs = stored_history(hass_storage, entry)
     assert [r["trigger"] for r in runs] == ["outage", "automation"]
+    assert thermostat_settings(heat_pump) == SAVED
+
+
+@pytest.mark.parametrize("options", [ON_MAINS], indirect=True)
+async def test_failing_outage_run_is_not_started_again_and_again(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    heat_pump: HeatPump,
+    entry: ConfigEntry,
+    hass_storage: dict[str, Any],
+    store_pause: StorePause,
+) -> None:
+    """The run store cannot be written while the mains are out: the outage run fails at once
+    (`store_write_failed`), and no other starts after it (it would fail the same way, at once,
+    without end) until the mains change."""
+    store_pause.full = True
+    await mains(hass, "off")
+    await advance(hass, freezer, timedelta(minutes=2), step=timedelta(seconds=10))
+    runs = stored_history(hass_storage, entry)
+    assert [(r["trigger"], r["detail"]) for r in runs] == [("outage", "store_write_failed")]
+    assert switch_commands(heat_pump) == []
+    store_pause.full = False
+    await mains(hass, "on")
+    await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
     assert thermostat_settings(heat_pump) == SAVED

@@ -15,7 +15,8 @@ from enum import StrEnum
 from typing import Any, Final
 
 from .const import OUTAGE_DOWN_MINUTES
-from .run import Outcome
+from .run import Outcome, Phase, Run
+from .stored import aware_time
 
 # Every wrapped switch unavailable within this window of the first counts as one outage.
 TOGETHER_WINDOW: Final = timedelta(seconds=60)
@@ -89,3 +90,22 @@ def reset_follows(record: Mapping[str, Any]) -> bool:
     starts another.
     """
     return record.get("outage") is not None and record.get("outcome") == Outcome.NO_START
+
+
+def outage_recovered(run: Run, found: dict[str, Any]) -> None:
+    """Make the recovery of an unreadable outage run hold or put back the thermostat only.
+
+    An outage run never cut power: no switch is turned on. The outage is kept as far as the stored
+    data `found` tells; with its mains entity still named, the run waits for the mains again (the
+    thermostat stays off if it was set off and its settings can be read), else the thermostat is
+    put back at once.
+    """
+    source, mains = found.get("outage_source"), found.get("mains_entity")
+    run.mains_entity = mains if isinstance(mains, str) and mains else None
+    run.phase = Phase.MAINS_OUT if run.mains_entity else Phase.RESTORING_THERMOSTAT
+    run.thermostat_held = found.get("thermostat_held") is True and bool(run.settings_to_restore)
+    run.switches_sent_off = 0
+    run.off_sent_at = None
+    run.outage_source = source if isinstance(source, str) and source else None
+    run.outage_started_at = aware_time(found.get("outage_started_at"))
+    run.outage_ended_at = aware_time(found.get("outage_ended_at"))

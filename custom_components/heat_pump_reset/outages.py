@@ -94,10 +94,15 @@ class Outages:
         self._check_mains()
 
     @callback
-    def _run_event(self, event_type: str, _data: dict[str, Any]) -> None:
+    def _run_event(self, event_type: str, data: dict[str, Any]) -> None:
         # A cancelled run was a person's word: the thermostat back now, not held off again.
-        if event_type not in (EVENT_STARTED, EVENT_OUTAGE, Outcome.CANCELLED):
-            self._hass.loop.call_soon(self._check_mains)
+        if event_type in (EVENT_STARTED, EVENT_OUTAGE, Outcome.CANCELLED):
+            return
+        # An outage run that failed while the mains are out would fail again at once (a store
+        # that cannot be written), without end: the next one waits for the mains to change.
+        if event_type == Outcome.FAILED and data.get("trigger") == Trigger.OUTAGE:
+            return
+        self._hass.loop.call_soon(self._check_mains)
 
     @callback
     def _check_mains(self) -> None:

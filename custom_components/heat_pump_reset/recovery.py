@@ -43,11 +43,14 @@ async def read_stored_run(
         now=dt_util.utcnow(),
     )
     _LOGGER.error(
-        "The stored reset of %s cannot be read (%s); turning %s back on and recording it as"
-        " failed. What it held is kept in the diagnostics",
+        "The stored reset of %s cannot be read (%s); %s and recording it as failed. What it"
+        " held is kept in the diagnostics",
         name,
         stored.reason,
-        ", ".join(run.switches),
+        # An outage run never cut power (issue 14): only its thermostat goes back.
+        f"turning {', '.join(run.switches)} back on"
+        if run.power_was_cut
+        else "putting the thermostat back",
     )
     if not run.settings_to_restore:
         await notifier.unreadable(run)

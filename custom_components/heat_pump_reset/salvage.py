@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Final
 
+from .outage import outage_recovered
 from .run import MAX_STORED_MINUTES, Outcome, Phase, Run, Trigger
 from .sequence import Detail
 from .stored import aware_time, is_count
@@ -31,6 +32,9 @@ def recovery_run(
     names, is turned on like in a restore, retried until it is. Its discharge wait is kept when the
     data still tells when power went off; otherwise power comes back at once. The thermostat gets the
     saved settings the data still holds, if any. The run ends `failed`, `stored_run_unreadable`.
+
+    An outage run (issue 14: trigger `outage`, no off command ever sent) never cut power: no switch
+    is turned on, and the outage is kept as far as the data tells (`outage.outage_recovered`).
     """
     found: dict[str, Any] = data if isinstance(data, dict) else {}
     named = found.get("switches")
@@ -72,7 +76,9 @@ def recovery_run(
         switches_sent_off=len(all_switches),
         off_sent_at=off_at or now,
     )
-    if off_at is not None and aware_time(found.get("power_on_at")) is None:
+    if trigger is Trigger.OUTAGE and off_at is None and found.get("switches_cut") == 0:
+        outage_recovered(run, found)
+    elif off_at is not None and aware_time(found.get("power_on_at")) is None:
         # Power went off at a known time and never came back: the discharge wait still holds.
         run.phase = Phase.DISCHARGING
         run.confirmed_off_at = off_at

@@ -23,6 +23,9 @@ THERMOSTAT = "climate.heat_pump"
 BREAKER = "switch.heat_pump_breaker"
 POWER_SENSOR = "sensor.heat_pump_power"
 FAULT_SENSOR = "sensor.heat_pump_error_code"
+# Outage protection (issue 14): the Mains toggle and the outdoor temperature slider.
+MAINS = "binary_sensor.mains"
+OUTDOOR_SENSOR = "sensor.outdoor_temperature"
 ENTRY_TITLE = "Demo heat pump"
 OPTIONS: dict[str, Any] = {
     "thermostat": THERMOSTAT,
@@ -39,6 +42,9 @@ OPTIONS: dict[str, Any] = {
     "current_threshold": 0.5,
     "no_power_threshold": 5.0,
     "no_power_current_threshold": 0.05,
+    "outage_protection": True,
+    "mains_entity": MAINS,
+    "outdoor_temperature_entity": OUTDOOR_SENSOR,
 }
 
 
