@@ -14,6 +14,8 @@ installs libfaketime if needed and bounds the run). It drives the `hass` program
 3. the MQTT family (`mqtt`, `mqtt_scenarios`; E2E_MQTT=0 leaves it out): a third heat pump on
    simulated Tasmota-like relays and a thermostat behind a real Mosquitto, through Home Assistant's
    MQTT platforms, with its own four scenarios; `__main__` calls it at four marked points;
+   then the outage scenario (`outage_scenarios`, issue 14): outage protection on through the
+   options flow, the demo's mains off for 70 minutes at -5 °C, the warm-up, `kill -9` during it;
 4. checks on Heat Pump Reset (exit 1 if any fails) and observations of the script, printed as a
    result block.
 
@@ -27,6 +29,7 @@ The modules:
 - `scenarios`: restart and offline, for Heat Pump Reset and the script side by side;
 - `mqtt`, `mqtt_scenarios`, `mqtt_device`: the MQTT family (broker, devices, entries; its four
   scenarios; the device process);
+- `outage_scenarios`: a power outage with the compressor's warm-up and a kill during it;
 - `times`: times in Home Assistant's answers (parse, print, a switch's recorded states);
 - `report`: the result block (its last line is what CI and people read);
 - `__main__`: the whole run, in order.

@@ -14,7 +14,7 @@ import time
 
 import aiohttp
 
-from . import __doc__ as package_doc, mqtt_scenarios, scenarios
+from . import __doc__ as package_doc, mqtt_scenarios, outage_scenarios, scenarios
 from .harness import PEER_THERMOSTAT, Harness
 from .hass import HarnessError
 from .mqtt import Family, enabled
@@ -75,8 +75,10 @@ def main() -> int:
         scenarios.offline(harness)
         if mqtt:
             mqtt_scenarios.run(mqtt)
+        # Last: it turns outage protection on for the demo heat pump.
+        outage_scenarios.outage(harness)
         code = harness.hass.stop()
-        harness.check("offline", "clean stop at the end", code == 0, f"exit code {code}")
+        harness.check("outage", "clean stop at the end", code == 0, f"exit code {code}")
     except (HarnessError, OSError, aiohttp.ClientError, TimeoutError, KeyError) as err:
         error = f"{type(err).__name__}: {err}"
     finally:

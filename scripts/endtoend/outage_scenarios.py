@@ -22,6 +22,7 @@ from .times import hm, parse_time
 
 MAINS_TOGGLE = "input_boolean.demo_mains"
 OUTDOOR_SLIDER = "input_number.demo_outdoor_temperature"
+TRIPPED = "input_boolean.demo_breaker_tripped"
 OUTAGE = timedelta(minutes=70)
 # Into the hold when Home Assistant is killed.
 KILLED_INTO_HOLD = timedelta(minutes=20)
@@ -69,7 +70,7 @@ def turn_protection_on(h: Harness, name: str) -> None:
 
 
 def outage(h: Harness) -> None:
-    """A 70-minute outage at -5 °C: thermostat off, warm-up, `kill -9` during it, heating back."""
+    """Run a 70-minute outage at -5 °C: thermostat off, warm-up, `kill -9` during it, heat back."""
     name = "outage"
     turn_protection_on(h, name)
     h.api.call("input_number.set_value", {"entity_id": OUTDOOR_SLIDER, "value": -5})
@@ -104,8 +105,7 @@ def outage(h: Harness) -> None:
     h.check(
         name,
         "run on disk after the kill: warming_up, its end stored",
-        stored.get("phase") == "warming_up"
-        and parse_time(stored.get("phase_ends_at")) is not None,
+        stored.get("phase") == "warming_up" and parse_time(stored.get("phase_ends_at")) is not None,
         f"phase {stored.get('phase')}, ends {stored.get('phase_ends_at')}",
     )
     h.start_fast()
@@ -157,10 +157,13 @@ def finish_outage(h: Harness, name: str, t0: datetime, ends: datetime) -> None:
         came_back is not None and came_back >= ends and h.value(seed.THERMOSTAT) == "heat",
         f"heat since {hm(came_back)}, hold ended {hm(ends)}",
     )
+    # Commanded off, the demo's breaker trips its input_boolean. Its switch may report off for a
+    # moment while Home Assistant starts (the template before what it reads is restored).
+    tripped = [state for state, _ in h.changes(TRIPPED, t0)]
     breaker = [state for state, _ in h.changes(seed.BREAKER, t0)]
     h.check(
         name,
-        "the breaker was never commanded: unavailable with the mains, never off",
-        "off" not in breaker and h.value(seed.BREAKER) == "on",
-        " -> ".join(breaker),
+        "the breaker was never commanded off (never tripped), and is on",
+        "on" not in tripped and h.value(seed.BREAKER) == "on",
+        f"tripped: {' -> '.join(tripped)}; switch: {' -> '.join(breaker)}",
     )
