@@ -17,7 +17,8 @@ from homeassistant.core import CALLBACK_TYPE, callback
 from homeassistant.exceptions import HomeAssistantError
 
 from .lines import no_start_after_outage_reason
-from .outage import mains_entity_present, reset_follows
+from .mainsout import mains_said
+from .outage import reset_follows
 from .run import Outcome, Trigger
 
 if TYPE_CHECKING:
@@ -38,9 +39,7 @@ def async_reset_after_outages(controller: ResetController) -> CALLBACK_TYPE:
         entry = controller.entry
         if entry.state not in _LIVE:
             return
-        mains = controller.settings.mains_entity
-        state = hass.states.get(mains) if mains else None
-        if mains and mains_entity_present(mains, state.state if state else None) is False:
+        if mains_said(hass, controller.settings.mains_entity) is False:
             # Out again: a reset now could tell nothing; the outage is an outage run's.
             _LOGGER.info("%s: the mains are out again; no reset after the outage", entry.title)
             return

@@ -11,6 +11,7 @@ import logging
 
 from homeassistant.components.climate.const import SERVICE_SET_HVAC_MODE
 from homeassistant.const import SERVICE_TURN_OFF, STATE_OFF, Platform
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.util import dt as dt_util
 
 from . import thermostat
@@ -23,6 +24,24 @@ from .warmup import celsius
 _LOGGER = logging.getLogger(__name__)
 
 
+@callback
+def mains_said(hass: HomeAssistant, entity_id: str | None) -> bool | None:
+    """Return what the mains entity says now: present, absent, or nothing (None without one)."""
+    if entity_id is None:
+        return None
+    state = hass.states.get(entity_id)
+    return mains_entity_present(entity_id, state.state if state else None)
+
+
+@callback
+def sensor_celsius(hass: HomeAssistant, entity_id: str | None) -> float | None:
+    """Return a temperature sensor's reading in °C (None: no sensor, or no reading in °C, °F, K)."""
+    state = hass.states.get(entity_id) if entity_id else None
+    if state is None:
+        return None
+    return celsius(state.state, state.attributes.get("unit_of_measurement"))
+
+
 class MainsOut:
     """Holds the thermostat off while the mains are out, and notes when they return."""
 
@@ -33,10 +52,7 @@ class MainsOut:
 
     def present(self, run: Run) -> bool | None:
         """Whether the mains entity says the mains are present (None: no entity, or it cannot tell)."""
-        if run.mains_entity is None:
-            return None
-        state = self._crew.equipment.state(run.mains_entity)
-        return mains_entity_present(run.mains_entity, state.state if state else None)
+        return mains_said(self._crew.hass, run.mains_entity)
 
     async def __call__(self, run: Run) -> None:
         """Hold the thermostat off (once), wait for the mains, then tell that the outage ended."""
@@ -77,11 +93,7 @@ class MainsOut:
             return
         rule = self._crew.warmup
         minutes = int((ended - started).total_seconds() // 60)
-        outdoor = None
-        if rule.outdoor_entity is not None and (
-            state := self._crew.equipment.state(rule.outdoor_entity)
-        ):
-            outdoor = celsius(state.state, state.attributes.get("unit_of_measurement"))
+        outdoor = sensor_celsius(self._crew.hass, rule.outdoor_entity)
         run.warmup_ends_at = rule.ends_at(ended, minutes, outdoor)
         if run.warmup_ends_at is not None:
             _LOGGER.info(

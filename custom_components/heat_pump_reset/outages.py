@@ -20,7 +20,8 @@ from homeassistant.util import dt as dt_util
 
 from .downtime import claim_downtime
 from .equipment import available
-from .outage import OutageSource, downtime_outage, mains_entity_present, together
+from .mainsout import mains_said
+from .outage import OutageSource, downtime_outage, together
 from .publishing import EVENT_OUTAGE, EVENT_STARTED
 from .run import Outcome, Phase, Run, Trigger
 
@@ -109,8 +110,7 @@ class Outages:
         mains = self._controller.settings.mains_entity
         if mains is None or self._stopped:
             return
-        state = self._hass.states.get(mains)
-        if mains_entity_present(mains, state.state if state else None) is False:
+        if mains_said(self._hass, mains) is False:
             self._begin(OutageSource.MAINS, dt_util.utcnow(), None)
 
     @callback

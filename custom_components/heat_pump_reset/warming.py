@@ -8,15 +8,12 @@ cancel. Whether and how long to hold is decided in `warmup`, when the outage end
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from .crew import Crew
+from .mainsout import MainsOut, sensor_celsius
 from .run import Run
 from .waiting import WaitResult
 from .warmup import HoldEnd, celsius
-
-if TYPE_CHECKING:
-    from .mainsout import MainsOut
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -35,11 +32,11 @@ class WarmUp:
         A climate entity reports in Home Assistant's unit system; a sensor in its own unit.
         """
         room = self._crew.warmup.room_entity
-        state = self._crew.equipment.state(room or run.thermostat)
+        if room is not None:
+            return sensor_celsius(self._crew.hass, room)
+        state = self._crew.equipment.state(run.thermostat)
         if state is None:
             return None
-        if room is not None:
-            return celsius(state.state, state.attributes.get("unit_of_measurement"))
         unit = self._crew.hass.config.units.temperature_unit
         return celsius(state.attributes.get("current_temperature"), unit)
 
