@@ -929,24 +929,6 @@ async def test_options_turn_outage_protection_on_and_off(
     assert entry.runtime_data.settings.outage_protection is False
 
 
-async def test_options_refuse_a_mains_entity_of_another_kind(
-    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
-) -> None:
-    """A switch as the mains entity (through the API): the form says so, nothing is saved."""
-    before = dict(entry.options)
-    result = await hass.config_entries.options.async_init(entry.entry_id)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            **sectioned(DEFAULT_OPTIONS),
-            "outages": {CONF_OUTAGE_PROTECTION: True, CONF_MAINS_ENTITY: SWITCH_A},
-        },
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "mains_entity_kind"}
-    assert dict(entry.options) == before
-
-
 async def test_options_keep_the_warm_up_in_celsius_and_show_it_in_fahrenheit(
     hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry
 ) -> None:
@@ -1004,11 +986,18 @@ async def test_options_refuse_a_warm_up_out_of_range(
     assert dict(entry.options) == before
 
 
-@pytest.mark.parametrize("key", [CONF_OUTDOOR_TEMPERATURE, CONF_ROOM_TEMPERATURE])
-async def test_options_refuse_a_temperature_entity_of_another_kind(
-    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, key: str
+@pytest.mark.parametrize(
+    ("key", "error"),
+    [
+        (CONF_MAINS_ENTITY, "mains_entity_kind"),
+        (CONF_OUTDOOR_TEMPERATURE, "temperature_entity_kind"),
+        (CONF_ROOM_TEMPERATURE, "temperature_entity_kind"),
+    ],
+)
+async def test_options_refuse_an_outage_entity_of_another_kind(
+    hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry, key: str, error: str
 ) -> None:
-    """A switch as the outdoor or room temperature (through the API): refused, nothing saved."""
+    """A switch as the mains, outdoor or room entity (through the API): refused, nothing saved."""
     before = dict(entry.options)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
@@ -1016,5 +1005,5 @@ async def test_options_refuse_a_temperature_entity_of_another_kind(
         {**sectioned(DEFAULT_OPTIONS), "outages": {CONF_OUTAGE_PROTECTION: True, key: SWITCH_A}},
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "temperature_entity_kind"}
+    assert result["errors"] == {"base": error}
     assert dict(entry.options) == before

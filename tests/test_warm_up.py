@@ -79,6 +79,15 @@ def switch_commands(pump: HeatPump) -> list[str]:
     return [*a, *b]
 
 
+async def held_to_the_end(hass: HomeAssistant, heat_pump: HeatPump, entry: ConfigEntry) -> None:
+    """Check the outage run's end: settings back, no breaker told anything, one record, run out."""
+    assert thermostat_settings(heat_pump) == SAVED
+    assert switch_commands(heat_pump) == []
+    runs = await get_history(hass, entry)
+    assert len(runs) == 1
+    assert runs[0]["outage"]["warmup_ended"] == "elapsed"
+
+
 @pytest.mark.parametrize("options", [WARM_UP], indirect=True)
 @pytest.mark.parametrize(
     ("length", "temperature", "hold"),
@@ -276,11 +285,7 @@ async def test_killed_during_the_hold(
         await advance(hass, freezer, timedelta(minutes=6), step=MINUTE)
     assert state(hass, PHASE).state == "starting_up"
     await advance(hass, freezer, TO_THE_END, step=timedelta(seconds=30))
-    assert thermostat_settings(heat_pump) == SAVED
-    assert switch_commands(heat_pump) == []
-    runs = await get_history(hass, entry)
-    assert len(runs) == 1
-    assert runs[0]["outage"]["warmup_ended"] == "elapsed"
+    await held_to_the_end(hass, heat_pump, entry)
 
 
 @pytest.mark.parametrize("options", [WARM_UP], indirect=True)
@@ -299,11 +304,7 @@ async def test_mains_out_again_during_the_hold(
     assert ends_at(hass) == second(back + (back - start))
     assert heat_pump.thermostat.hvac_mode == "off"
     await advance(hass, freezer, timedelta(hours=3, minutes=5) + TO_THE_END, step=MINUTE)
-    assert thermostat_settings(heat_pump) == SAVED
-    assert switch_commands(heat_pump) == []
-    runs = await get_history(hass, entry)
-    assert len(runs) == 1
-    assert runs[0]["outage"]["warmup_ended"] == "elapsed"
+    await held_to_the_end(hass, heat_pump, entry)
 
 
 @pytest.mark.parametrize("options", [WARM_UP], indirect=True)
@@ -336,7 +337,4 @@ async def test_a_thermostat_that_lost_power_too_is_set_off_when_it_returns(
     assert heat_pump.thermostat.hvac_mode == "off"
     assert state(hass, PHASE).state == "warming_up"
     await advance(hass, freezer, timedelta(hours=3, minutes=5) + TO_THE_END, step=MINUTE)
-    assert thermostat_settings(heat_pump) == SAVED
-    assert switch_commands(heat_pump) == []
-    record = (await get_history(hass, entry))[0]
-    assert record["outage"]["warmup_ended"] == "elapsed"
+    await held_to_the_end(hass, heat_pump, entry)
